@@ -1,0 +1,5 @@
+"""``python -m event_driven`` runs the MCP server (same as ``event-driven-mcp``)."""
+
+from event_driven.serve import main
+
+raise SystemExit(main())

@@ -1,0 +1,173 @@
+"""The event context: what a caller tells us about the system they are building.
+
+The field names, enums and patterns follow the seed skill's parameter schema exactly. Three optional extensions
+(``message_size``, ``replay`` and ``idempotent_consumers``) let the rules check what the seed cannot express; they are
+documented as extensions and never required.
+
+Parsing is split in two so that a partial or partly wrong context still gets every warning its valid fields trigger:
+:class:`EventContext` is the strict model (what a complete context must look like) and :class:`NormalizedContext` holds
+the fields that did parse, in canonical units.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+UseCase = Literal["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
+Ordering = Literal["none", "partition", "global"]
+Delivery = Literal["at_most_once", "at_least_once", "exactly_once"]
+
+USE_CASES: tuple[str, ...] = UseCase.__args__  # type: ignore[attr-defined]
+ORDERINGS: tuple[str, ...] = Ordering.__args__  # type: ignore[attr-defined]
+DELIVERIES: tuple[str, ...] = Delivery.__args__  # type: ignore[attr-defined]
+
+# Patterns from the seed's parameter schema, verbatim.
+THROUGHPUT_PATTERN = r"^\d+[KM]?\s*msg/s$"
+LATENCY_PATTERN = r"^\d+\s*(ms|s)$"
+RETENTION_PATTERN = r"^\d+\s*(hours?|days?|weeks?)$"
+# Extensions (not in the seed).
+MESSAGE_SIZE_PATTERN = r"^\d+\s*(B|KB|KiB|MB|MiB)$"
+REPLAY_PATTERN = r"^(none|full|\d+\s*(hours?|days?|weeks?))$"
+
+Throughput = Annotated[str, StringConstraints(pattern=THROUGHPUT_PATTERN)]
+Latency = Annotated[str, StringConstraints(pattern=LATENCY_PATTERN)]
+Retention = Annotated[str, StringConstraints(pattern=RETENTION_PATTERN)]
+MessageSize = Annotated[str, StringConstraints(pattern=MESSAGE_SIZE_PATTERN)]
+Replay = Annotated[str, StringConstraints(pattern=REPLAY_PATTERN)]
+ServiceName = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class Requirements(BaseModel):
+    """Non-functional requirements, as the seed spells them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    throughput: Throughput | None = Field(None, description="Peak rate, e.g. '10K msg/s' (K = 1,000; M = 1,000,000).")
+    latency: Latency | None = Field(None, description="End-to-end latency target, e.g. '100ms' or '2 s'.")
+    ordering: Ordering | None = Field(None, description="none, partition (per key) or global.")
+    delivery: Delivery | None = Field(None, description="at_most_once, at_least_once or exactly_once.")
+    retention: Retention | None = Field(None, description="How long messages are kept, e.g. '7 days'.")
+    # Extensions beyond the seed schema.
+    message_size: MessageSize | None = Field(None, description="Extension: typical message size, e.g. '2 KB'.")
+    replay: Replay | None = Field(
+        None, description="Extension: how far back consumers must re-read: 'none', 'full' or e.g. '30 days'."
+    )
+    idempotent_consumers: bool | None = Field(
+        None, description="Extension: whether consumers already deduplicate (true) or not (false)."
+    )
+
+
+class EventContext(BaseModel):
+    """A complete event context. Required fields follow the seed: use_case, requirements, producers, consumers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    use_case: UseCase
+    requirements: Requirements
+    producers: Annotated[list[ServiceName], Field(min_length=1)]
+    consumers: Annotated[list[ServiceName], Field(min_length=1)]
+
+
+class PartialEventContext(BaseModel):
+    """Same fields as :class:`EventContext`, all optional: used to normalise whatever part of a context is valid."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    use_case: UseCase | None = None
+    requirements: Requirements | None = None
+    producers: list[ServiceName] | None = None
+    consumers: list[ServiceName] | None = None
+
+
+class NormalizedContext(BaseModel):
+    """The context in canonical units. Fields the caller left out, or got wrong, are null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    use_case: UseCase | None = None
+    throughput_msg_per_s: int | None = Field(None, description="Messages per second (10K = 10000).")
+    latency_ms: int | None = Field(None, description="Latency target in milliseconds.")
+    ordering: Ordering | None = None
+    delivery: Delivery | None = None
+    retention_hours: int | None = Field(None, description="Retention in hours.")
+    message_size_bytes: int | None = Field(None, description="Extension: message size in bytes.")
+    replay: Literal["none", "full", "window"] | None = Field(None, description="Extension: replay need.")
+    replay_hours: int | None = Field(None, description="Extension: replay window in hours when replay is 'window'.")
+    idempotent_consumers: bool | None = None
+    producers: list[str] = Field(default_factory=list)
+    consumers: list[str] = Field(default_factory=list)
+    producer_count: int = 0
+    consumer_count: int = 0
+
+
+_MULTIPLIERS = {"": 1, "K": 1_000, "M": 1_000_000}
+_HOURS = {"hour": 1, "day": 24, "week": 24 * 7}
+_BYTES = {"B": 1, "KB": 1_000, "KiB": 1_024, "MB": 1_000_000, "MiB": 1_048_576}
+
+
+def throughput_to_msg_per_s(text: str) -> int:
+    match = re.fullmatch(r"(\d+)([KM]?)\s*msg/s", text)
+    if match is None:
+        raise ValueError(f"not a throughput: {text!r}")
+    return int(match.group(1)) * _MULTIPLIERS[match.group(2)]
+
+
+def latency_to_ms(text: str) -> int:
+    match = re.fullmatch(r"(\d+)\s*(ms|s)", text)
+    if match is None:
+        raise ValueError(f"not a latency: {text!r}")
+    return int(match.group(1)) * (1 if match.group(2) == "ms" else 1_000)
+
+
+def duration_to_hours(text: str) -> int:
+    match = re.fullmatch(r"(\d+)\s*(hour|day|week)s?", text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r}")
+    return int(match.group(1)) * _HOURS[match.group(2)]
+
+
+def size_to_bytes(text: str) -> int:
+    match = re.fullmatch(r"(\d+)\s*(B|KB|KiB|MB|MiB)", text)
+    if match is None:
+        raise ValueError(f"not a size: {text!r}")
+    return int(match.group(1)) * _BYTES[match.group(2)]
+
+
+def normalize(partial: PartialEventContext) -> NormalizedContext:
+    """Convert the valid part of a context to canonical units."""
+    req = partial.requirements or Requirements()
+    replay: Literal["none", "full", "window"] | None = None
+    replay_hours: int | None = None
+    if req.replay is not None:
+        if req.replay in ("none", "full"):
+            replay = req.replay  # type: ignore[assignment]
+        else:
+            replay, replay_hours = "window", duration_to_hours(req.replay)
+    producers = list(partial.producers or [])
+    consumers = list(partial.consumers or [])
+    return NormalizedContext(
+        use_case=partial.use_case,
+        throughput_msg_per_s=throughput_to_msg_per_s(req.throughput) if req.throughput else None,
+        latency_ms=latency_to_ms(req.latency) if req.latency else None,
+        ordering=req.ordering,
+        delivery=req.delivery,
+        retention_hours=duration_to_hours(req.retention) if req.retention else None,
+        message_size_bytes=size_to_bytes(req.message_size) if req.message_size else None,
+        replay=replay,
+        replay_hours=replay_hours,
+        idempotent_consumers=req.idempotent_consumers,
+        producers=producers,
+        consumers=consumers,
+        producer_count=len(producers),
+        consumer_count=len(consumers),
+    )
+
+
+def unwrap(params: Any) -> tuple[Any, str]:
+    """Accept a context with or without the outer ``event_context`` key; return it and its JSON path prefix."""
+    if isinstance(params, dict) and set(params) == {"event_context"}:
+        return params["event_context"], "$.event_context"
+    return params, "$"

@@ -1,0 +1,269 @@
+"""validate_context: check an event context, normalise it, and run the consistency rules.
+
+Bad input never raises: it comes back as ``valid: false`` with one :class:`FieldError` per problem, each naming the
+JSON path, a stable code, what was wrong and what is allowed. Warnings are computed from whatever part of the context
+is valid, so a partial context still hears about every contradiction its present fields show.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from event_driven.core.context import (
+    DELIVERIES,
+    ORDERINGS,
+    USE_CASES,
+    EventContext,
+    NormalizedContext,
+    PartialEventContext,
+    Requirements,
+    normalize,
+)
+from event_driven.core.rules import RuleWarning, evaluate
+from event_driven.kb.rules import RuleBook
+
+ErrorCode = Literal[
+    "parse_error", "wrong_type", "missing", "unknown_field", "not_allowed", "pattern_mismatch", "too_short"
+]
+
+_TOP_FIELDS = tuple(EventContext.model_fields)
+_REQUIREMENT_FIELDS = tuple(Requirements.model_fields)
+
+# What each field allows, in words; used in every error message about that field.
+ALLOWED: dict[str, str] = {
+    "use_case": "one of " + ", ".join(USE_CASES),
+    "requirements": "an object with any of: " + ", ".join(_REQUIREMENT_FIELDS),
+    "requirements.throughput": "a whole number, an optional K (thousand) or M (million), then 'msg/s', e.g. '10K msg/s'",
+    "requirements.latency": "a whole number then 'ms' or 's', e.g. '100ms' or '2 s'",
+    "requirements.ordering": "one of " + ", ".join(ORDERINGS),
+    "requirements.delivery": "one of " + ", ".join(DELIVERIES),
+    "requirements.retention": "a whole number then hour(s), day(s) or week(s), e.g. '7 days'",
+    "requirements.message_size": "a whole number then B, KB, KiB, MB or MiB, e.g. '2 KB'",
+    "requirements.replay": "'none', 'full', or a whole number then hour(s), day(s) or week(s), e.g. '30 days'",
+    "requirements.idempotent_consumers": "true or false",
+    "producers": "a list of at least one non-empty service name, e.g. ['order-service']",
+    "consumers": "a list of at least one non-empty service name, e.g. ['billing-service']",
+}
+
+
+class FieldError(BaseModel):
+    """One problem with the input."""
+
+    path: str = Field(description="JSON path of the offending value, e.g. '$.requirements.throughput'.")
+    code: ErrorCode
+    message: str = Field(description="What was wrong and what is allowed.")
+    allowed: str | None = Field(None, description="What the field accepts.")
+    suggestion: str | None = Field(None, description="A corrected value, when one is obvious.")
+
+
+class ValidationResult(BaseModel):
+    """The outcome of validate_context."""
+
+    valid: bool = Field(description="True when the context is complete and every field matches the schema.")
+    errors: list[FieldError] = Field(default_factory=list)
+    warnings: list[RuleWarning] = Field(
+        default_factory=list, description="Consistency warnings, most severe first. Warnings do not make it invalid."
+    )
+    normalized: NormalizedContext = Field(description="The valid fields in canonical units.")
+    summary: str = Field(description="One line an agent can relay to the user.")
+
+
+def _suggest(dotted: str, value: Any) -> str | None:
+    """A corrected value for common slips (lower-case k, 'msg/sec', 'ms ' spacing, near-miss enum names)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if dotted == "requirements.throughput":
+        m = re.fullmatch(r"(?i)(\d+(?:\.\d+)?)\s*([km]?)\s*(?:msgs?|messages?|events?)?\s*(?:/|per\s*)?\s*(?:s|sec|second)", text)
+        if m:
+            number, unit = m.group(1), m.group(2).upper()
+            if "." in number:
+                scaled = float(number) * {"": 1, "K": 1_000, "M": 1_000_000}[unit]
+                if scaled.is_integer():
+                    return f"{int(scaled)} msg/s"
+                return None
+            return f"{number}{unit} msg/s"
+    if dotted == "requirements.latency":
+        m = re.fullmatch(r"(?i)(\d+)\s*(ms|msec|milliseconds?|s|sec|seconds?)", text)
+        if m:
+            return f"{m.group(1)}{'ms' if m.group(2).lower().startswith('m') else ' s'}"
+    if dotted in ("requirements.retention", "requirements.replay"):
+        m = re.fullmatch(r"(?i)(\d+)\s*(h|hrs?|hours?|d|days?|w|wks?|weeks?)", text)
+        if m:
+            unit = {"h": "hours", "d": "days", "w": "weeks"}[m.group(2)[0].lower()]
+            return f"{m.group(1)} {unit}"
+    choices = {"use_case": USE_CASES, "requirements.ordering": ORDERINGS, "requirements.delivery": DELIVERIES}
+    if dotted in choices:
+        candidate = text.lower().replace("-", "_").replace(" ", "_")
+        if candidate in choices[dotted]:
+            return candidate
+        close = difflib.get_close_matches(candidate, choices[dotted], n=1, cutoff=0.6)
+        return close[0] if close else None
+    return None
+
+
+def _field_error(err: dict[str, Any], prefix: str) -> FieldError:
+    loc = [str(p) for p in err["loc"]]
+    kind = err["type"]
+    path = prefix + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc)
+    dotted = ".".join(p for p in loc if not p.isdigit())
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        parent = ".".join(loc[:-1])
+        known = _REQUIREMENT_FIELDS if parent == "requirements" else _TOP_FIELDS
+        close = difflib.get_close_matches(loc[-1], known, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        return FieldError(
+            path=path,
+            code="unknown_field",
+            message=f"Unknown field '{loc[-1]}'.{hint} Allowed here: {', '.join(known)}.",
+            allowed=", ".join(known),
+            suggestion=close[0] if close else None,
+        )
+    allowed = ALLOWED.get(dotted)
+    if kind == "missing":
+        return FieldError(path=path, code="missing", message=f"'{dotted}' is required: {allowed}.", allowed=allowed)
+    if kind == "string_pattern_mismatch":
+        suggestion = _suggest(dotted, value)
+        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+        return FieldError(
+            path=path,
+            code="pattern_mismatch",
+            message=f"'{dotted}' is {json.dumps(value)}, which is not {allowed}.{hint}",
+            allowed=allowed,
+            suggestion=suggestion,
+        )
+    if kind == "literal_error":
+        suggestion = _suggest(dotted, value)
+        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+        return FieldError(
+            path=path,
+            code="not_allowed",
+            message=f"'{dotted}' is {json.dumps(value)}; allowed: {allowed}.{hint}",
+            allowed=allowed,
+            suggestion=suggestion,
+        )
+    if kind in ("too_short", "string_too_short"):
+        what = "an empty list" if kind == "too_short" else "an empty name"
+        return FieldError(path=path, code="too_short", message=f"'{dotted}' is {what}; allowed: {allowed}.", allowed=allowed)
+    if allowed is None and loc and loc[-1].isdigit():
+        allowed = "a non-empty string (a service name)"
+    return FieldError(
+        path=path,
+        code="wrong_type",
+        message=f"'{dotted or 'event context'}' has the wrong type ({type(value).__name__}); expected {allowed or 'an object'}.",
+        allowed=allowed,
+    )
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> None:
+    """Remove the value at ``loc`` so the rest of the context can still be normalised."""
+    if not loc or not isinstance(data, (dict, list)):
+        return
+    head, rest = loc[0], loc[1:]
+    if isinstance(data, dict) and head in data:
+        if rest and isinstance(data[head], (dict, list)):
+            _drop(data[head], rest)
+        else:
+            del data[head]
+    elif isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data):
+        data[head] = None  # placeholder, removed below so indexes in other errors stay right
+
+
+def _compact(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _compact(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_compact(v) for v in data if v is not None]
+    return data
+
+
+def _parse_text(text: str) -> Any:
+    # YAML is a superset of JSON, so one parser takes both.
+    return yaml.safe_load(text)
+
+
+def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
+    """Validate a context given as a dict (with or without the outer ``event_context`` key) or as YAML/JSON text."""
+    if isinstance(params, str):
+        try:
+            params = _parse_text(params)
+        except yaml.YAMLError as exc:
+            return _invalid([FieldError(path="$", code="parse_error", message=f"The text is not valid YAML or JSON: {exc}")])
+    prefix = "$"
+    errors: list[FieldError] = []
+    if isinstance(params, dict) and "event_context" in params:
+        extra = sorted(k for k in params if k != "event_context")
+        errors += [
+            FieldError(
+                path=f"$.{key}",
+                code="unknown_field",
+                message=f"Unknown field '{key}' next to 'event_context'; put every field inside 'event_context'.",
+                allowed="event_context",
+            )
+            for key in extra
+        ]
+        params, prefix = params["event_context"], "$.event_context"
+    if params is None:
+        errors.append(
+            FieldError(
+                path=prefix,
+                code="missing",
+                message="No event context was given: send an object with use_case, requirements, producers and consumers.",
+                allowed="an object",
+            )
+        )
+        return _invalid(errors)
+    if not isinstance(params, dict):
+        errors.append(
+            FieldError(
+                path=prefix,
+                code="wrong_type",
+                message=(
+                    f"The event context must be an object with use_case, requirements, producers and consumers; "
+                    f"got {type(params).__name__}."
+                ),
+                allowed="an object",
+            )
+        )
+        return _invalid(errors)
+
+    data = copy.deepcopy(params)
+    try:
+        EventContext.model_validate(params)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            errors.append(_field_error(err, prefix))
+            if err["type"] != "missing":
+                _drop(data, tuple(err["loc"]))
+    partial = PartialEventContext.model_validate(_compact(data))
+    normalized = normalize(partial)
+    warnings = evaluate(normalized, rules)
+    return ValidationResult(
+        valid=not errors,
+        errors=errors,
+        warnings=warnings,
+        normalized=normalized,
+        summary=_summary(errors, warnings),
+    )
+
+
+def _invalid(errors: list[FieldError]) -> ValidationResult:
+    return ValidationResult(valid=False, errors=errors, normalized=NormalizedContext(), summary=_summary(errors, []))
+
+
+def _summary(errors: list[FieldError], warnings: list[RuleWarning]) -> str:
+    head = "Valid event context" if not errors else f"Invalid event context: {len(errors)} error(s)"
+    if errors:
+        head += " (" + "; ".join(e.path for e in errors[:5]) + ("; ..." if len(errors) > 5 else "") + ")"
+    if not warnings:
+        return head + ", no warnings."
+    worst = warnings[0]
+    return f"{head}, {len(warnings)} warning(s); most severe: {worst.rule_id} ({worst.severity})."

@@ -1,0 +1,79 @@
+"""Load ``knowledge/*.yaml``, each file validated by its pydantic model.
+
+A malformed file stops start-up with a :class:`KnowledgeError` naming the file, the path inside it and the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from event_driven.kb.checklist import DebugChecklist
+from event_driven.kb.rules import RuleBook
+from event_driven.paths import knowledge_dir
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is missing, is not YAML, or does not match its model."""
+
+    def __init__(self, file: Path, problems: list[tuple[str, str]]):
+        self.file = file
+        self.problems = problems  # (path inside the file, reason)
+        lines = [f"{file}: {path}: {reason}" for path, reason in problems]
+        super().__init__("invalid knowledge base\n" + "\n".join(lines))
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load_file(path: Path, model: type[M]) -> M:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeError(path, [("(file)", "file not found")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise KnowledgeError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Union members report one error each; keep the most specific (deepest) paths so the message stays readable.
+        problems = [(_path(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
+        raise KnowledgeError(path, problems) from None
+
+
+class KnowledgeBase(BaseModel):
+    """Everything under ``knowledge/``, validated."""
+
+    rules: RuleBook
+    debug_checklist: DebugChecklist
+
+
+# file name -> (attribute, model)
+FILES: dict[str, tuple[str, type[BaseModel]]] = {
+    "rules.yaml": ("rules", RuleBook),
+    "debug_checklist.yaml": ("debug_checklist", DebugChecklist),
+}
+
+
+def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+    root = root or knowledge_dir()
+    parts = {attr: load_file(root / name, model) for name, (attr, model) in FILES.items()}
+    return KnowledgeBase(**parts)
+
+
+@functools.lru_cache(maxsize=1)
+def knowledge() -> KnowledgeBase:
+    """The knowledge base of this installation, loaded once per process."""
+    return load_knowledge()

@@ -1,0 +1,29 @@
+"""Where the knowledge base and the templates live.
+
+In an installed wheel they are package data (``event_driven/knowledge``, ``event_driven/templates``); in a source
+checkout they are the top-level ``knowledge/`` and ``templates/`` folders. ``EVENT_DRIVEN_KNOWLEDGE_DIR`` overrides
+the knowledge folder (used to test how a malformed file stops start-up).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    packaged = _PACKAGE / name
+    if packaged.is_dir():
+        return packaged
+    return _PACKAGE.parents[1] / name
+
+
+def knowledge_dir() -> Path:
+    override = os.environ.get("EVENT_DRIVEN_KNOWLEDGE_DIR")
+    return Path(override) if override else _data_dir("knowledge")
+
+
+def templates_dir() -> Path:
+    return _data_dir("templates")

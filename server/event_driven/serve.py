@@ -1,0 +1,151 @@
+"""``event-driven-mcp``: run the MCP server over stdio, SSE or streamable HTTP.
+
+HTTP binds 127.0.0.1 by default, where the SDK checks Host and Origin. On any other address the SDK silently drops
+those checks, so we refuse to start there unless the operator names the allowed hosts and origins. An optional bearer
+token, read from ``EVENT_DRIVEN_MCP_TOKEN``, guards every HTTP request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+TOKEN_ENV = "EVENT_DRIVEN_MCP_TOKEN"
+LOG_ENV = "EVENT_DRIVEN_LOG"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+log = logging.getLogger("event_driven.serve")
+
+
+class UsageError(Exception):
+    """A command-line combination we refuse; the message says what to pass instead."""
+
+
+class BearerTokenMiddleware:
+    """Reject HTTP requests without ``Authorization: Bearer <token>`` (constant-time comparison)."""
+
+    def __init__(self, app: Any, token: str):
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            if not hmac.compare_digest(headers.get(b"authorization", b""), self.expected):
+                body = json.dumps({"error": "unauthorized", "message": f"send 'Authorization: Bearer <{TOKEN_ENV}>'"})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"www-authenticate", b'Bearer realm="event-driven"'),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body.encode()})
+                return
+        await self.app(scope, receive, send)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="event-driven-mcp",
+        description="Run the event-driven MCP server (an event-driven-architecture advisor).",
+    )
+    parser.add_argument("--transport", choices=["stdio", "sse", "streamable-http"], default="stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions")
+    parser.add_argument("--json-response", action="store_true", help="streamable HTTP: one JSON body per request")
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], metavar="HOST[:PORT|:*]",
+        help="Host header value to accept (repeatable); required for a non-loopback --host",
+    )
+    parser.add_argument(
+        "--allowed-origin", action="append", default=[], metavar="ORIGIN",
+        help="Origin header value to accept, e.g. https://app.example:* (repeatable); required for a non-loopback --host",
+    )
+    parser.add_argument("--log-level", default=os.environ.get(LOG_ENV, "WARNING").upper(),
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"--port must be between 1 and 65535, got {args.port}")
+    return args
+
+
+def transport_security(host: str, allowed_hosts: list[str], allowed_origins: list[str]) -> Any:
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    if host in LOOPBACK and not allowed_hosts and not allowed_origins:
+        return TransportSecuritySettings(
+            enable_dns_rebinding_protection=True, allowed_hosts=LOOPBACK_HOSTS, allowed_origins=LOOPBACK_ORIGINS
+        )
+    if host not in LOOPBACK and not (allowed_hosts and allowed_origins):
+        raise UsageError(
+            f"refusing to bind {host}: outside loopback the SDK would accept any Host and Origin header "
+            "(DNS rebinding). Pass --allowed-host (e.g. mcp.example.com:*) and --allowed-origin "
+            "(e.g. https://app.example.com) for every name clients use, or bind 127.0.0.1."
+        )
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[*LOOPBACK_HOSTS, *allowed_hosts],
+        allowed_origins=[*LOOPBACK_ORIGINS, *allowed_origins],
+    )
+
+
+def http_app(mcp: Any, args: argparse.Namespace, token: str | None) -> Any:
+    security = transport_security(args.host, args.allowed_host, args.allowed_origin)
+    if args.transport == "sse":
+        app = mcp.sse_app(transport_security=security, host=args.host)
+    else:
+        app = mcp.streamable_http_app(
+            transport_security=security,
+            host=args.host,
+            stateless_http=args.stateless,
+            json_response=args.json_response,
+        )
+    return BearerTokenMiddleware(app, token) if token else app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Configure logging before the SDK does, so every record goes to stderr: stdout is the stdio wire.
+    logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from event_driven.kb.loader import KnowledgeError
+    from event_driven.mcp_server import build_server
+
+    token = os.environ.get(TOKEN_ENV) or None
+    try:
+        if args.transport != "stdio":
+            transport_security(args.host, args.allowed_host, args.allowed_origin)  # refuse before loading anything
+        mcp = build_server()
+    except UsageError as exc:
+        sys.stderr.write(f"event-driven-mcp: {exc}\n")
+        return 2
+    except KnowledgeError as exc:
+        sys.stderr.write(f"event-driven-mcp: cannot start: {exc}\n")
+        return 3
+    if args.transport == "stdio":
+        if token:
+            log.info("%s is set but ignored on stdio (the host process owns the pipe)", TOKEN_ENV)
+        mcp.run()
+        return 0
+    import uvicorn
+
+    app = http_app(mcp, args, token)
+    log.info("serving %s on http://%s:%s (auth: %s)", args.transport, args.host, args.port, "bearer" if token else "none")
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
