@@ -1,0 +1,111 @@
+"""The knowledge base loads validated, every number carries its source, and a malformed file stops start-up."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from conftest import ROOT, SERVER_CMD, server_env
+from event_driven.kb.common import SourcedNumber
+from event_driven.kb.loader import FILES, KnowledgeError, load_knowledge
+
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def _numbers_outside_sourced(node, path="") -> list[str]:
+    """Paths of numbers that are not the value of a SourcedNumber."""
+    if isinstance(node, SourcedNumber):
+        return []
+    if isinstance(node, BaseModel):
+        return [p for name in type(node).model_fields for p in _numbers_outside_sourced(getattr(node, name), f"{path}.{name}")]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _numbers_outside_sourced(v, f"{path}.{k}")]
+    if isinstance(node, (list, tuple)):
+        return [p for i, v in enumerate(node) for p in _numbers_outside_sourced(v, f"{path}[{i}]")]
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return [path]
+    return []
+
+
+def test_every_file_loads_and_every_number_is_sourced():
+    kb = load_knowledge(KNOWLEDGE)
+    for _name, (attr, _model) in FILES.items():
+        part = getattr(kb, attr)
+        # Rule conditions may compare *counts* with literals (e.g. more than one producer); nothing else may.
+        offenders = [p for p in _numbers_outside_sourced(part, attr) if not p.endswith(("gt", "lt", "eq", "gte", "lte"))]
+        assert offenders == [], f"numbers without a source in {attr}: {offenders}"
+
+
+def test_rule_thresholds_cite_their_sources():
+    kb = load_knowledge(KNOWLEDGE)
+    sqs = kb.rules.thresholds["sqs_max_retention_hours"]
+    assert (sqs.value, sqs.unit) == (336, "hours")
+    assert sqs.source.startswith("https://docs.aws.amazon.com/")
+
+
+def _copy_knowledge(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, target)
+    return target
+
+
+def _edit_rules(root: Path, mutate) -> None:
+    path = root / "rules.yaml"
+    data = yaml.safe_load(path.read_text())
+    mutate(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where", "reason"),
+    [
+        (lambda d: d["thresholds"]["sqs_max_retention_hours"].pop("source"),
+         "thresholds.sqs_max_retention_hours.source", "Field required"),
+        (lambda d: d["thresholds"]["sqs_max_retention_hours"].update(source="docs.aws.amazon.com"),
+         "thresholds.sqs_max_retention_hours.source", "http(s) URL"),
+        (lambda d: d["rules"][0].update(severity="critical"), "rules[0].severity", "Input should be"),
+        (lambda d: d["rules"][2].update(when={"field": "throughput_msg_per_s", "gt": 5000}),
+         "rules[2].when", "sourced threshold"),
+        (lambda d: d["rules"][2].update(when={"field": "speed", "eq": "fast"}), "rules[2].when", "unknown context field"),
+        (lambda d: d["rules"][0]["when"]["all"][1].update(gt={"threshold": "nope"}), "(top level)", "unknown threshold"),
+        (lambda d: d["rules"][1].update(colour="red"), "rules[1].colour", "Extra inputs are not permitted"),
+    ],
+)
+def test_malformed_rules_name_file_path_and_reason(tmp_path, mutate, where, reason):
+    root = _copy_knowledge(tmp_path)
+    _edit_rules(root, mutate)
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(root)
+    err = info.value
+    assert err.file == root / "rules.yaml"
+    assert any(path.startswith(where) and reason in msg for path, msg in err.problems), err.problems
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    root = _copy_knowledge(tmp_path)
+    (root / "debug_checklist.yaml").write_text("items:\n  - id: x\n   question: [unclosed\n")
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(root)
+    assert "line 3" in str(info.value) and "debug_checklist.yaml" in str(info.value)
+
+
+def test_missing_file_is_reported(tmp_path):
+    root = _copy_knowledge(tmp_path)
+    (root / "rules.yaml").unlink()
+    with pytest.raises(KnowledgeError, match="rules.yaml: \\(file\\): file not found"):
+        load_knowledge(root)
+
+
+def test_server_refuses_to_start_on_malformed_knowledge(tmp_path):
+    root = _copy_knowledge(tmp_path)
+    _edit_rules(root, lambda d: d["rules"][0].update(severity="critical"))
+    proc = subprocess.run(SERVER_CMD, input="", capture_output=True, text=True, timeout=60,
+                          env=server_env(EVENT_DRIVEN_KNOWLEDGE_DIR=str(root)))
+    assert proc.returncode == 3
+    assert "rules.yaml: rules[0].severity" in proc.stderr
+    assert proc.stdout == ""  # nothing on the stdio wire

@@ -1,0 +1,102 @@
+"""The MCP server through the SDK's own client, in memory, in both protocol eras."""
+
+from __future__ import annotations
+
+import pytest
+from mcp import Client
+
+from event_driven.mcp_server import build_server, package_version
+
+pytestmark = pytest.mark.anyio
+
+CONTEXT = {
+    "use_case": "pub_sub",
+    "requirements": {"throughput": "10K msg/s", "latency": "100ms", "ordering": "partition",
+                     "delivery": "at_least_once", "retention": "7 days"},
+    "producers": ["order-service"],
+    "consumers": ["notification-service", "analytics-service"],
+}
+
+MODES = [("auto", "2026-07-28"), ("legacy", "2025-11-25")]
+
+
+@pytest.fixture(scope="module")
+def server():
+    return build_server()
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_identity_and_instructions(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        assert client.protocol_version == version
+        assert client.server_info.name == "event-driven"
+        assert client.server_info.version == package_version() != ""
+        assert "validate_context" in (client.instructions or "")
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_validate_context_tool_metadata(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        tool = tools["validate_context"]
+        assert tool.title == "Validate an event context"
+        assert "normalis" in (tool.description or "")
+        assert tool.output_schema["title"] == "ValidationResult"
+        assert {"valid", "errors", "warnings", "normalized"} <= set(tool.output_schema["properties"])
+        a = tool.annotations
+        assert (a.read_only_hint, a.idempotent_hint, a.open_world_hint, a.destructive_hint) == (True, True, False, False)
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_valid_context_structured_result(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        result = await client.call_tool("validate_context", {"event_context": CONTEXT})
+        assert result.is_error is False
+        body = result.structured_content
+        assert body["valid"] is True and body["errors"] == []
+        assert body["normalized"]["throughput_msg_per_s"] == 10_000
+        assert body["normalized"]["retention_hours"] == 168
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+@pytest.mark.parametrize(
+    ("arguments", "path", "code"),
+    [
+        ({"event_context": {**CONTEXT, "use_case": "streaming"}}, "$.use_case", "not_allowed"),
+        ({"event_context": 42}, "$", "wrong_type"),
+        ({}, "$", "missing"),
+        ({"event_context": "use_case: [oops"}, "$", "parse_error"),
+    ],
+)
+async def test_invalid_input_is_a_result_not_a_protocol_error(server, mode, version, arguments, path, code):
+    async with Client(server, mode=mode) as client:
+        result = await client.call_tool("validate_context", arguments)
+        assert result.is_error is False
+        body = result.structured_content
+        assert body["valid"] is False
+        assert (body["errors"][0]["path"], body["errors"][0]["code"]) == (path, code)
+
+
+async def test_partial_context_still_warns(server):
+    async with Client(server) as client:
+        result = await client.call_tool(
+            "validate_context", {"event_context": {"requirements": {"throughput": "100K msg/s", "ordering": "global"}}}
+        )
+        body = result.structured_content
+        assert body["valid"] is False
+        assert body["warnings"][0]["rule_id"] == "global_ordering_throughput"
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_knowledge_resources(server, mode, version):
+    import json
+
+    async with Client(server, mode=mode) as client:
+        uris = {str(r.uri) for r in (await client.list_resources()).resources}
+        assert {"event-driven://knowledge/rules", "event-driven://knowledge/debug_checklist"} <= uris
+        checklist = json.loads((await client.read_resource("event-driven://knowledge/debug_checklist")).contents[0].text)
+        assert [i["question"] for i in checklist["items"]][:3] == [
+            "Producer acks configured?", "Consumer offsets committed?", "Replication factor >= 3?"
+        ]
+        rules = json.loads((await client.read_resource("event-driven://knowledge/rules")).contents[0].text)
+        assert rules["thresholds"]["sqs_max_retention_hours"]["source"].startswith("https://docs.aws.amazon.com/")
