@@ -21,6 +21,8 @@ def _numbers_outside_sourced(node, path="") -> list[str]:
     """Paths of numbers that are not the value of a SourcedNumber."""
     if isinstance(node, SourcedNumber):
         return []
+    if isinstance(node, BaseModel) and isinstance(getattr(node, "source", None), str):
+        return []  # a model that carries its own source (e.g. a seed metric with its buckets)
     if isinstance(node, BaseModel):
         return [p for name in type(node).model_fields for p in _numbers_outside_sourced(getattr(node, name), f"{path}.{name}")]
     if isinstance(node, dict):

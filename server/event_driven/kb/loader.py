@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from event_driven.kb.brokers import BrokerKnowledge
 from event_driven.kb.checklist import DebugChecklist
+from event_driven.kb.patterns import PatternDefaults
 from event_driven.kb.rules import RuleBook
 from event_driven.paths import knowledge_dir
 
@@ -58,12 +60,16 @@ class KnowledgeBase(BaseModel):
 
     rules: RuleBook
     debug_checklist: DebugChecklist
+    patterns: PatternDefaults
+    brokers: BrokerKnowledge
 
 
 # file name -> (attribute, model)
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "rules.yaml": ("rules", RuleBook),
     "debug_checklist.yaml": ("debug_checklist", DebugChecklist),
+    "patterns.yaml": ("patterns", PatternDefaults),
+    "brokers.yaml": ("brokers", BrokerKnowledge),
 }
 
 
