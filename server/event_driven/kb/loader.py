@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from event_driven.kb.brokers import BrokerKnowledge
 from event_driven.kb.checklist import DebugChecklist
+from event_driven.kb.failure_modes import FailureModeCatalog
 from event_driven.kb.patterns import PatternDefaults
 from event_driven.kb.rules import RuleBook
 from event_driven.paths import knowledge_dir
@@ -62,6 +63,7 @@ class KnowledgeBase(BaseModel):
     debug_checklist: DebugChecklist
     patterns: PatternDefaults
     brokers: BrokerKnowledge
+    failure_modes: FailureModeCatalog
 
 
 # file name -> (attribute, model)
@@ -70,6 +72,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "debug_checklist.yaml": ("debug_checklist", DebugChecklist),
     "patterns.yaml": ("patterns", PatternDefaults),
     "brokers.yaml": ("brokers", BrokerKnowledge),
+    "failure_modes.yaml": ("failure_modes", FailureModeCatalog),
 }
 
 
