@@ -1,0 +1,294 @@
+"""plan_topology: from a validated context to a sized, explained design for one broker.
+
+request (context + broker + options) -> validation -> broker choice -> logical design (use-case shape, retry policy)
+-> sizing -> broker design -> envelope, observability, diagram -> TopologyPlan -> rendered artifacts.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from event_driven.core.context import NormalizedContext
+from event_driven.core.selection import BrokerSelection, SelectionConstraints, select_broker
+from event_driven.core.sizing import calculate_partitions
+from event_driven.core.topology import naming
+from event_driven.core.topology.designers import DESIGNERS
+from event_driven.core.topology.diagram import mermaid
+from event_driven.core.topology.envelope import message_schema
+from event_driven.core.topology.models import (
+    PLANNABLE_BROKERS,
+    BackoffSchedule,
+    BrokerChoice,
+    CircuitBreakerPolicy,
+    DesignInput,
+    PlanWarning,
+    RetryPolicy,
+    SeedConsumerConfig,
+    SeedTopology,
+    Sizing,
+    SizingFigure,
+    TopologyPlan,
+)
+from event_driven.core.topology.observability import observability
+from event_driven.core.topology.shapes import add_failure_channels, logical_design
+from event_driven.core.validation import FieldError, validate_context
+from event_driven.kb.loader import KnowledgeBase
+
+VARIANTS = {"rabbitmq": ("classic", "quorum", "stream"), "sqs": ("standard", "fifo", "fifo_high_throughput")}
+PARTITIONED = ("kafka", "pulsar")
+
+
+class PlanOptions(BaseModel):
+    """Editable assumptions and design choices. All optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    domain: str | None = Field(None, description="Name prefix for channels, e.g. 'orders' (default: from the first producer).")
+    replication_factor: int | None = Field(None, ge=1, le=7, description="Replicas per partition/queue (default 3).")
+    producer_bytes_per_s_per_partition: float | None = Field(
+        None, gt=0, description="p: what one partition absorbs on the produce side, in bytes/s (default 10 MB/s).")
+    consumer_msg_per_s_per_partition: float | None = Field(
+        None, gt=0, description="c: what one consumer processes per partition, in msg/s (default 1,000; measure it).")
+    message_size_bytes: int | None = Field(None, gt=0, le=1_073_741_824,
+                                           description="Average message size (default: the context's, else 1 KiB).")
+    processing_timeout_ms: int | None = Field(None, gt=0, le=43_200_000,
+                                              description="Longest time one message may take to process (default 30 s).")
+    max_attempts: int | None = Field(None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
+    dead_letter: bool = Field(True, description="Plan retry tiers and dead-letter channels.")
+    request_reply: bool = Field(False, description="Add request and per-requester reply channels.")
+    saga_style: Literal["orchestration", "choreography"] = "orchestration"
+    compaction: bool = Field(False, description="Event sourcing: compaction plus snapshots instead of retention without end.")
+    schema_format: Literal["json", "avro"] = "json"
+
+
+class PlanInputError(ValueError):
+    """The request cannot be planned; ``errors`` say which field, what was wrong and what is allowed."""
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+
+
+def parse_options(raw: Any) -> PlanOptions:
+    if raw is None:
+        return PlanOptions()
+    try:
+        return PlanOptions.model_validate(raw)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False):
+            path = "$.options" + "".join(f".{p}" for p in err["loc"])
+            allowed = PlanOptions.model_fields.get(str(err["loc"][0])) if err["loc"] else None
+            hint = f" ({allowed.description})" if allowed is not None and allowed.description else ""
+            code = "unknown_field" if err["type"] == "extra_forbidden" else "not_allowed"
+            msg = (f"Unknown option '{err['loc'][0]}'. Allowed: {', '.join(PlanOptions.model_fields)}."
+                   if code == "unknown_field" else f"{err['msg']}{hint}.")
+            errors.append(FieldError(path=path, code=code, message=msg))  # type: ignore[arg-type]
+        raise PlanInputError(errors) from None
+
+
+def parse_broker(raw: Any) -> tuple[str | None, str | None]:
+    if raw is None or raw == "":
+        return None, None
+    if not isinstance(raw, str):
+        raise PlanInputError([FieldError(path="$.broker", code="wrong_type", message="broker must be a string such as 'kafka' or 'rabbitmq.quorum'.")])
+    broker, _, variant = raw.strip().lower().partition(".")
+    allowed = ", ".join([*PLANNABLE_BROKERS, *(f"{b}.{v}" for b, vs in VARIANTS.items() for v in vs)])
+    if broker not in PLANNABLE_BROKERS or (variant and variant not in VARIANTS.get(broker, ())):
+        raise PlanInputError([FieldError(path="$.broker", code="not_allowed",
+                                         message=f"broker {raw!r} cannot be planned; allowed: {allowed}.", allowed=allowed)])
+    return broker, variant or None
+
+
+def _backoff(kb: KnowledgeBase, attempts: int) -> BackoffSchedule:
+    r = kb.patterns.retry
+    initial, cap, mult = int(r.initial_delay_ms.value), int(r.max_delay_ms.value), float(r.multiplier.value)
+    delays = [int(min(cap, initial * mult**n)) for n in range(max(0, attempts - 1))]
+    return BackoffSchedule(
+        max_attempts=attempts, initial_delay_ms=initial, max_delay_ms=cap, multiplier=mult,
+        jitter_factor=float(r.jitter_factor.value), delays_ms=delays,
+        jitter=f"each delay is multiplied by a random factor in [1 - {r.jitter_factor.value:g}, 1 + {r.jitter_factor.value:g}]",
+        source=r.backoff_formula_source,
+    )
+
+
+def retry_policy(kb: KnowledgeBase, options: PlanOptions) -> RetryPolicy:
+    r = kb.patterns.retry
+    attempts = options.max_attempts or int(r.max_attempts.value)
+    cb = r.circuit_breaker
+    return RetryPolicy(
+        backoff=_backoff(kb, attempts),
+        retryable=list(r.error_classification.retryable),
+        non_retryable=list(r.error_classification.non_retryable),
+        dead_letter_enabled=options.dead_letter and r.dead_letter.enabled,
+        dead_letter_suffix=r.dead_letter.topic_suffix,
+        dead_letter_retention_days=int(r.dead_letter.retention_days.value),
+        dlq_alert_threshold=int(r.dead_letter.alert_threshold.value),
+        circuit_breaker=CircuitBreakerPolicy(
+            failure_threshold=int(cb.failure_threshold.value), reset_timeout_seconds=int(cb.reset_timeout_seconds.value),
+            half_open_attempts=int(cb.half_open_attempts.value), source=cb.pattern_source),
+    )
+
+
+def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, broker: str, groups_on_main: int,
+            rf: int) -> tuple[Sizing, int, int]:
+    s = kb.patterns.sizing
+    t = ctx.throughput_msg_per_s or 0
+    size = options.message_size_bytes or ctx.message_size_bytes or int(s.message_size_bytes.value)
+    p_bytes = options.producer_bytes_per_s_per_partition or float(s.partition_produce_bytes_per_s.value)
+    p = p_bytes / size
+    c = options.consumer_msg_per_s_per_partition or float(s.consumer_msg_per_s_per_partition.value)
+    plan = calculate_partitions(t, p, rf, consumer_throughput_per_partition=c)
+    assumptions = [
+        f"message size {size} B" + ("" if (options.message_size_bytes or ctx.message_size_bytes) else f" (assumed: {s.message_size_bytes.assumptions.strip() if s.message_size_bytes.assumptions else ''})"),
+        f"p = {p_bytes:,.0f} B/s per partition / {size} B = {p:,.0f} msg/s" + ("" if options.producer_bytes_per_s_per_partition else " (default: low end of 'tens of MB/s')"),
+        f"c = {c:,.0f} msg/s per consumer" + ("" if options.consumer_msg_per_s_per_partition else " (placeholder: measure your consumer and pass options.consumer_msg_per_s_per_partition)"),
+    ]
+    partitions = plan.partitions
+    if ctx.ordering == "global":
+        partitions = 1
+        assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
+    if broker not in PARTITIONED:
+        assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
+    retention_h = None if ctx.use_case == "event_sourcing" else (ctx.retention_hours or 168)
+    seconds = (retention_h or 24) * 3600
+    storage_bytes = t * size * seconds * rf
+    storage = SizingFigure(
+        name="storage" if retention_h else "storage growth per day", value=round(storage_bytes / 1e9, 3), unit="GB",
+        formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {rf}",
+        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds, "replication_factor": rf},
+        assumption=None if retention_h else "retention without end: storage grows by this much every day",
+        source="https://kafka.apache.org/documentation/#topicconfigs_retention.bytes")
+    net_in = SizingFigure(name="network in", value=round(t * size / 1e6, 3), unit="MB/s", formula=f"rate x size = {t} x {size}",
+                          inputs={"rate_msg_per_s": t, "message_size_bytes": size})
+    fan = max(1, groups_on_main)
+    net_out = SizingFigure(
+        name="network out", value=round(t * size * (fan + rf - 1) / 1e6, 3), unit="MB/s",
+        formula=f"rate x size x (consumer groups + replicas - 1) = {t} x {size} x ({fan} + {rf} - 1)",
+        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "consumer_groups": fan, "replication_factor": rf},
+        assumption="every consumer group reads every message once; followers fetch each message once per extra replica")
+    needed = max(1, math.ceil(t / c)) if t else 1
+    instances = 1 if ctx.ordering == "global" else (min(needed, partitions) if broker in PARTITIONED else needed)
+    consumers = SizingFigure(
+        name="consumer instances per group", value=instances, unit="instances",
+        formula=(f"min(ceil(t / c), partitions) = min(ceil({t} / {c:g}), {partitions})" if broker in PARTITIONED
+                 else f"ceil(t / c) = ceil({t} / {c:g})") + (" -> 1 (global ordering)" if ctx.ordering == "global" else ""),
+        inputs={"t": t, "c": c, "partitions": partitions})
+    return (Sizing(partitions=plan, storage=storage, network_in=net_in, network_out=net_out,
+                   consumer_instances=consumers, assumptions=assumptions), partitions, instances)
+
+
+def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
+                  constraints: SelectionConstraints | None) -> tuple[str, str | None, str, BrokerSelection]:
+    selection = select_broker(ctx, kb.brokers, constraints)
+    if broker:
+        option = f"{broker}.{variant}" if variant else broker
+        row = next((r for r in selection.rankings if r.option == option or (r.broker == broker and variant is None)), None)
+        why = f"requested by the caller; selection ranks it #{row.rank} (score {row.score})" if row else "requested by the caller"
+        if row and row.disqualified:
+            why += "; note the disqualifiers: " + "; ".join(row.disqualifiers)
+        return broker, variant, why, selection
+    plannable = [r for r in selection.rankings if r.plannable and not r.disqualified]
+    if not plannable:
+        raise PlanInputError([FieldError(path="$.broker", code="missing", message=(
+            "No plannable broker fits every requirement (see select_broker's disqualifiers); relax a requirement "
+            "or name a broker explicitly."))])
+    best = plannable[0]
+    why = f"best plannable fit (score {best.score}): " + "; ".join(
+        f"{f.requirement} {f.fit}" for f in best.fits if f.weight)
+    if selection.winner and selection.winner != best.option:
+        why += f". Overall winner {selection.winner} is a managed cloud stream that plan_topology does not render."
+    return best.broker, best.variant, why, selection
+
+
+def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, options: Any = None,
+                  constraints: SelectionConstraints | None = None) -> TopologyPlan:
+    validation = validate_context(event_context, kb.rules)
+    errors = list(validation.errors)
+    if validation.valid and validation.normalized.throughput_msg_per_s is None:
+        errors.append(FieldError(path="$.requirements.throughput", code="missing",
+                                 message="plan_topology needs requirements.throughput to size the design, e.g. '10K msg/s'."))
+    broker_id, variant = parse_broker(broker)
+    opts = parse_options(options)
+    if errors:
+        raise PlanInputError(errors)
+    ctx = validation.normalized
+    warnings: list[PlanWarning] = []
+    if ctx.delivery is None:
+        ctx = ctx.model_copy(update={"delivery": "at_least_once"})
+        warnings.append(PlanWarning(message="No delivery guarantee given; planned for at_least_once.",
+                                    action="State requirements.delivery if you need another guarantee.", severity="low"))
+    if ctx.ordering is None:
+        ctx = ctx.model_copy(update={"ordering": "none"})
+        warnings.append(PlanWarning(message="No ordering given; planned without ordering guarantees.",
+                                    action="State requirements.ordering (partition for per-key order).", severity="low"))
+    try:
+        domain = naming.domain_from(ctx.producers, opts.domain)
+        for service in [*ctx.producers, *ctx.consumers]:
+            naming.check_service(service)
+    except naming.NamingError as exc:
+        path = "$.options.domain" if opts.domain is not None and "options.domain" in str(exc) else "$.producers"
+        raise PlanInputError([FieldError(path=path, code="not_allowed", message=str(exc))]) from None
+
+    broker_id, variant, rationale, selection = choose_broker(ctx, kb, broker_id, variant, constraints)
+    if broker_id == "rabbitmq" and variant is None:
+        variant = "stream" if ctx.use_case == "event_sourcing" or ctx.replay in ("full", "window") else "quorum"
+    if broker_id == "sqs" and variant is None:
+        variant = "fifo" if (ctx.ordering != "none" or ctx.delivery == "exactly_once") else "standard"
+        if variant == "fifo" and (ctx.throughput_msg_per_s or 0) > 3000:
+            variant = "fifo_high_throughput"
+    policy = retry_policy(kb, opts)
+    shape = logical_design(ctx, request_reply=opts.request_reply, saga_style=opts.saga_style, compaction=opts.compaction)
+    logical = add_failure_channels(shape.channels, policy)
+    rf = opts.replication_factor or int(kb.patterns.sizing.replication_factor.value)
+    main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
+    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, main_groups, rf)
+    groups = [g.model_copy(update={"instances": 1 if g.strategy in ("single_active", "reply_listener") else instances})
+              for g in shape.groups]
+    spec = DesignInput(
+        use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering, domain=domain, variant=variant,  # type: ignore[arg-type]
+        logical_channels=logical, consumer_groups=groups, retry_policy=policy,
+        partitions=partitions, replication_factor=rf,
+        retention_hours=None if ctx.use_case == "event_sourcing" and not opts.compaction else (ctx.retention_hours or 168),
+        message_size_bytes=options_size(opts, ctx, kb), processing_timeout_ms=opts.processing_timeout_ms or int(
+            kb.patterns.sizing.processing_timeout_ms.value),
+        throughput_msg_per_s=ctx.throughput_msg_per_s or 0,
+    )
+    try:
+        design = DESIGNERS[broker_id].design(spec)
+    except naming.NamingError as exc:
+        raise PlanInputError([FieldError(path="$.options.domain", code="not_allowed", message=str(exc))]) from None
+    warnings = [PlanWarning(message=w.message, action=w.recommendation, rule_id=w.rule_id, severity=w.severity)
+                for w in validation.warnings] + warnings + design.warnings
+    schema = message_schema(domain, ctx.use_case or "pub_sub", ctx.producers, opts.schema_format)
+    obs = observability(kb.patterns, policy.dlq_alert_threshold)
+    main_names = list(dict.fromkeys(c.name for c in design.channels if c.role not in ("retry", "dead_letter")))
+    dlq_names = [c.name for c in design.channels if c.role == "dead_letter"]
+    strategies = sorted({g.strategy.replace("_", " ") for g in groups})
+    plan = TopologyPlan(
+        broker=BrokerChoice(technology=kb.brokers.broker(broker_id).name, variant=variant, rationale=rationale),
+        topology=SeedTopology(topics=main_names, partitions=partitions if broker_id in PARTITIONED else 1,
+                              replication_factor=rf),
+        message_schema=schema,
+        consumer_config=SeedConsumerConfig(
+            group_strategy="; ".join(f"{g.name}: {g.strategy.replace('_', ' ')} x{g.instances} ({g.reason})" for g in groups)
+            or ", ".join(strategies),
+            error_handling=" ".join(design.retry.steps[:3]),
+            dlq={"enabled": policy.dead_letter_enabled, "suffix": policy.dead_letter_suffix, "channels": dlq_names,
+                 "retention_days": policy.dead_letter_retention_days, "alert_threshold": policy.dlq_alert_threshold},
+        ),
+        use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]
+        shape=shape.description, logical_channels=logical, channels=design.channels, consumer_groups=groups,
+        retry_policy=policy, retry=design.retry, client_settings=design.client_settings, sizing=sizing,
+        observability=obs, diagram=mermaid(logical, design.channels, groups), warnings=warnings,
+    )
+    from event_driven.render import render_artifacts
+
+    return plan.model_copy(update={"artifacts": render_artifacts(plan, domain)})
+
+
+def options_size(opts: PlanOptions, ctx: NormalizedContext, kb: KnowledgeBase) -> int:
+    return opts.message_size_bytes or ctx.message_size_bytes or int(kb.patterns.sizing.message_size_bytes.value)

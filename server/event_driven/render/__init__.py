@@ -1,0 +1,69 @@
+"""Render a TopologyPlan into broker-native artifacts with Jinja templates.
+
+Templates render only from the typed plan (and values derived from it), with ``StrictUndefined`` so a missing value is
+an error rather than an empty string. Every name in the plan was validated against the broker's naming rules before it
+got here; the ``tojson`` and ``shell`` filters quote values for the formats that need it, so no input can inject a line
+or a key.
+
+Each broker module exposes ``render(plan, env, domain) -> list[Artifact]``; the common artifacts (AsyncAPI document,
+Prometheus alert rules and their promtool test, the envelope schemas) are rendered for every plan.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shlex
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from event_driven.core.topology.models import Artifact, TopologyPlan
+from event_driven.paths import templates_dir
+
+BROKER_MODULES = {
+    "Apache Kafka": "kafka",
+    "RabbitMQ": "rabbitmq",
+    "Amazon SQS": "sqs",
+    "Apache Pulsar": "pulsar",
+    "NATS JetStream": "nats",
+    "Redis Streams": "redis",
+}
+COMMON_MODULES = ("common",)
+
+
+def _tojson(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, indent=indent, sort_keys=False, ensure_ascii=False)
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tojson"] = _tojson
+    env.filters["shell"] = lambda v: shlex.quote(str(v))
+    return env
+
+
+def render_artifacts(plan: TopologyPlan, domain: str) -> list[Artifact]:
+    env = environment()
+    artifacts: list[Artifact] = []
+    names = [BROKER_MODULES.get(plan.broker.technology), *COMMON_MODULES]
+    for name in names:
+        if name is None:
+            continue
+        try:
+            module = importlib.import_module(f"event_driven.render.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"event_driven.render.{name}":
+                raise
+            continue  # renderer not written yet for this broker
+        artifacts.extend(module.render(plan, env, domain))
+    return artifacts
