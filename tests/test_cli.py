@@ -50,3 +50,56 @@ def test_usage_errors_exit_2(args):
     r = run(*args)
     assert r.returncode == 2
     assert r.stderr.strip()
+
+
+PLAN_REQUEST = """\
+event_context:
+  use_case: work_queue
+  requirements: {throughput: 2K msg/s, ordering: partition, delivery: at_least_once, retention: 2 days}
+  producers: [order-service]
+  consumers: [fulfilment]
+broker: rabbitmq
+options: {domain: orders}
+"""
+
+
+def test_select_prints_the_ranking(tmp_path):
+    path = tmp_path / "ctx.yaml"
+    path.write_text(PLAN_REQUEST.replace("broker: rabbitmq\noptions: {domain: orders}\n", ""))
+    r = run("select", str(path), "--cloud", "aws")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("winner: ") and "disqualified: constraints: aws required" in r.stdout
+
+
+def test_plan_writes_artifacts_and_refuses_to_overwrite(tmp_path):
+    req = tmp_path / "req.yaml"
+    req.write_text(PLAN_REQUEST)
+    out = tmp_path / "out"
+    r = run("plan", str(req), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "plan.json").is_file() and (out / "diagram.mmd").read_text().startswith("flowchart LR")
+    before = {p: p.read_text() for p in out.rglob("*") if p.is_file()}
+    (out / "plan.json").write_text("edited by hand")
+    r = run("plan", str(req), "--out", str(out))
+    assert r.returncode == 2 and "refusing to overwrite" in r.stderr and "nothing was written" in r.stderr
+    assert (out / "plan.json").read_text() == "edited by hand"
+    r = run("plan", str(req), "--out", str(out), "--force")
+    assert r.returncode == 0
+    assert {p: p.read_text() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_plan_invalid_input_exits_1_naming_fields(tmp_path):
+    req = tmp_path / "req.yaml"
+    req.write_text(PLAN_REQUEST.replace("broker: rabbitmq", "broker: rabbit"))
+    r = run("plan", str(req))
+    assert r.returncode == 1 and "$.broker" in r.stderr
+
+
+def test_artifact_paths_cannot_escape_the_output_dir(tmp_path):
+    from event_driven.cli import _targets
+
+    with pytest.raises(ValueError, match="escape"):
+        _targets(tmp_path, ["../outside.txt"])
+    with pytest.raises(ValueError, match="escape"):
+        _targets(tmp_path, ["/etc/passwd"])
+    assert _targets(tmp_path, ["a/b.json"]) == [(tmp_path / "a" / "b.json").resolve()]

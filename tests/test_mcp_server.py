@@ -100,3 +100,32 @@ async def test_knowledge_resources(server, mode, version):
         ]
         rules = json.loads((await client.read_resource("event-driven://knowledge/rules")).contents[0].text)
         assert rules["thresholds"]["sqs_max_retention_hours"]["source"].startswith("https://docs.aws.amazon.com/")
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_select_and_plan_tools(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        for name, title in (("select_broker", "BrokerSelection"), ("plan_topology", "TopologyPlan")):
+            assert tools[name].output_schema["title"] == title
+            assert tools[name].annotations.read_only_hint is True and tools[name].annotations.open_world_hint is False
+        r = await client.call_tool("select_broker", {"event_context": CONTEXT, "constraints": {"cloud": "on_premises"}})
+        assert r.is_error is False and r.structured_content["winner"] == "kafka"
+        assert r.structured_content["why_winner"]
+        r = await client.call_tool("plan_topology", {"event_context": CONTEXT, "broker": "rabbitmq",
+                                                     "include_artifacts": False})
+        body = r.structured_content
+        assert r.is_error is False and body["broker"]["technology"] == "RabbitMQ"
+        assert all(a["content"] == "" for a in body["artifacts"])
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_fixable_errors_are_tool_errors_with_field_messages(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        r = await client.call_tool("plan_topology", {"event_context": CONTEXT, "broker": "kafkaa",
+                                                     "options": {"domain": "Bad Name"}})
+        assert r.is_error is True
+        text = r.content[0].text
+        assert "$.broker" in text and "allowed: kafka" in text and "$.options.domain" in text
+        r = await client.call_tool("select_broker", {"event_context": CONTEXT, "constraints": {"cloud": "mars"}})
+        assert r.is_error is True and "$.constraints.cloud" in r.content[0].text

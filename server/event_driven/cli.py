@@ -1,6 +1,11 @@
 """``event-driven``: the advisor on the command line, for people and CI pipelines.
 
-Exit codes: 0 valid, 1 invalid (the result says why), 2 usage error (bad arguments, unreadable file).
+Exit codes: 0 success (``validate``: valid), 1 invalid input (the output says which field and why), 2 usage error
+(bad arguments, unreadable file, refusing to overwrite).
+
+``select`` and ``plan`` read a file holding the event context, or an object with ``event_context`` and optionally
+``constraints``, ``broker`` and ``options``. ``plan --out DIR`` writes the rendered artifacts under DIR only, refuses to
+overwrite an existing file without ``--force``, and writes nothing at all when any target is refused.
 """
 
 from __future__ import annotations
@@ -54,6 +59,142 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.valid else EXIT_INVALID
 
 
+REQUEST_KEYS = ("event_context", "constraints", "broker", "options")
+
+
+def _load_request(source: str) -> dict:
+    import yaml
+
+    data = yaml.safe_load(_read(source))
+    if isinstance(data, dict) and "event_context" in data:
+        unknown = sorted(set(data) - set(REQUEST_KEYS))
+        if unknown:
+            raise ValueError(f"unknown top-level keys {unknown}; allowed next to event_context: {', '.join(REQUEST_KEYS[1:])}")
+        return data
+    return {"event_context": data}
+
+
+def _print_input_errors(exc) -> None:  # type: ignore[no-untyped-def]
+    sys.stderr.write("invalid input:\n")
+    for err in exc.errors:
+        sys.stderr.write(f"  {err.path} ({err.code}): {err.message}\n")
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    from event_driven.core.selection import SelectionInputError, select
+    from event_driven.kb.loader import knowledge
+
+    try:
+        request = _load_request(args.file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"event-driven select: cannot read {args.file}: {exc}\n")
+        return EXIT_USAGE
+    constraints = dict(request.get("constraints") or {})
+    for key in ("cloud", "deployment", "max_complexity"):
+        if getattr(args, key):
+            constraints[key] = getattr(args, key)
+    if args.existing:
+        constraints["existing_brokers"] = args.existing
+    try:
+        result = select(request.get("event_context"), knowledge(), constraints or None)
+    except SelectionInputError as exc:
+        _print_input_errors(exc)
+        return EXIT_INVALID
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return EXIT_OK
+    out = sys.stdout
+    out.write(f"winner: {result.winner}   runner-up: {result.runner_up}\n")
+    for line in result.why_winner:
+        out.write(f"  - {line}\n")
+    out.write("\nrank  option                      score  verdict\n")
+    for r in result.rankings:
+        verdict = "disqualified: " + r.disqualifiers[0] if r.disqualified else ", ".join(
+            f"{f.requirement} {f.fit}" for f in r.fits if f.weight)
+        out.write(f"{r.rank:>4}  {r.option:<26} {r.score:>6}  {verdict}\n")
+    for w in result.warnings:
+        out.write(f"\nwarning {w.severity} {w.rule_id}: {w.message}\n  -> {w.recommendation}\n")
+    return EXIT_OK
+
+
+def _targets(out_dir: Path, relative_paths: list[str]) -> list[Path]:
+    root = out_dir.resolve()
+    targets = []
+    for rel in relative_paths:
+        candidate = (root / rel).resolve()
+        if Path(rel).is_absolute() or not candidate.is_relative_to(root):
+            raise ValueError(f"artifact path {rel!r} would escape {out_dir}")
+        targets.append(candidate)
+    return targets
+
+
+def _write_all(files: dict[Path, str]) -> None:
+    import os
+    import tempfile
+
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(content)
+            os.replace(tmp, path)  # atomic: a reader never sees a half-written file
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from event_driven.core.topology.planner import PlanInputError, plan_topology
+    from event_driven.kb.loader import knowledge
+
+    try:
+        request = _load_request(args.file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"event-driven plan: cannot read {args.file}: {exc}\n")
+        return EXIT_USAGE
+    options = dict(request.get("options") or {})
+    if args.domain:
+        options["domain"] = args.domain
+    try:
+        plan = plan_topology(request.get("event_context"), knowledge(), args.broker or request.get("broker"),
+                             options or None)
+    except PlanInputError as exc:
+        _print_input_errors(exc)
+        return EXIT_INVALID
+    if args.out is None:
+        sys.stdout.write(plan.model_dump_json(indent=2, by_alias=True) + "\n")
+        return EXIT_OK
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        sys.stderr.write(f"event-driven plan: {out_dir} exists and is not a directory\n")
+        return EXIT_USAGE
+    summary = plan.model_copy(update={"artifacts": [a.model_copy(update={"content": ""}) for a in plan.artifacts]})
+    contents = {a.path: a.content for a in plan.artifacts}
+    contents["plan.json"] = summary.model_dump_json(indent=2, by_alias=True) + "\n"
+    contents["diagram.mmd"] = plan.diagram + "\n"
+    try:
+        targets = dict(zip(_targets(out_dir, list(contents)), contents.values()))
+    except ValueError as exc:
+        sys.stderr.write(f"event-driven plan: {exc}\n")
+        return EXIT_USAGE
+    existing = [p for p in targets if p.exists()]
+    if existing and not args.force:
+        sys.stderr.write("event-driven plan: refusing to overwrite (pass --force): "
+                         + ", ".join(str(p) for p in existing) + "\nnothing was written\n")
+        return EXIT_USAGE
+    _write_all(targets)
+    sys.stdout.write(f"{plan.broker.technology}" + (f" ({plan.broker.variant})" if plan.broker.variant else "")
+                     + f": wrote {len(targets)} files to {out_dir}\n")
+    for path, artifact in zip(targets, [*plan.artifacts]):
+        sys.stdout.write(f"  {path.relative_to(out_dir.resolve())}  ({artifact.checked_by})\n")
+    sys.stdout.write("  plan.json, diagram.mmd\n")
+    for w in plan.warnings:
+        if w.severity in ("high", "medium"):
+            sys.stdout.write(f"warning {w.severity}: {w.message}\n  -> {w.action}\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="event-driven", description="Event-driven architecture advisor.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -61,6 +202,23 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("file", metavar="FILE|-", help="a YAML or JSON file, or - for standard input")
     validate.add_argument("--format", choices=["text", "json"], default="text")
     validate.set_defaults(handler=cmd_validate)
+
+    select = sub.add_parser("select", help="rank message brokers for a context")
+    select.add_argument("file", metavar="FILE|-", help="context (or {event_context, constraints}) as YAML or JSON")
+    select.add_argument("--cloud", choices=["aws", "gcp", "azure", "on_premises", "any"])
+    select.add_argument("--deployment", choices=["managed", "self_hosted", "any"])
+    select.add_argument("--max-complexity", dest="max_complexity", choices=["low", "medium", "high"])
+    select.add_argument("--existing", action="append", default=[], metavar="BROKER", help="a broker the team runs")
+    select.add_argument("--format", choices=["text", "json"], default="text")
+    select.set_defaults(handler=cmd_select)
+
+    plan = sub.add_parser("plan", help="plan a topology and write its artifacts")
+    plan.add_argument("file", metavar="FILE|-", help="context (or {event_context, broker, options}) as YAML or JSON")
+    plan.add_argument("--broker", help="e.g. kafka, rabbitmq.quorum, sqs.fifo (default: best fit)")
+    plan.add_argument("--domain", help="channel name prefix, e.g. orders")
+    plan.add_argument("--out", metavar="DIR", help="write artifacts, plan.json and diagram.mmd under DIR")
+    plan.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
+    plan.set_defaults(handler=cmd_plan)
     return parser
 
 

@@ -12,9 +12,13 @@ from importlib import metadata
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from event_driven.core.selection import BrokerSelection, SelectionInputError, select
+from event_driven.core.topology.models import TopologyPlan
+from event_driven.core.topology.planner import PlanInputError, plan_topology as core_plan
 from event_driven.core.validation import ValidationResult
 from event_driven.core.validation import validate_context as core_validate
 from event_driven.kb.loader import FILES, KnowledgeBase, knowledge
@@ -36,6 +40,17 @@ When to call which tool:
   before going further), consistency warnings (each with the rule, the fields involved, a recommendation and sources),
   and the context normalised to msg/s, ms and hours. A partial context is fine: you still get every warning its fields
   trigger.
+
+- select_broker: after the context validates, to rank Kafka, RabbitMQ (classic/quorum/stream), SQS (standard/FIFO),
+  Pulsar, NATS JetStream, Redis Streams, Kinesis, Pub/Sub and Event Hubs. Pass constraints the user has (cloud,
+  deployment managed/self_hosted, existing_brokers, max_complexity). Each broker gets a fit and a reason per
+  requirement; disqualified brokers say why; `why_winner` says why the winner beats the runner-up.
+- plan_topology: to design the system on one broker (or the best plannable one): channels with validated names,
+  partitions, replication, retention, consumer groups, retries and dead letters, client settings for the stated
+  guarantee, the event envelope (JSON Schema, Avro, CloudEvents), sizing with formulas, alerts, a Mermaid diagram,
+  warnings with actions, and rendered config files (artifacts). Use options to pass measured per-partition rates.
+
+Errors you can fix (a bad field) come back as tool errors naming the field and what is allowed.
 
 Resources: event-driven://knowledge/<file> serves the knowledge base (rules with their sourced thresholds, the debug
 checklist) as JSON, so you can cite a rule's source.
@@ -104,9 +119,74 @@ def build_server(kb: KnowledgeBase | None = None) -> MCPServer:
         """
         return core_validate(event_context, kb.rules)
 
+    @mcp.tool(name="select_broker", title="Rank message brokers for a context", annotations=READ_ONLY)
+    async def select_broker(
+        event_context: EventContextArg = None,
+        constraints: Annotated[
+            dict[str, Any] | None,
+            Field(description=(
+                "Optional: cloud (aws | gcp | azure | on_premises | any), deployment (managed | self_hosted | any), "
+                "existing_brokers (broker ids the team runs), max_complexity (low | medium | high)."
+            )),
+        ] = None,
+    ) -> BrokerSelection:
+        """Rank every broker against the event context, with a fit and a reason for every requirement.
+
+        Hard disqualifiers (a guarantee or ordering the broker cannot give, no replay where replay is needed,
+        retention past its maximum, global ordering faster than one ordered unit carries, a constraint it cannot
+        meet) are listed apart from the weighted score. Returns the winner, the runner-up, why the winner beats it,
+        trade-offs, and validate_context's warnings.
+        """
+        try:
+            return select(event_context, kb, constraints)
+        except SelectionInputError as exc:
+            raise ToolError(_field_errors(exc.errors)) from None
+
+    @mcp.tool(name="plan_topology", title="Plan a topology with rendered configs", annotations=READ_ONLY)
+    async def plan_topology(
+        event_context: EventContextArg = None,
+        broker: Annotated[
+            str | None,
+            Field(description=(
+                "Optional broker: kafka, rabbitmq, rabbitmq.quorum, rabbitmq.classic, rabbitmq.stream, sqs, "
+                "sqs.standard, sqs.fifo, sqs.fifo_high_throughput, pulsar, nats_jetstream, redis_streams. "
+                "Default: the best plannable broker from select_broker."
+            )),
+        ] = None,
+        options: Annotated[
+            dict[str, Any] | None,
+            Field(description=(
+                "Optional: domain, replication_factor, producer_bytes_per_s_per_partition, "
+                "consumer_msg_per_s_per_partition, message_size_bytes, processing_timeout_ms, max_attempts, "
+                "dead_letter, request_reply, saga_style (orchestration | choreography), compaction, "
+                "schema_format (json | avro)."
+            )),
+        ] = None,
+        include_artifacts: Annotated[bool, Field(description="Include the rendered files' contents.")] = True,
+    ) -> TopologyPlan:
+        """Design the system: the seed's output schema (broker, topology, message_schema, consumer_config) and more.
+
+        Channels with names checked against the broker's rules, partitions (max(t/p, t/c), the math shown),
+        replication, retention, consumer groups by use case, the retry policy mapped onto the broker, client settings
+        that deliver the stated guarantee, the event envelope with its evolution rule, storage and network sizing,
+        metrics and alert rules, a Mermaid diagram, warnings with actions, and the rendered artifacts (each names
+        the validator that checks it).
+        """
+        try:
+            plan = core_plan(event_context, kb, broker, options)
+        except PlanInputError as exc:
+            raise ToolError(_field_errors(exc.errors)) from None
+        if not include_artifacts:
+            plan = plan.model_copy(update={"artifacts": [a.model_copy(update={"content": ""}) for a in plan.artifacts]})
+        return plan
+
     for file_name, (attr, _model) in FILES.items():
         _register_knowledge_resource(mcp, kb, file_name, attr)
     return mcp
+
+
+def _field_errors(errors: list[Any]) -> str:
+    return "Invalid input:\n" + "\n".join(f"- {e.path} ({e.code}): {e.message}" for e in errors)
 
 
 def _register_knowledge_resource(mcp: MCPServer, kb: KnowledgeBase, file_name: str, attr: str) -> None:
@@ -114,6 +194,9 @@ def _register_knowledge_resource(mcp: MCPServer, kb: KnowledgeBase, file_name: s
     model = getattr(kb, attr)
     text = json.dumps(model.model_dump(mode="json", by_alias=True), indent=2)
     descriptions = {
+        "brokers": "What each broker can and cannot do (throughput, ordering, guarantees, retention, limits), sourced.",
+        "failure_modes": "Failure modes diagnose_issue reasons over: symptoms, error signatures, fixes, sources.",
+        "patterns": "The seed's retry config, metrics and log events, and the sizing assumptions.",
         "rules": "validate_context's consistency rules, with the sourced thresholds they use.",
         "debug_checklist": "The seed skill's debug checklist: each question, why it matters and how to check it.",
     }

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from event_driven.core.context import NormalizedContext
+from event_driven.core.rules import RuleWarning
 from event_driven.kb.brokers import BrokerKnowledge, BrokerProfile
 
 Fit = Literal["good", "acceptable", "poor", "unknown", "disqualified"]
@@ -42,9 +43,10 @@ class SelectionConstraints(BaseModel):
     deployment: Literal["managed", "self_hosted", "any"] | None = Field(
         None, description="Managed service or self-hosted."
     )
-    existing_brokers: list[str] = Field(
-        default_factory=list, description="Broker ids the team already runs (e.g. ['rabbitmq']): a tie-breaker bonus."
-    )
+    existing_brokers: list[
+        Literal["kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams", "kinesis", "google_pubsub",
+                "azure_event_hubs"]
+    ] = Field(default_factory=list, description="Broker ids the team already runs (e.g. ['rabbitmq']): a tie-breaker bonus.")
     max_complexity: Literal["low", "medium", "high"] | None = Field(
         None, description="The most operational complexity the team accepts."
     )
@@ -77,11 +79,14 @@ class BrokerRanking(BaseModel):
 class BrokerSelection(BaseModel):
     """select_broker's result."""
 
+    model_config = ConfigDict(extra="forbid")
+
     winner: str | None = Field(description="The best option that is not disqualified, or null when none is left.")
     runner_up: str | None
     why_winner: list[str] = Field(description="Where the winner beats the runner-up, requirement by requirement.")
     rankings: list[BrokerRanking]
     considered: dict[str, str] = Field(description="What the ranking used from the context (normalised).")
+    warnings: list[RuleWarning] = Field(default_factory=list, description="validate_context's consistency warnings.")
     notes: list[str]
 
 
@@ -279,7 +284,7 @@ def _retention_fit(profile: BrokerProfile, ctx: NormalizedContext) -> Requiremen
     if wanted is None:
         return RequirementFit(requirement="retention", fit="good", reason="no retention requirement given", sources=sources, given=False)
     if max_h is None and ret.model == "queue":
-        return RequirementFit(requirement="retention", fit="acceptable", reason=f"a queue keeps messages until they are acknowledged; {wanted:,} hours of unconsumed backlog has no documented limit here", sources=sources)
+        return RequirementFit(requirement="retention", fit="good", reason=f"a queue keeps messages until they are acknowledged (no documented time limit); a message TTL can expire unconsumed ones after {wanted:,} hours", sources=[*sources, "https://www.rabbitmq.com/docs/ttl"])
     return RequirementFit(requirement="retention", fit="good", reason=f"{wanted:,} hours is within the limit" + (f" of {max_h:,.0f} hours" if max_h else ""), sources=sources)
 
 
@@ -326,9 +331,12 @@ def _use_case_fit(option: str, model: str, ctx: NormalizedContext) -> Requiremen
     return RequirementFit(requirement="use_case", fit=fit, reason=f"{ctx.use_case}: {why}", sources=[SEED])
 
 
-def _operations_fit(profile: BrokerProfile, constraints: SelectionConstraints) -> RequirementFit:
+def _operations_fit(broker_id: str, profile: BrokerProfile, constraints: SelectionConstraints) -> RequirementFit:
     ops = profile.operations
     fit: Fit = {"low": "good", "medium": "acceptable", "high": "poor"}[ops.complexity]  # type: ignore[assignment]
+    if broker_id in constraints.existing_brokers:
+        # The team already pays the operational cost of running it.
+        return RequirementFit(requirement="operations", fit="good", reason=f"complexity {ops.complexity}, but the team already operates it", sources=[ops.complexity_source])
     if constraints.max_complexity and COMPLEXITY_RANK[ops.complexity] > COMPLEXITY_RANK[constraints.max_complexity]:
         return RequirementFit(requirement="operations", fit="disqualified", reason=f"complexity {ops.complexity} exceeds the accepted {constraints.max_complexity}: {ops.complexity_reason}", sources=[ops.complexity_source])
     return RequirementFit(requirement="operations", fit=fit, reason=f"complexity {ops.complexity}: {ops.complexity_reason}", sources=[ops.complexity_source])
@@ -355,8 +363,9 @@ def _constraints_fit(broker_id: str, profile: BrokerProfile, c: SelectionConstra
         return RequirementFit(requirement="constraints", fit="disqualified", reason="; ".join(problems), sources=[ops.source])
     single_cloud = "any" not in ops.clouds
     if single_cloud and not c.cloud:
-        lock_in = f"ties the design to {', '.join(ops.clouds).upper()} (no cloud constraint was given)"
-        return RequirementFit(requirement="constraints", fit="acceptable", reason=lock_in, sources=[ops.source])
+        clouds = ", ".join(ops.clouds).upper()
+        lock_in = f"runs only on {clouds}, and no cloud was stated: pass constraints.cloud if the system lives there"
+        return RequirementFit(requirement="constraints", fit="poor", reason=lock_in, sources=[ops.source])
     if broker_id in c.existing_brokers:
         return RequirementFit(requirement="constraints", fit="good", reason="the team already runs it" + (f"; {notes[0]}" if notes else ""), sources=[ops.source])
     if c.existing_brokers:
@@ -399,7 +408,7 @@ def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: Sele
             _throughput_fit(option, profile, ctx, size),
             _retention_fit(profile, ctx),
             _latency_fit(profile, ctx),
-            _operations_fit(profile, constraints),
+            _operations_fit(broker_id, profile, constraints),
             _constraints_fit(broker_id, profile, constraints),
         ]
         if ctx.message_size_bytes and profile.max_message_size.max_bytes and ctx.message_size_bytes > profile.max_message_size.max_bytes.value:
@@ -455,3 +464,53 @@ def _why(winner: BrokerRanking, runner: BrokerRanking | None) -> list[str]:
     else:
         out.insert(0, f"{winner.name} scores {winner.score} against {runner.name}'s {runner.score}.")
     return out
+
+
+class SelectionInputError(ValueError):
+    """The context or constraints are invalid; ``errors`` name each field and what is allowed."""
+
+    def __init__(self, errors: list):  # list[FieldError]
+        self.errors = errors
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+
+
+def parse_constraints(raw: object) -> SelectionConstraints:
+    from pydantic import ValidationError
+
+    from event_driven.core.validation import FieldError
+
+    if raw is None:
+        return SelectionConstraints()
+    try:
+        return SelectionConstraints.model_validate(raw)
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors(include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else ""
+            info = SelectionConstraints.model_fields.get(field)
+            if err["type"] == "extra_forbidden":
+                msg = f"Unknown constraint '{field}'. Allowed: {', '.join(SelectionConstraints.model_fields)}."
+                code = "unknown_field"
+            else:
+                msg = f"{err['msg']}" + (f" ({info.description})" if info and info.description else "") + "."
+                code = "not_allowed"
+            errors.append(FieldError(path="$.constraints" + "".join(f".{p}" for p in err["loc"]), code=code, message=msg))
+        raise SelectionInputError(errors) from None
+
+
+def select(event_context: object, kb, constraints: object = None) -> BrokerSelection:  # kb: KnowledgeBase
+    """Validate the context and constraints, then rank the brokers."""
+    from event_driven.core.validation import validate_context
+
+    validation = validate_context(event_context, kb.rules)
+    errors = list(validation.errors)
+    try:
+        parsed = parse_constraints(constraints)
+    except SelectionInputError as exc:
+        errors += exc.errors
+        parsed = None
+    if errors:
+        raise SelectionInputError(errors)
+    result = select_broker(validation.normalized, kb.brokers, parsed,
+                           message_size_bytes=int(kb.patterns.sizing.message_size_bytes.value))
+    return result.model_copy(update={"warnings": validation.warnings})

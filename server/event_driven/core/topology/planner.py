@@ -191,6 +191,28 @@ def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None,
         if row and row.disqualified:
             why += "; note the disqualifiers: " + "; ".join(row.disqualifiers)
         return broker, variant, why, selection
+    return _best_plannable(selection)
+
+
+def requested_broker_warnings(selection: BrokerSelection, broker: str, variant: str | None) -> list[PlanWarning]:
+    """A broker the caller insisted on keeps its disqualifiers and poor fits visible as warnings."""
+    option = f"{broker}.{variant}" if variant else broker
+    row = next((r for r in selection.rankings if r.option == option), None)
+    if row is None:
+        return []
+    out = []
+    for f in row.fits:
+        if f.fit in ("disqualified", "poor") and f.weight:
+            alternatives = [r.option for r in selection.rankings if not r.disqualified and r.option != option][:3]
+            out.append(PlanWarning(
+                message=f"{row.name}: {f.requirement} {f.fit}: {f.reason}.",
+                action=("Relax that requirement, or consider " + ", ".join(alternatives) + " (see select_broker)."
+                        if alternatives else "Relax that requirement (see select_broker)."),
+                severity="high" if f.fit == "disqualified" else "medium"))
+    return out
+
+
+def _best_plannable(selection: BrokerSelection) -> tuple[str, str | None, str, BrokerSelection]:
     plannable = [r for r in selection.rankings if r.plannable and not r.disqualified]
     if not plannable:
         raise PlanInputError([FieldError(path="$.broker", code="missing", message=(
@@ -211,8 +233,17 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     if validation.valid and validation.normalized.throughput_msg_per_s is None:
         errors.append(FieldError(path="$.requirements.throughput", code="missing",
                                  message="plan_topology needs requirements.throughput to size the design, e.g. '10K msg/s'."))
-    broker_id, variant = parse_broker(broker)
-    opts = parse_options(options)
+    broker_id, variant, opts = None, None, PlanOptions()
+    try:
+        broker_id, variant = parse_broker(broker)
+    except PlanInputError as exc:
+        errors += exc.errors
+    try:
+        opts = parse_options(options)
+    except PlanInputError as exc:
+        errors += exc.errors
+    if opts.domain is not None and not naming.DOMAIN_PATTERN.match(opts.domain):
+        errors.append(FieldError(path="$.options.domain", code="not_allowed", message=str(_domain_error(opts.domain))))
     if errors:
         raise PlanInputError(errors)
     ctx = validation.normalized
@@ -225,14 +256,17 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         ctx = ctx.model_copy(update={"ordering": "none"})
         warnings.append(PlanWarning(message="No ordering given; planned without ordering guarantees.",
                                     action="State requirements.ordering (partition for per-key order).", severity="low"))
-    try:
-        domain = naming.domain_from(ctx.producers, opts.domain)
-        for service in [*ctx.producers, *ctx.consumers]:
-            naming.check_service(service)
-    except naming.NamingError as exc:
-        path = "$.options.domain" if opts.domain is not None and "options.domain" in str(exc) else "$.producers"
-        raise PlanInputError([FieldError(path=path, code="not_allowed", message=str(exc))]) from None
+    for field in ("producers", "consumers"):
+        for i, service in enumerate(getattr(ctx, field)):
+            try:
+                naming.check_service(service)
+            except naming.NamingError as exc:
+                errors.append(FieldError(path=f"$.{field}[{i}]", code="not_allowed", message=str(exc)))
+    if errors:
+        raise PlanInputError(errors)
+    domain = naming.domain_from(ctx.producers, opts.domain)
 
+    requested = broker_id is not None
     broker_id, variant, rationale, selection = choose_broker(ctx, kb, broker_id, variant, constraints)
     if broker_id == "rabbitmq" and variant is None:
         variant = "stream" if ctx.use_case == "event_sourcing" or ctx.replay in ("full", "window") else "quorum"
@@ -240,6 +274,8 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         variant = "fifo" if (ctx.ordering != "none" or ctx.delivery == "exactly_once") else "standard"
         if variant == "fifo" and (ctx.throughput_msg_per_s or 0) > 3000:
             variant = "fifo_high_throughput"
+    if requested:
+        warnings += requested_broker_warnings(selection, broker_id, variant)
     policy = retry_policy(kb, opts)
     shape = logical_design(ctx, request_reply=opts.request_reply, saga_style=opts.saga_style, compaction=opts.compaction)
     logical = add_failure_channels(shape.channels, policy)
@@ -288,6 +324,14 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     from event_driven.render import render_artifacts
 
     return plan.model_copy(update={"artifacts": render_artifacts(plan, domain)})
+
+
+def _domain_error(domain: str) -> naming.NamingError:
+    try:
+        naming.domain_from([], domain)
+    except naming.NamingError as exc:
+        return exc
+    return naming.NamingError(domain)
 
 
 def options_size(opts: PlanOptions, ctx: NormalizedContext, kb: KnowledgeBase) -> int:

@@ -1,0 +1,38 @@
+"""Evidence of judgement: realistic scenarios (each with its source) against select_broker and plan_topology."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from event_driven import validate_context
+from event_driven.core.selection import select
+from event_driven.core.topology.planner import plan_topology
+from event_driven.kb.loader import knowledge
+
+SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "broker_selection.yaml").read_text())
+
+
+def test_there_are_at_least_twenty_sourced_scenarios():
+    assert len(SCENARIOS) >= 20
+    assert all(s["source"].startswith("https://") for s in SCENARIOS)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
+def test_scenario(scenario):
+    kb = knowledge()
+    result = select(scenario["context"], kb, scenario.get("constraints"))
+    assert result.winner in scenario["acceptable"], [(r.option, r.score, r.disqualifiers) for r in result.rankings[:5]]
+    rows = {r.option: r for r in result.rankings}
+    for option in scenario.get("not", []):
+        assert rows[option].disqualified, f"{option} should be disqualified: {rows[option].fits}"
+    fired = {w.rule_id for w in validate_context(scenario["context"]).warnings}
+    assert set(scenario.get("warnings", [])) <= fired, fired
+    assert {w.rule_id for w in result.warnings} == fired
+    if "plan_broker" in scenario:
+        plan = plan_topology(scenario["context"], kb, scenario["plan_broker"],
+                             scenario.get("options"), None)
+        messages = " | ".join(w.message for w in plan.warnings)
+        assert scenario["plan_warning"] in messages, messages
