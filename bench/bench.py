@@ -83,9 +83,15 @@ CASES: list[Case] = [
         "validate_context", "validate_context", {"event_context": EVENT_CONTEXT},
         check=lambda r: (r.structured_content or {}).get("valid") is True, check_doc="valid is true",
     ),
+    Case(
+        "select_broker", "select_broker", {"event_context": EVENT_CONTEXT},
+        check=lambda r: bool((r.structured_content or {}).get("winner")), check_doc="a winner is named",
+    ),
+    Case(
+        "plan_topology (kafka)", "plan_topology", {"event_context": EVENT_CONTEXT, "broker": "kafka"},
+        check=lambda r: bool((r.structured_content or {}).get("artifacts")), check_doc="artifacts are rendered",
+    ),
     # Later tools add one line each, e.g.:
-    # Case("select_broker", "select_broker", {"event_context": EVENT_CONTEXT}),
-    # Case("plan_topology", "plan_topology", {"event_context": EVENT_CONTEXT}),
     # Case("diagnose_issue", "diagnose_issue", {...}),
     # Case("generate_tests", "generate_tests", {...}),
 ]

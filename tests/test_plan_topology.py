@@ -94,7 +94,7 @@ def test_work_queue_has_one_group_of_competing_consumers():
     assert [(g.name, g.strategy) for g in p.consumer_groups] == [("workers", "competing_consumers")]
     queue = next(c for c in p.channels if c.kind == "queue" and c.role == "jobs")
     assert queue.settings["arguments"]["x-queue-type"] == "quorum"
-    assert queue.settings["arguments"]["x-delivery-limit"] == 5
+    assert queue.settings["arguments"]["x-delivery-limit"] == 4  # redeliveries: 5 deliveries in all
     assert queue.settings["arguments"]["x-dead-letter-exchange"] == "order.dlx"
 
 
@@ -149,7 +149,8 @@ def test_nats_max_deliver_and_backoff():
     p = plan(ctx(use_case="work_queue"), broker="nats_jetstream", options={"max_attempts": 4})
     consumer = next(iter(p.client_settings.consumer["consumers"].values()))
     assert consumer["max_deliver"] == 4
-    assert consumer["backoff_ns"] == [1_000_000_000, 2_000_000_000, 4_000_000_000]
+    budget = 30_000_000_000  # default processing budget (30 s) + each retry delay
+    assert consumer["backoff_ns"] == [budget + 1_000_000_000, budget + 2_000_000_000, budget + 4_000_000_000]
 
 
 def test_envelope_schema_and_cloudevents_mapping():

@@ -207,25 +207,33 @@ class RabbitMQDesigner:
         dlx = naming.rabbitmq_name(f"{spec.domain}.dlx")
         retry_x = naming.rabbitmq_name(f"{spec.domain}.retry")
         attempts = spec.retry_policy.backoff.max_attempts
+        # x-delivery-limit counts redeliveries: a limit of N allows N + 1 deliveries (observed on RabbitMQ 3.10).
+        delivery_limit = max(0, attempts - 1)
         channels: list[Channel] = []
         rule = f"{naming.CONVENTION}; RabbitMQ: at most 255 bytes, 'amq.' reserved"
         for lc in _main_channels(spec):
             base = naming.rabbitmq_name(logical_name(spec, lc, by_key, suffix))
             fan_out = lc.role in ("events",) and len(_groups_on(spec, lc.key)) > 0
+            exchange_type = "topic" if fan_out else "direct"
             channels.append(Channel(key=lc.key, name=base, kind="exchange", role=lc.role, purpose=lc.purpose,
-                                    settings={"type": "topic" if fan_out else "direct", "durable": True},
+                                    settings={"type": exchange_type, "durable": True},
                                     naming_rule=rule))
             groups = _groups_on(spec, lc.key)
+            is_stream = variant == "stream"
+            if is_stream:
+                # A stream is read non-destructively: every group reads the one stream at its own offset.
+                fan_out = False
+                groups = []
             for g in groups or [None]:
                 qname = naming.rabbitmq_name(f"{base}.{naming.check_service(g.name)}" if g and fan_out else base)
-                is_stream = variant == "stream"
                 hours = _retention_hours(spec, lc)
                 args: dict[str, Any] = {"x-queue-type": "stream" if is_stream else variant}
                 if is_stream:
                     if hours is not None:
                         args["x-max-age"] = f"{hours}h"
                 elif variant == "quorum":
-                    args.update({"x-delivery-limit": attempts, "x-dead-letter-exchange": dlx,
+                    args["x-quorum-initial-group-size"] = spec.replication_factor
+                    args.update({"x-delivery-limit": delivery_limit, "x-dead-letter-exchange": dlx,
                                  "x-dead-letter-routing-key": qname, "x-dead-letter-strategy": "at-least-once",
                                  "x-overflow": "reject-publish"})
                 else:
@@ -239,7 +247,7 @@ class RabbitMQDesigner:
                     retention_hours=hours if is_stream else None, keep_forever=is_stream and hours is None,
                     cleanup_policy="stream max-age" if is_stream else "deleted on ack",
                     settings={"durable": True, "arguments": args, "bind_to": base,
-                              "routing_key": "#" if fan_out else qname},
+                              "routing_key": "#" if exchange_type == "topic" else qname},
                     naming_rule=rule))
                 if spec.retry_policy.dead_letter_enabled and not is_stream:
                     channels.append(Channel(
@@ -281,14 +289,19 @@ class RabbitMQDesigner:
             "auto_ack": "manual acks after processing (at-least-once)" if not amo else "auto-ack: at-most-once",
         }
         warnings = []
+        if variant == "stream" and any(lc.compacted for lc in spec.logical_channels):
+            warnings.append(PlanWarning(message="RabbitMQ streams cannot compact: the snapshots stream keeps every snapshot.",
+                                        action="Keep snapshots in a database table keyed by aggregate id, or trim the "
+                                               "stream by max-age.", severity="medium"))
         if spec.delivery == "exactly_once":
             warnings.append(PlanWarning(message="RabbitMQ has no exactly-once delivery; redeliveries happen.",
                                         action="Deduplicate on event_id in the consumer (inbox table) to get effectively-once processing.",
                                         severity="high"))
         retry = RetryMapping(
-            mechanism=(f"{variant} queues with x-delivery-limit={attempts} and a dead-letter exchange ({dlx}); delayed "
-                       "retries through TTL wait queues that dead-letter back to the work queue"),
-            settings={"x-delivery-limit": attempts, "dead_letter_exchange": dlx, "retry_exchange": retry_x,
+            mechanism=(f"{variant} queues with x-delivery-limit={delivery_limit} (redeliveries, so {attempts} deliveries "
+                       f"in all) and a dead-letter exchange ({dlx}); delayed retries through TTL wait queues that "
+                       "dead-letter back to the work queue"),
+            settings={"x-delivery-limit": delivery_limit, "dead_letter_exchange": dlx, "retry_exchange": retry_x,
                       "x-dead-letter-strategy": "at-least-once", "delays_ms": spec.retry_policy.backoff.delays_ms},
             steps=_steps(spec, "through the retry exchange into <queue>.retry.<n>, whose message TTL dead-letters it "
                          "back to the queue", "<queue>.dlq through the dead-letter exchange (also when the delivery "
@@ -446,18 +459,20 @@ class NATSDesigner:
                 "durable_name": naming.nats_consumer(g.name),
                 "ack_policy": "none" if spec.delivery == "at_most_once" else "explicit",
                 "ack_wait_ns": ack_wait_ns, "max_deliver": b.max_attempts,
-                "backoff_ns": [d * 1_000_000 for d in b.delays_ms],
+                # With a backoff list the server uses backoff[n] as the ack wait of delivery n, so each entry is the
+                # processing budget plus the retry delay: a slow message is never redelivered mid-processing.
+                "backoff_ns": [ack_wait_ns + d * 1_000_000 for d in b.delays_ms],
                 "max_ack_pending": 1 if g.strategy == "single_active" else 1000,
                 "deliver_policy": "all", "filter_subject": next(
                     c.settings["subjects"][0] for c in channels if c.key == g.channel),
             }
         producer = {"Nats-Msg-Id": "event_id", "publish": "js.publish() and wait for the PubAck"}
-        consumer = {"consumers": consumers, "pull": "fetch batches; ack after processing; nak(delay) for retryable "
-                    "errors; term() for non-retryable ones"}
+        consumer = {"consumers": consumers, "pull": "fetch batches; ack after processing; nak() for retryable "
+                    "errors (redelivered after the backoff entry); term() for non-retryable ones"}
         reasons = {
             "Nats-Msg-Id": "duplicates with the same id inside the 2-minute duplicate window are dropped",
             "ack_policy": "explicit acks (at-least-once)", "max_deliver": "bounds delivery attempts per message",
-            "backoff_ns": "redelivery delays per attempt (replaces ack_wait for redeliveries)",
+            "backoff_ns": "per-delivery ack wait: processing budget + retry delay (the server uses it instead of ack_wait)",
             "max_ack_pending": "caps unacknowledged messages in flight (1 for a single active consumer keeps order)",
         }
         retry = RetryMapping(
@@ -494,12 +509,12 @@ class RedisDesigner:
                 continue
             key = naming.redis_key(logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
             hours = _retention_hours(spec, lc)
-            maxlen = None if hours is None else spec.throughput_msg_per_s * hours * 3600
+            memory = None if hours is None else spec.throughput_msg_per_s * hours * 3600 * spec.message_size_bytes
             channels.append(Channel(
                 key=lc.key, name=key, kind="stream", role=lc.role, purpose=lc.purpose, retention_hours=hours,
                 keep_forever=hours is None, cleanup_policy="none" if hours is None else "XTRIM MINID ~ (now - retention)",
                 settings={"groups": [g.name for g in _groups_on(spec, lc.key)], "trim_minid_age_ms":
-                          None if hours is None else hours * HOUR_MS, "approx_maxlen": maxlen},
+                          None if hours is None else hours * HOUR_MS, "estimated_memory_bytes": memory},
                 naming_rule=rule))
         b = spec.retry_policy.backoff
         producer = {"XADD": "XADD <stream> * envelope <json> (id is the time-ordered entry id)"}
@@ -522,9 +537,15 @@ class RedisDesigner:
                             client_settings=ClientSettings(client="redis-py", producer=producer, consumer=consumer,
                                                            reasons=reasons, sources=[REDIS_XREADGROUP, REDIS_XAUTOCLAIM]),
                             retry=retry,
-                            warnings=[PlanWarning(message="Redis keeps streams in memory; size memory for the retained entries.",
-                                                  action="Trim by MINID to the retention and monitor used_memory.",
-                                                  severity="low")])
+                            warnings=[PlanWarning(
+                                message="Redis keeps streams in memory: the retained entries need about "
+                                        + (f"{max(c.settings['estimated_memory_bytes'] or 0 for c in channels) / 1e9:,.1f} GB "
+                                           "(rate x retention x message size, before per-entry overhead)."
+                                           if any(c.settings.get("estimated_memory_bytes") for c in channels)
+                                           else "as much memory as the whole log, kept without end."),
+                                action="Trim by MINID to the retention, shorten retention, or keep the long tail in a "
+                                       "log store; monitor used_memory.",
+                                severity="medium" if spec.retention_hours and spec.retention_hours > 24 else "low")])
 
 
 class PulsarDesigner:

@@ -20,7 +20,7 @@ SERVICE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 KAFKA = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
 RABBITMQ_MAX_BYTES = 255
 SQS = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-NATS_STREAM = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+NATS_STREAM = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 NATS_SUBJECT = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
 REDIS_KEY = re.compile(r"^[a-z0-9:_.-]{1,200}$")
 PULSAR_LOCAL = re.compile(r"^[a-zA-Z0-9._-]{1,200}$")
@@ -85,7 +85,7 @@ def nats_stream(name: str) -> str:
     stream = re.sub(r"[.]", "_", name).upper()
     if not NATS_STREAM.match(stream):
         raise NamingError(f"NATS stream {stream!r}: letters, digits, '-' and '_' (no '.', '*', '>' or spaces), "
-                          "at most 32 characters recommended")
+                          "at most 255 characters (under 32 recommended)")
     return stream
 
 

@@ -99,13 +99,15 @@ def logical_design(ctx: NormalizedContext, *, request_reply: bool, saga_style: s
         ) + "Every publish goes through a transactional outbox so the local change and the message commit together."
         key = "saga_id"
         if orchestrated:
-            channels.append(LogicalChannel(key="commands", role="commands", purpose="Saga step and compensation commands",
-                                           producers=producers, consumers=[f"{c}.commands" for c in consumers],
-                                           ordering_key=key))
+            # One command channel per participant: each handles only its own commands (instances compete).
+            for c in consumers:
+                channels.append(LogicalChannel(key=f"commands.{c}", role="commands",
+                                               purpose=f"Saga step and compensation commands for {c}",
+                                               producers=producers[:1], consumers=[f"{c}.commands"], ordering_key=key))
+                groups.append(_group(c, f"commands.{c}", "competing_consumers",
+                                     "participant handles its own commands", ".commands"))
             channels.append(LogicalChannel(key="replies", role="replies", purpose="Participants' replies to the orchestrator",
                                            producers=consumers, consumers=[f"{producers[0]}.replies"], ordering_key=key))
-            groups += [_group(c, "commands", "competing_consumers", "participant handles its commands", ".commands")
-                       for c in consumers]
             groups.append(_group(producers[0], "replies", "reply_listener", "the orchestrator collects replies", ".replies"))
         channels.append(LogicalChannel(key="events", role="events",
                                        purpose="Saga events, including compensation events (e.g. PaymentRefunded)",

@@ -1,0 +1,308 @@
+"""NATS JetStream artifacts: stream and consumer configs rendered from the plan, then proved on the real server.
+
+The server on this machine is nats-server 2.9.10, which silently drops fields it does not know, so every oracle test
+reads ``stream_info`` / ``consumer_info`` back and compares it with the rendered file. It also shows one rewrite by
+the server: with a backoff list, ``ack_wait`` becomes ``backoff[0]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from conftest import require
+from event_driven.core.topology.planner import PlanInputError, plan_topology
+from event_driven.kb.loader import knowledge
+from event_driven.render import environment
+from event_driven.render.nats import render
+
+HOST, PORT = "127.0.0.1", 4222
+URL = f"nats://{HOST}:{PORT}"
+NS = 1_000_000_000
+USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
+
+
+def context(use_case: str, producers: list[str] | None = None, consumers: list[str] | None = None) -> dict[str, Any]:
+    req: dict[str, Any] = {"throughput": "100 msg/s", "delivery": "at_least_once", "ordering": "partition",
+                           "retention": "7 days"}
+    if use_case == "event_sourcing":
+        req.pop("retention")
+        req["replay"] = "full"
+    return {"use_case": use_case, "requirements": req, "producers": producers or ["order-service"],
+            "consumers": consumers or ["billing-service", "mailer-service"]}
+
+
+def make_plan(use_case: str, domain: str = "orders", producers: list[str] | None = None,
+              consumers: list[str] | None = None, **options: Any):
+    return plan_topology(context(use_case, producers, consumers), knowledge(), broker="nats_jetstream",
+                         options={"domain": domain, "replication_factor": 1, "max_attempts": 3, **options})
+
+
+def files(plan) -> dict[str, dict[str, Any]]:
+    return {a.path: json.loads(a.content) for a in plan.artifacts if a.path.startswith("nats/")}
+
+
+def stream_files(plan) -> dict[str, dict[str, Any]]:
+    return {p: c for p, c in files(plan).items() if p.startswith("nats/streams/")}
+
+
+def consumer_files(plan) -> dict[str, dict[str, Any]]:
+    return {p: c for p, c in files(plan).items() if p.startswith("nats/consumers/")}
+
+
+# --- unit tests (no broker) -----------------------------------------------------------------------------------------
+
+CASES = [*((u, {}) for u in USE_CASES), ("event_sourcing", {"compaction": True})]
+
+
+@pytest.mark.parametrize(("use_case", "options"), CASES)
+def test_every_use_case_renders_json_matching_the_plan(use_case, options):
+    plan = make_plan(use_case, **options)
+    streams = stream_files(plan)
+    planned = {c.name: c for c in plan.channels if c.kind == "stream"}
+    assert set(streams) == {f"nats/streams/{n}.json" for n in planned}
+    for name, ch in planned.items():
+        cfg = streams[f"nats/streams/{name}.json"]
+        assert cfg["name"] == name and cfg["subjects"] == ch.settings["subjects"]
+        assert (cfg["retention"], cfg["storage"], cfg["num_replicas"]) == (
+            ch.settings["retention"], ch.settings["storage"], ch.settings["num_replicas"])
+        assert cfg["max_age"] == ch.settings["max_age_ns"]
+        assert cfg.get("duplicate_window") == ch.settings.get("duplicate_window_ns")
+        assert set(cfg) <= {"name", "subjects", "retention", "storage", "num_replicas", "max_age", "duplicate_window",
+                            "discard"}
+    consumers = consumer_files(plan)
+    planned_consumers = plan.client_settings.consumer["consumers"]
+    assert set(consumers) == {f"nats/consumers/{c['stream']}/{c['durable_name']}.json" for c in planned_consumers.values()}
+    for c in planned_consumers.values():
+        cfg = consumers[f"nats/consumers/{c['stream']}/{c['durable_name']}.json"]
+        assert cfg["durable_name"] == c["durable_name"] and cfg["filter_subject"] == c["filter_subject"]
+        assert (cfg["ack_wait"], cfg["max_deliver"], cfg.get("backoff", [])) == (c["ack_wait_ns"], c["max_deliver"],
+                                                                                 c["backoff_ns"])
+        assert cfg["filter_subject"] in planned[c["stream"]].settings["subjects"]
+
+
+def test_request_reply_renders_with_short_names():
+    plan = make_plan("pub_sub", domain="rr", producers=["web"], consumers=["api"], request_reply=True)
+    assert "nats/streams/RR_REPLIES_WEB_V1.json" in stream_files(plan)
+    assert "nats/consumers/RR_REQUESTS_V1/api-requests.json" in consumer_files(plan)
+
+
+def test_rendering_is_deterministic_and_durations_are_nanoseconds():
+    plan = make_plan("pub_sub")
+    first, second = render(plan, environment(), "orders"), render(plan, environment(), "orders")
+    assert [a.model_dump() for a in first] == [a.model_dump() for a in second]
+    cfg = stream_files(plan)["nats/streams/ORDERS_EVENTS_V1.json"]
+    assert cfg["max_age"] == 7 * 24 * 3600 * NS and cfg["duplicate_window"] == 120 * NS
+    consumer = consumer_files(plan)["nats/consumers/ORDERS_EVENTS_V1/billing-service.json"]
+    ack_wait = consumer["ack_wait"]
+    assert consumer["backoff"] == [ack_wait + d * 1_000_000 for d in plan.retry_policy.backoff.delays_ms]
+
+
+@pytest.mark.parametrize("producer", ["svc\nXFLUSHALL", 'a"b', "a.>", "x*"])
+def test_injection_is_rejected_by_the_planner(producer):
+    with pytest.raises(PlanInputError):
+        plan_topology(context("pub_sub", producers=[producer]), knowledge(), broker="nats_jetstream",
+                      options={"replication_factor": 1})
+
+
+# --- oracle: the real server ----------------------------------------------------------------------------------------
+
+
+def server_reachable() -> bool:
+    try:
+        socket.create_connection((HOST, PORT), 1).close()
+        return True
+    except OSError:
+        return False
+
+
+async def _delete_streams(names: list[str]) -> None:
+    import nats
+    from nats.js.errors import NotFoundError
+
+    nc = await nats.connect(URL, connect_timeout=5)
+    try:
+        js = nc.jetstream()
+        for name in names:
+            try:
+                await js.delete_stream(name)
+            except NotFoundError:
+                pass
+    finally:
+        await nc.close()
+
+
+@pytest.fixture
+def fresh_plan() -> Iterator[Any]:
+    """A plan with a unique domain; every stream it names is deleted afterwards (consumers go with their stream)."""
+    require(server_reachable(), f"NATS JetStream not reachable on {HOST}:{PORT}")
+    plans: list[Any] = []
+
+    def _make(use_case: str, **kwargs: Any):
+        plan = make_plan(use_case, domain=f"t{uuid.uuid4().hex[:8]}", **kwargs)
+        plans.append(plan)
+        return plan
+
+    yield _make
+    names = [c.name for p in plans for c in p.channels if c.kind == "stream"]
+    if names:
+        asyncio.run(_delete_streams(names))
+
+
+async def apply(js: Any, plan: Any) -> None:
+    """Create every rendered stream, then every rendered consumer, straight from the JSON files."""
+    from nats.js.api import ConsumerConfig, StreamConfig
+
+    for cfg in stream_files(plan).values():
+        await js.add_stream(StreamConfig.from_response(dict(cfg)))
+    for path, cfg in consumer_files(plan).items():
+        await js.add_consumer(path.split("/")[2], ConsumerConfig.from_response(dict(cfg)))
+
+
+def seconds(ns: int) -> float:
+    return ns / NS
+
+
+@pytest.mark.parametrize("use_case", ["pub_sub", "work_queue", "event_sourcing", "cqrs"])
+def test_streams_and_consumers_read_back_as_rendered(fresh_plan, use_case):
+    plan = fresh_plan(use_case)
+
+    async def scenario() -> None:
+        import nats
+
+        nc = await nats.connect(URL, connect_timeout=5)
+        try:
+            js = nc.jetstream()
+            await apply(js, plan)
+            for cfg in stream_files(plan).values():
+                got = (await js.stream_info(cfg["name"])).config
+                assert got.name == cfg["name"] and got.subjects == cfg["subjects"]
+                assert (str(got.retention), str(got.storage), got.num_replicas) == (
+                    cfg["retention"], cfg["storage"], cfg["num_replicas"])
+                assert (got.max_age or 0) == pytest.approx(seconds(cfg["max_age"]))
+                if "duplicate_window" in cfg:
+                    assert got.duplicate_window == pytest.approx(seconds(cfg["duplicate_window"]))
+                if "discard" in cfg:
+                    assert str(got.discard) == cfg["discard"]
+            for path, cfg in consumer_files(plan).items():
+                got = (await js.consumer_info(path.split("/")[2], cfg["durable_name"])).config
+                assert got.durable_name == cfg["durable_name"] and got.filter_subject == cfg["filter_subject"]
+                assert (str(got.ack_policy), str(got.deliver_policy)) == (cfg["ack_policy"], cfg["deliver_policy"])
+                assert (got.max_deliver, got.max_ack_pending) == (cfg["max_deliver"], cfg["max_ack_pending"])
+                assert got.backoff == pytest.approx([seconds(b) for b in cfg["backoff"]])
+                # nats-server 2.9.10 replaces ack_wait with backoff[0] when a backoff list is set: the first delivery
+                # gets backoff[0] to be acknowledged, not the rendered ack_wait.
+                expected_ack_wait = cfg["backoff"][0] if cfg.get("backoff") else cfg["ack_wait"]
+                assert got.ack_wait == pytest.approx(seconds(expected_ack_wait))
+        finally:
+            await nc.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_duplicate_message_id_is_dropped(fresh_plan):
+    plan = fresh_plan("pub_sub")
+    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "events")
+
+    async def scenario() -> None:
+        import nats
+
+        nc = await nats.connect(URL, connect_timeout=5)
+        try:
+            js = nc.jetstream()
+            await apply(js, plan)
+            subject = stream.settings["subjects"][0]
+            first = await js.publish(subject, b'{"id": 1}', headers={"Nats-Msg-Id": "evt-1"})
+            second = await js.publish(subject, b'{"id": 1}', headers={"Nats-Msg-Id": "evt-1"})
+            third = await js.publish(subject, b'{"id": 2}', headers={"Nats-Msg-Id": "evt-2"})
+            assert not first.duplicate and second.duplicate and second.seq == first.seq
+            assert third.seq == first.seq + 1 and not third.duplicate
+            assert (await js.stream_info(stream.name)).state.messages == 2
+        finally:
+            await nc.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_exhausted_and_terminated_messages_are_captured_by_the_dead_letter_stream(fresh_plan):
+    plan = fresh_plan("work_queue")
+    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
+    dead = next(c for c in plan.channels if c.kind == "stream" and c.role == "dead_letter")
+    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+
+    async def scenario() -> None:
+        import nats
+        from nats.errors import TimeoutError as NatsTimeout
+
+        nc = await nats.connect(URL, connect_timeout=5)
+        try:
+            js = nc.jetstream()
+            await apply(js, plan)
+            subject = stream.settings["subjects"][0]
+            poison = await js.publish(subject, b"poison", headers={"Nats-Msg-Id": "poison-1"})
+            sub = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
+            deliveries = []
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 20
+            while loop.time() < deadline and len(deliveries) <= consumer["max_deliver"]:
+                try:
+                    msgs = await sub.fetch(1, timeout=1)
+                except NatsTimeout:
+                    if len(deliveries) == consumer["max_deliver"]:
+                        break  # the server stopped redelivering
+                    continue
+                for m in msgs:
+                    deliveries.append(m.metadata.num_delivered)
+                    await m.nak()
+            assert deliveries == list(range(1, consumer["max_deliver"] + 1))
+            # The MAX_DELIVERIES advisory (2.9.10 supports it) lands in the dead-letter stream and names the original.
+            info = None
+            while loop.time() < deadline:
+                info = await js.stream_info(dead.name)
+                if info.state.messages >= 1:
+                    break
+                await asyncio.sleep(0.1)
+            assert info is not None and info.state.messages == 1
+            advisory = await js.get_msg(dead.name, info.state.first_seq)
+            assert advisory.subject == (f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream.name}."
+                                        f"{consumer['durable_name']}")
+            body = json.loads(advisory.data)
+            assert body["type"] == "io.nats.jetstream.advisory.v1.max_deliver"
+            assert (body["stream"], body["consumer"], body["stream_seq"], body["deliveries"]) == (
+                stream.name, consumer["durable_name"], poison.seq, consumer["max_deliver"])
+            original = await js.get_msg(stream.name, body["stream_seq"])  # the advisory is enough to fetch it
+            assert original.data == b"poison"
+            # A non-retryable error: term() raises MSG_TERMINATED, captured too.
+            bad = await js.publish(subject, b"bad", headers={"Nats-Msg-Id": "bad-1"})
+            msgs = await sub.fetch(1, timeout=5)
+            await msgs[0].term()
+            while loop.time() < deadline and (await js.stream_info(dead.name)).state.messages < 2:
+                await asyncio.sleep(0.1)
+            terminated = await js.get_msg(dead.name, info.state.first_seq + 1)
+            assert terminated.subject.startswith("$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.")
+            assert json.loads(terminated.data)["stream_seq"] == bad.seq
+        finally:
+            await nc.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 45))
+
+
+def test_saga_plan_applies_cleanly(fresh_plan):
+    plan = fresh_plan("saga")
+
+    async def scenario() -> None:
+        import nats
+
+        nc = await nats.connect(URL, connect_timeout=5)
+        try:
+            await apply(nc.jetstream(), plan)
+        finally:
+            await nc.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
