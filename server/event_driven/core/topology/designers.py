@@ -141,6 +141,10 @@ class KafkaDesigner:
             reasons = {"acks": "leader-only acknowledgement: at-most-once accepts losing a write on leader failure",
                        "enable.idempotence": "off: no retries, so nothing to deduplicate",
                        "retries": "0: never resend, so never duplicate"}
+        if spec.message_size_bytes > 1_000_000:
+            # librdkafka's producer limit (message.max.bytes, default 1,000,000) must be raised with the topic's.
+            producer["message.max.bytes"] = spec.message_size_bytes + 1024
+            reasons["message.max.bytes"] = "raised with the topic's max.message.bytes so large messages are accepted"
         if eos:
             producer["transactional.id"] = f"{spec.domain}-producer-1"
             reasons["transactional.id"] = ("one stable id per producer instance (suffix the instance number): enables "
@@ -334,8 +338,8 @@ class SQSDesigner:
             base = logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix)
             groups = _groups_on(spec, lc.key)
             fan_out = lc.role == "events" and len(groups) > 0
-            if fan_out:
-                topic = naming.sqs_queue(base, fifo)
+            topic = naming.sqs_queue(base, fifo) if fan_out else None
+            if fan_out and topic:
                 channels.append(Channel(key=lc.key, name=topic, kind="topic", role=lc.role, purpose=f"SNS topic: {lc.purpose}",
                                         settings={"FifoTopic": fifo, "service": "SNS"}, naming_rule=rule))
             for g in groups or [None]:
@@ -358,7 +362,7 @@ class SQSDesigner:
                 channels.append(Channel(key=key, name=qname, kind="queue", role=lc.role,
                                         purpose=lc.purpose + (f", for {g.name}" if fan_out and g else ""),
                                         retention_hours=retention_s // 3600, cleanup_policy="deleted on DeleteMessage",
-                                        settings={"attributes": attrs, "subscribes_to": channels[-1].name if fan_out else None},
+                                        settings={"attributes": attrs, "subscribes_to": topic},
                                         naming_rule=rule))
                 if spec.retry_policy.dead_letter_enabled:
                     dattrs: dict[str, Any] = {"MessageRetentionPeriod": 1_209_600}
@@ -574,28 +578,37 @@ class PulsarDesigner:
             else:
                 sub_type = "Failover" if spec.ordering != "none" else "Shared"
             topic = next(c.name for c in channels if c.key == g.channel)
-            subs[g.name] = {"topic": topic, "subscription_type": sub_type,
-                            "dead_letter_topic": f"{topic}-{g.name}-DLQ", "retry_letter_topic": f"{topic}-{g.name}-RETRY",
-                            "max_redeliver_count": spec.retry_policy.backoff.max_attempts}
+            subs[g.name] = {"topic": topic, "subscription_type": sub_type}
+            if spec.retry_policy.dead_letter_enabled:
+                # maxRedeliverCount counts redeliveries: max_attempts deliveries in all.
+                subs[g.name].update({"dead_letter_topic": f"{topic}-{g.name}-DLQ",
+                                     "retry_letter_topic": f"{topic}-{g.name}-RETRY",
+                                     "max_redeliver_count": max(0, spec.retry_policy.backoff.max_attempts - 1)})
             if spec.retry_policy.dead_letter_enabled:
                 channels.append(Channel(key=f"{g.channel}@{g.name}.dlq", name=f"{topic}-{g.name}-DLQ", kind="topic",
                                         role="dead_letter", purpose=f"Dead letters of subscription {g.name}",
                                         retention_hours=spec.retry_policy.dead_letter_retention_days * 24,
                                         cleanup_policy="retention policy", settings={}, naming_rule=rule + "; DLQ default <topic>-<subscription>-DLQ"))
+        key_shared = any(sub["subscription_type"] == "Key_Shared" for sub in subs.values())
         producer = {"send_timeout_millis": 30000, "batching_enabled": True,
                     "message_key": "aggregate_id" if spec.ordering != "none" else None}
+        if key_shared:
+            producer["batching_type"] = "KeyBased"
         consumer = {"subscriptions": subs, "negative_ack_redelivery_delay_ms": spec.retry_policy.backoff.initial_delay_ms,
-                    "enable_retry": True}
+                    "enable_retry": spec.retry_policy.dead_letter_enabled}
         if spec.delivery == "exactly_once":
             producer["transactions"] = "enabled (broker transactionCoordinatorEnabled=true) with topic deduplication"
         reasons = {"message_key": "a key is hashed to a fixed partition: per-key order",
                    "subscription_type": "Failover/Exclusive keep order; Key_Shared spreads keys over consumers in order; "
                                         "Shared is round-robin with no order",
-                   "max_redeliver_count": "then the message goes to the dead-letter topic"}
+                   "max_redeliver_count": "redeliveries before the dead-letter topic (max_attempts - 1)",
+                   "batching_type": "KeyBased batches hold one key each, as Key_Shared dispatch requires",
+                   "enable_retry": "retry-letter topic with reconsumeLater: Java and Go clients; the Python client "
+                                   "redelivers with negative_acknowledge after negative_ack_redelivery_delay_ms"}
         retry = RetryMapping(
             mechanism="client dead-letter policy (maxRedeliverCount, deadLetterTopic) and a retry-letter topic "
                       "(reconsumeLater with the backoff delays)",
-            settings={"max_redeliver_count": spec.retry_policy.backoff.max_attempts,
+            settings={"max_redeliver_count": max(0, spec.retry_policy.backoff.max_attempts - 1),
                       "delays_ms": spec.retry_policy.backoff.delays_ms},
             steps=_steps(spec, "through the retry-letter topic (reconsumeLater(delay))", "the <topic>-<subscription>-DLQ topic"),
             sources=[PULSAR_DLQ, PULSAR_RETRY, PULSAR_SUBS],
