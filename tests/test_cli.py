@@ -103,3 +103,17 @@ def test_artifact_paths_cannot_escape_the_output_dir(tmp_path):
     with pytest.raises(ValueError, match="escape"):
         _targets(tmp_path, ["/etc/passwd"])
     assert _targets(tmp_path, ["a/b.json"]) == [(tmp_path / "a" / "b.json").resolve()]
+
+
+def test_tests_command_writes_a_scaffold_and_refuses_to_overwrite(tmp_path):
+    req = tmp_path / "req.yaml"
+    req.write_text(PLAN_REQUEST)
+    out = tmp_path / "scaffold"
+    r = run("tests", str(req), "--out", str(out), "--no-integration")
+    assert r.returncode == 0, r.stderr
+    assert (out / "requirements.txt").is_file() and list((out / "tests").glob("test_*.py"))
+    assert not (out / "tests" / "integration").exists()
+    r = run("tests", str(req), "--out", str(out), "--no-integration")
+    assert r.returncode == 2 and "nothing was written" in r.stderr
+    r = run("tests", str(req), "--out", str(tmp_path / "x"), "--suite", "nonsense")
+    assert r.returncode == 1 and "$.options.suites[0]" in r.stderr

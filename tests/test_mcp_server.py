@@ -129,3 +129,19 @@ async def test_fixable_errors_are_tool_errors_with_field_messages(server, mode, 
         assert "$.broker" in text and "allowed: kafka" in text and "$.options.domain" in text
         r = await client.call_tool("select_broker", {"event_context": CONTEXT, "constraints": {"cloud": "mars"}})
         assert r.is_error is True and "$.constraints.cloud" in r.content[0].text
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_generate_tests_tool(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert tools["generate_tests"].output_schema["title"] == "GeneratedTests"
+        assert tools["generate_tests"].annotations.read_only_hint is True
+        planned = await client.call_tool("plan_topology", {"event_context": CONTEXT, "broker": "kafka"})
+        r = await client.call_tool("generate_tests", {"plan": planned.structured_content})
+        assert r.is_error is False
+        body = r.structured_content
+        assert body["broker"] == "Apache Kafka" and body["commands"]
+        assert any(f["path"] == "requirements.txt" for f in body["files"])
+        r = await client.call_tool("generate_tests", {"event_context": CONTEXT, "options": {"suites": ["bogus"]}})
+        assert r.is_error is True and "$.options.suites[0]" in r.content[0].text

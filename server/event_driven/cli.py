@@ -144,6 +144,70 @@ def _write_all(files: dict[Path, str]) -> None:
             raise
 
 
+def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: bool) -> int:
+    """Write every file under out_dir, or none: never outside it, never over an existing file without force."""
+    if out_dir.exists() and not out_dir.is_dir():
+        sys.stderr.write(f"event-driven {command}: {out_dir} exists and is not a directory\n")
+        return EXIT_USAGE
+    try:
+        targets = dict(zip(_targets(out_dir, list(contents)), contents.values()))
+    except ValueError as exc:
+        sys.stderr.write(f"event-driven {command}: {exc}\n")
+        return EXIT_USAGE
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        sys.stderr.write(f"event-driven {command}: refusing to overwrite (pass --force): "
+                         + ", ".join(str(p) for p in existing) + "\nnothing was written\n")
+        return EXIT_USAGE
+    _write_all(targets)
+    return EXIT_OK
+
+
+def cmd_tests(args: argparse.Namespace) -> int:
+    from event_driven.core.testgen import TestGenInputError, generate_tests
+    from event_driven.core.topology.planner import PlanInputError
+    from event_driven.kb.loader import knowledge
+
+    try:
+        import yaml
+
+        data = yaml.safe_load(_read(args.file))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"event-driven tests: cannot read {args.file}: {exc}\n")
+        return EXIT_USAGE
+    options: dict = {}
+    source = data
+    if isinstance(data, dict) and ("event_context" in data or "plan" in data) and not ("broker" in data and "topology" in data):
+        source = data.get("plan", data.get("event_context"))
+        if "plan" not in data:
+            # The same request file as `plan`: its broker and options shape the plan the tests are generated for.
+            if data.get("options"):
+                options["plan_options"] = dict(data["options"])
+            if data.get("broker"):
+                options["broker"] = data["broker"]
+    if args.broker:
+        options["broker"] = args.broker
+    if args.suite:
+        options["suites"] = args.suite
+    if args.no_integration:
+        options["include_integration"] = False
+    try:
+        result = generate_tests(source, knowledge(), options or None)
+    except (TestGenInputError, PlanInputError) as exc:
+        _print_input_errors(exc)
+        return EXIT_INVALID
+    rc = _write_files("tests", Path(args.out), {f.path: f.content for f in result.files}, args.force)
+    if rc != EXIT_OK:
+        return rc
+    sys.stdout.write(f"{result.use_case} on {result.broker}: wrote {len(result.files)} files to {args.out}\n")
+    for suite in result.suites:
+        sys.stdout.write(f"  {suite.id}: {suite.guarantee}\n")
+    sys.stdout.write("run:\n" + "".join(f"  {c}\n" for c in result.commands))
+    for env in result.env_vars:
+        sys.stdout.write(f"  {env.name}={env.example}  ({env.enables})\n")
+    return EXIT_OK
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from event_driven.core.topology.planner import PlanInputError, plan_topology
     from event_driven.kb.loader import knowledge
@@ -165,29 +229,17 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(plan.model_dump_json(indent=2, by_alias=True) + "\n")
         return EXIT_OK
-    out_dir = Path(args.out)
-    if out_dir.exists() and not out_dir.is_dir():
-        sys.stderr.write(f"event-driven plan: {out_dir} exists and is not a directory\n")
-        return EXIT_USAGE
     summary = plan.model_copy(update={"artifacts": [a.model_copy(update={"content": ""}) for a in plan.artifacts]})
     contents = {a.path: a.content for a in plan.artifacts}
     contents["plan.json"] = summary.model_dump_json(indent=2, by_alias=True) + "\n"
     contents["diagram.mmd"] = plan.diagram + "\n"
-    try:
-        targets = dict(zip(_targets(out_dir, list(contents)), contents.values()))
-    except ValueError as exc:
-        sys.stderr.write(f"event-driven plan: {exc}\n")
-        return EXIT_USAGE
-    existing = [p for p in targets if p.exists()]
-    if existing and not args.force:
-        sys.stderr.write("event-driven plan: refusing to overwrite (pass --force): "
-                         + ", ".join(str(p) for p in existing) + "\nnothing was written\n")
-        return EXIT_USAGE
-    _write_all(targets)
+    rc = _write_files("plan", Path(args.out), contents, args.force)
+    if rc != EXIT_OK:
+        return rc
     sys.stdout.write(f"{plan.broker.technology}" + (f" ({plan.broker.variant})" if plan.broker.variant else "")
-                     + f": wrote {len(targets)} files to {out_dir}\n")
-    for path, artifact in zip(targets, [*plan.artifacts]):
-        sys.stdout.write(f"  {path.relative_to(out_dir.resolve())}  ({artifact.checked_by})\n")
+                     + f": wrote {len(contents)} files to {args.out}\n")
+    for artifact in plan.artifacts:
+        sys.stdout.write(f"  {artifact.path}  (checked by: {artifact.checked_by})\n")
     sys.stdout.write("  plan.json, diagram.mmd\n")
     for w in plan.warnings:
         if w.severity in ("high", "medium"):
@@ -219,6 +271,15 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", metavar="DIR", help="write artifacts, plan.json and diagram.mmd under DIR")
     plan.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     plan.set_defaults(handler=cmd_plan)
+
+    tests = sub.add_parser("tests", help="generate a runnable pytest scaffold for a context or a plan")
+    tests.add_argument("file", metavar="FILE|-", help="a context, {event_context, broker, options}, or a plan.json")
+    tests.add_argument("--out", metavar="DIR", required=True, help="write the scaffold under DIR")
+    tests.add_argument("--broker", help="broker to plan for when FILE is a context")
+    tests.add_argument("--suite", action="append", default=[], metavar="ID", help="only these suites (repeatable)")
+    tests.add_argument("--no-integration", action="store_true", help="leave out broker integration tests")
+    tests.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
+    tests.set_defaults(handler=cmd_tests)
     return parser
 
 

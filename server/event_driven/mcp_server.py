@@ -17,6 +17,8 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from event_driven.core.selection import BrokerSelection, SelectionInputError, select
+from event_driven.core.testgen import GeneratedTests, TestGenInputError
+from event_driven.core.testgen import generate_tests as core_generate_tests
 from event_driven.core.topology.models import TopologyPlan
 from event_driven.core.topology.planner import PlanInputError, plan_topology as core_plan
 from event_driven.core.validation import ValidationResult
@@ -49,6 +51,11 @@ When to call which tool:
   partitions, replication, retention, consumer groups, retries and dead letters, client settings for the stated
   guarantee, the event envelope (JSON Schema, Avro, CloudEvents), sizing with formulas, alerts, a Mermaid diagram,
   warnings with actions, and rendered config files (artifacts). Use options to pass measured per-partition rates.
+
+- generate_tests: after planning (pass the plan, or the context), to get a runnable pytest scaffold that proves the
+  planned guarantees (idempotent consumer, DLQ routing, backoff bounds, circuit breaker, per-key ordering, schema
+  compatibility, event-sourcing replay, CQRS projections, saga compensation), with a reference implementation,
+  requirements, the commands to run it, and broker integration tests that run when a broker URL is set.
 
 Errors you can fix (a bad field) come back as tool errors naming the field and what is allowed.
 
@@ -179,6 +186,35 @@ def build_server(kb: KnowledgeBase | None = None) -> MCPServer:
         if not include_artifacts:
             plan = plan.model_copy(update={"artifacts": [a.model_copy(update={"content": ""}) for a in plan.artifacts]})
         return plan
+
+    @mcp.tool(name="generate_tests", title="Generate pytest scaffolds for a planned system", annotations=READ_ONLY)
+    async def generate_tests(
+        event_context: EventContextArg = None,
+        plan: Annotated[
+            dict[str, Any] | None,
+            Field(description="A plan returned by plan_topology (use it instead of event_context)."),
+        ] = None,
+        options: Annotated[
+            dict[str, Any] | None,
+            Field(description=(
+                "Optional: suites (ids), package, modules (pattern -> your module, e.g. {'idempotency': "
+                "'orders.dedup'}), include_integration (bool), kafka_bootstrap, broker and plan_options (for a context)."
+            )),
+        ] = None,
+    ) -> GeneratedTests:
+        """Render a pytest scaffold that proves the planned guarantees and fails when they are broken.
+
+        Returns files (path, content, purpose), requirements, the commands to run them, the suites chosen and why,
+        and the environment variables that enable broker integration tests (RabbitMQ, NATS, Redis; Kafka when a
+        bootstrap server is given). The scaffold carries a small reference implementation of each pattern, or
+        imports your modules when you name them.
+        """
+        if plan is not None and event_context is not None:
+            raise ToolError("Invalid input:\n- $ (not_allowed): pass either event_context or plan, not both.")
+        try:
+            return core_generate_tests(plan if plan is not None else event_context, kb, options)
+        except (TestGenInputError, PlanInputError) as exc:
+            raise ToolError(_field_errors(exc.errors)) from None
 
     for file_name, (attr, _model) in FILES.items():
         _register_knowledge_resource(mcp, kb, file_name, attr)

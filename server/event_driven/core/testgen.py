@@ -1,0 +1,627 @@
+"""generate_tests: runnable pytest scaffolds that prove the guarantees a topology plan promises.
+
+source (an event context, or a TopologyPlan / its dict) -> plan -> suites chosen by use case and guarantees ->
+values from the plan (attempts, delays, error classes, thresholds, partitions, DLQ name, ordering key, Avro envelope)
+-> rendered files: a small reference implementation of each pattern (``eda_reference/``), one test module per suite,
+broker integration tests that skip without a broker URL, requirements and the commands to run them.
+
+Pure: no MCP imports, no I/O besides reading templates through the render environment.
+"""
+
+from __future__ import annotations
+
+import copy
+import keyword
+import pprint
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
+from event_driven.core.topology.planner import PlanInputError, plan_topology
+from event_driven.core.validation import FieldError
+from event_driven.kb.loader import KnowledgeBase
+
+TEMPLATE_ROOT = "tests"
+
+# --- suites -----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    id: str
+    title: str
+    guarantee: str
+    modules: tuple[str, ...]  # reference modules (patterns) the suite imports
+    template: str
+    path: str
+    integration: bool = False
+
+
+SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
+    SuiteSpec("context", "Event context and partition count",
+              "the planned context is valid, global ordering above one channel's capacity is flagged, and the partition "
+              "count covers the throughput on both the producer and the consumer side (even, for balancing)",
+              ("context",), "unit/test_context.py.j2", "tests/test_context.py"),
+    SuiteSpec("idempotency", "Idempotent consumer with a dedup store",
+              "a redelivered message (same event id) is processed once; a failed attempt is not recorded, so its "
+              "redelivery is processed",
+              ("idempotency",), "unit/test_idempotency.py.j2", "tests/test_idempotency.py"),
+    SuiteSpec("transactional", "Transactional producer and outbox",
+              "messages sent in one transaction are published all together or not at all; state and outbox rows "
+              "commit together; the relay publishes every committed event, in order, at least once",
+              ("transactional",), "unit/test_transactional.py.j2", "tests/test_transactional.py"),
+    SuiteSpec("dlq", "Dead-letter routing and error classes",
+              "retryable errors are retried up to max_attempts and then dead-lettered; non-retryable errors are "
+              "dead-lettered at once; nothing is dropped and nothing is retried without bound",
+              ("retry",), "unit/test_dlq.py.j2", "tests/test_dlq.py"),
+    SuiteSpec("backoff", "Exponential backoff with jitter",
+              "retry delays follow initial x multiplier^n capped at max_delay, each multiplied by a random factor in "
+              "[1 - jitter, 1 + jitter], so retries spread out instead of arriving in lockstep",
+              ("retry",), "unit/test_backoff.py.j2", "tests/test_backoff.py"),
+    SuiteSpec("circuit_breaker", "Circuit breaker transitions",
+              "closed -> open after failure_threshold consecutive failures, open rejects without calling the "
+              "dependency, half-open after reset_timeout admits half_open_attempts trial calls, then closes or re-opens",
+              ("retry",), "unit/test_circuit_breaker.py.j2", "tests/test_circuit_breaker.py"),
+    SuiteSpec("ordering", "Per-key ordering",
+              "every message with the same ordering key lands on the same partition/lane, so consumers running in "
+              "parallel still see each key's messages in order",
+              ("ordering",), "unit/test_ordering.py.j2", "tests/test_ordering.py"),
+    SuiteSpec("schema", "Schema compatibility (Avro)",
+              "the plan's Avro envelope parses, the next version is compatible under the plan's rule, and BACKWARD, "
+              "FORWARD and FULL (and their transitive forms) reject the changes they must, as judged by Avro's own "
+              "compatibility checker",
+              ("schema",), "unit/test_schema.py.j2", "tests/test_schema.py"),
+    SuiteSpec("event_sourcing", "Event sourcing: replay, snapshots, projection rebuild",
+              "appends check the expected version (no lost update), replay rebuilds the same state, a snapshot plus the "
+              "tail equals a full replay, and a projection rebuilt from the log equals the live one",
+              ("eventsourcing",), "unit/test_eventsourcing.py.j2", "tests/test_eventsourcing.py"),
+    SuiteSpec("cqrs", "CQRS projection idempotency",
+              "commands are validated before events are written; the projection applies each event once (redeliveries "
+              "and stale versions are ignored, gaps are refused) and a rebuild equals the live read model",
+              ("cqrs",), "unit/test_cqrs.py.j2", "tests/test_cqrs.py"),
+    SuiteSpec("saga", "Saga compensation",
+              "when a step fails, every completed step is compensated in reverse order (compensations retried), a "
+              "compensation that keeps failing is surfaced, and a redelivered saga command does not redo steps",
+              ("saga",), "unit/test_saga.py.j2", "tests/test_saga.py"),
+    SuiteSpec("integration_rabbitmq", "RabbitMQ integration",
+              "on a real RabbitMQ: a quorum queue with the plan's x-delivery-limit and a dead-letter exchange "
+              "dead-letters a poison message (x-first-death-reason delivery_limit); a stream replays in order",
+              ("idempotency",), "integration/test_rabbitmq.py.j2", "tests/integration/test_rabbitmq.py", True),
+    SuiteSpec("integration_redis", "Redis integration",
+              "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate once; "
+              "a stream consumer group reclaims a stuck entry with XAUTOCLAIM and dead-letters it after max deliveries",
+              ("idempotency",), "integration/test_redis.py.j2", "tests/integration/test_redis.py", True),
+    SuiteSpec("integration_nats", "NATS JetStream integration",
+              "on a real NATS JetStream: a repeated Nats-Msg-Id inside the duplicate window is stored once, and a "
+              "message nak'ed max_deliver times stops being delivered and raises the MAX_DELIVERIES advisory",
+              ("idempotency",), "integration/test_nats.py.j2", "tests/integration/test_nats.py", True),
+    SuiteSpec("integration_kafka", "Kafka integration",
+              "on a real Kafka (KAFKA_BOOTSTRAP_SERVERS): an idempotent producer writes keyed messages to a topic with "
+              "the plan's partition count and a consumer sees each key's messages in order on one partition",
+              ("ordering",), "integration/test_kafka.py.j2", "tests/integration/test_kafka.py", True),
+)}
+SUITE_IDS: tuple[str, ...] = tuple(SUITE_SPECS)
+PATTERNS: tuple[str, ...] = ("context", "idempotency", "transactional", "retry", "ordering", "schema", "eventsourcing",
+                             "cqrs", "saga")
+PATTERN_CLASSES: dict[str, tuple[str, ...]] = {
+    "context": ("validate_event_context", "calculate_partitions"),
+    "idempotency": ("IdempotentConsumer",),
+    "transactional": ("TransactionalProducer", "OutboxStore", "OutboxRelay"),
+    "retry": ("ProcessingError", "classify", "BackoffPolicy", "ConsumerWithDLQ", "CircuitBreaker", "CircuitOpenError"),
+    "ordering": ("KeyRouter", "PartitionedLog"),
+    "schema": ("SchemaRegistry", "IncompatibleSchemaError", "check_compatibility", "can_read", "parse_schema"),
+    "eventsourcing": ("InMemoryEventStore", "ConcurrencyError", "SnapshotStore", "Repository", "Basket",
+                      "BasketTotals"),
+    "cqrs": ("CommandHandler", "CommandRejected", "Projection", "OutOfOrderEvent"),
+    "saga": ("SagaOrchestrator", "SagaLog", "Step"),
+}
+INTEGRATION_REQUIREMENTS = {
+    "integration_rabbitmq": "pika>=1.3",
+    "integration_redis": "redis>=5",
+    "integration_nats": "nats-py>=2.6",
+    "integration_kafka": "confluent-kafka>=2.3",
+}
+BASE_REQUIREMENTS = ("pytest>=8",)
+AVRO_REQUIREMENT = "avro>=1.11.3"
+ENV_VARS = {
+    "RABBITMQ_URL": ("integration_rabbitmq", "amqp://guest:guest@localhost:5672/%2F"),
+    "REDIS_URL": ("integration_redis", "redis://localhost:6379/0"),
+    "NATS_URL": ("integration_nats", "nats://localhost:4222"),
+    "KAFKA_BOOTSTRAP_SERVERS": ("integration_kafka", "localhost:9092"),
+}
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_BOOTSTRAP = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}(,[A-Za-z0-9_.\-\[\]:]+:\d{1,5})*$")
+
+
+# --- request and result -----------------------------------------------------------------------------------------------
+
+
+class GenerateOptions(BaseModel):
+    """What to generate. All optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    suites: list[str] | None = Field(None, description="Suite ids to generate (default: chosen by use case and guarantees). "
+                                                       "Allowed: " + ", ".join(SUITE_IDS))
+    package: str | None = Field(None, description="Your top-level package, e.g. 'orders'; module paths starting with '.' "
+                                                  "are resolved against it.")
+    modules: dict[str, str] | None = Field(None, description="Pattern -> your module, e.g. {'idempotency': 'orders.dedup'}; "
+                                                             "the tests then import your classes instead of the reference "
+                                                             "implementation. Patterns: " + ", ".join(PATTERNS))
+    include_integration: bool = Field(True, description="Add broker integration tests (they skip without a broker URL).")
+    kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap servers, e.g. 'localhost:9092': adds the Kafka "
+                                                          "integration test and puts it in the run command.")
+    broker: str | None = Field(None, description="Broker to plan for when the source is an event context.")
+    plan_options: dict[str, Any] | None = Field(None, description="Options passed to plan_topology for a context.")
+
+
+class GeneratedFile(BaseModel):
+    path: str = Field(description="Relative path inside the scaffold folder.")
+    content: str
+    purpose: str
+
+
+class SuiteChoice(BaseModel):
+    id: str
+    title: str
+    reason: str = Field(description="Why this suite was chosen for this plan.")
+    guarantee: str = Field(description="What the suite proves.")
+    files: list[str]
+
+
+class EnvVar(BaseModel):
+    name: str
+    enables: str
+    example: str
+
+
+class GeneratedTests(BaseModel):
+    use_case: str
+    broker: str
+    files: list[GeneratedFile]
+    requirements: list[str] = Field(description="pip requirements of the unit suites (requirements.txt).")
+    integration_requirements: list[str] = Field(description="Extra requirements of the integration tests "
+                                                            "(requirements-integration.txt).")
+    commands: list[str]
+    suites: list[SuiteChoice]
+    env_vars: list[EnvVar]
+    notes: list[str] = Field(default_factory=list)
+
+
+class TestGenInputError(ValueError):
+    """The request cannot be turned into tests; ``errors`` name each field."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, errors: list[FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+
+
+# --- entry point ------------------------------------------------------------------------------------------------------
+
+
+def generate_tests(source: Any, kb: KnowledgeBase, options: Any = None) -> GeneratedTests:
+    opts = _parse_options(options)
+    plan = _resolve_plan(source, kb, opts)
+    imports = _resolve_modules(opts)
+    chosen = _choose_suites(plan, opts)
+    values = plan_values(plan, kb, opts)
+    return _render(plan, opts, chosen, imports, values)
+
+
+def _parse_options(raw: Any) -> GenerateOptions:
+    if raw is None:
+        opts = GenerateOptions()
+    elif isinstance(raw, GenerateOptions):
+        opts = raw
+    else:
+        try:
+            opts = GenerateOptions.model_validate(raw)
+        except ValidationError as exc:
+            raise TestGenInputError([_pydantic_error("$.options", e) for e in exc.errors()]) from None
+    errors: list[FieldError] = []
+    for i, suite in enumerate(opts.suites or []):
+        if suite not in SUITE_SPECS:
+            errors.append(FieldError(path=f"$.options.suites[{i}]", code="not_allowed",
+                                     message=f"unknown suite {suite!r}; allowed: {', '.join(SUITE_IDS)}",
+                                     allowed=", ".join(SUITE_IDS), suggestion=_closest(suite, SUITE_IDS)))
+        elif SUITE_SPECS[suite].integration and not opts.include_integration:
+            errors.append(FieldError(path=f"$.options.suites[{i}]", code="not_allowed",
+                                     message=f"{suite} is an integration suite but include_integration is false",
+                                     allowed="unit suites: " + ", ".join(s for s in SUITE_IDS
+                                                                         if not SUITE_SPECS[s].integration)))
+    if opts.suites is not None and not opts.suites:
+        errors.append(FieldError(path="$.options.suites", code="too_short", message="suites must name at least one suite",
+                                 allowed=", ".join(SUITE_IDS)))
+    if opts.package is not None and not _dotted_ok(opts.package):
+        errors.append(FieldError(path="$.options.package", code="pattern_mismatch",
+                                 message=f"{opts.package!r} is not a Python package name",
+                                 allowed="a dotted Python identifier such as 'orders' or 'acme.orders'"))
+    for pattern, module in (opts.modules or {}).items():
+        path = f"$.options.modules.{pattern}"
+        if pattern not in PATTERNS:
+            errors.append(FieldError(path=path, code="not_allowed", message=f"unknown pattern {pattern!r}",
+                                     allowed=", ".join(PATTERNS), suggestion=_closest(pattern, PATTERNS)))
+            continue
+        relative = module.startswith(".")
+        if not _dotted_ok(module[1:] if relative else module):
+            errors.append(FieldError(path=path, code="pattern_mismatch", message=f"{module!r} is not a Python module path",
+                                     allowed="a dotted module path such as 'orders.dedup', or '.dedup' with package set"))
+        elif relative and not opts.package:
+            errors.append(FieldError(path=path, code="missing",
+                                     message=f"{module!r} is relative but options.package is not set",
+                                     allowed="an absolute module path, or set options.package"))
+    if opts.kafka_bootstrap is not None and not _BOOTSTRAP.match(opts.kafka_bootstrap):
+        errors.append(FieldError(path="$.options.kafka_bootstrap", code="pattern_mismatch",
+                                 message=f"{opts.kafka_bootstrap!r} is not a list of host:port",
+                                 allowed="host:port[,host:port...], e.g. 'localhost:9092'"))
+    if errors:
+        raise TestGenInputError(errors)
+    return opts
+
+
+def _dotted_ok(name: str) -> bool:
+    return bool(_DOTTED.match(name)) and not any(keyword.iskeyword(part) for part in name.split("."))
+
+
+def _closest(value: str, allowed: tuple[str, ...]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(value, allowed, n=1)
+    return match[0] if match else None
+
+
+def _pydantic_error(prefix: str, err: Mapping[str, Any]) -> FieldError:
+    path = prefix
+    for part in err.get("loc", ()):
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    kind = err.get("type", "")
+    code = "unknown_field" if kind == "extra_forbidden" else "missing" if kind == "missing" else "wrong_type"
+    return FieldError(path=path, code=code, message=str(err.get("msg", "invalid value")))
+
+
+def is_plan(source: Any) -> bool:
+    return isinstance(source, TopologyPlan) or (isinstance(source, Mapping) and "broker" in source and "topology" in source)
+
+
+def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> TopologyPlan:
+    if is_plan(source):
+        ignored = [name for name in ("broker", "plan_options") if getattr(opts, name) is not None]
+        if ignored:
+            raise TestGenInputError([FieldError(path=f"$.options.{name}", code="not_allowed",
+                                                message=f"options.{name} is only used when the source is an event "
+                                                        "context; this source is already a plan")
+                                     for name in ignored])
+    if isinstance(source, TopologyPlan):
+        return source
+    if is_plan(source):
+        try:
+            return TopologyPlan.model_validate(source)
+        except ValidationError as exc:
+            raise TestGenInputError([_pydantic_error("$.plan", e) for e in exc.errors()]) from None
+    try:
+        return plan_topology(source, kb, opts.broker, opts.plan_options)
+    except PlanInputError as exc:
+        errors = [e.model_copy(update={"path": "$.options.broker" + e.path[len("$.broker"):]})
+                  if e.path.startswith("$.broker") else
+                  e.model_copy(update={"path": "$.options.plan_options" + e.path[len("$.options"):]})
+                  if e.path.startswith("$.options") else e for e in exc.errors]
+        raise TestGenInputError(errors) from None
+
+
+def _resolve_modules(opts: GenerateOptions) -> dict[str, str]:
+    imports = {p: f"eda_reference.{p}" for p in PATTERNS}
+    for pattern, module in (opts.modules or {}).items():
+        imports[pattern] = f"{opts.package}{module}" if module.startswith(".") else module
+    return imports
+
+
+# --- suite selection --------------------------------------------------------------------------------------------------
+
+
+def _main_channels(plan: TopologyPlan) -> list[LogicalChannel]:
+    return [c for c in plan.logical_channels if c.role not in ("retry", "dead_letter")]
+
+
+def _dead_letter_channels(plan: TopologyPlan) -> list[Channel]:
+    return [c for c in plan.channels if c.role == "dead_letter" and c.kind != "exchange"]
+
+
+def default_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str, str]]:
+    """(suite id, why) for the suites this plan's use case and guarantees call for."""
+    uc, delivery, ordering = plan.use_case, plan.delivery, plan.ordering
+    rp = plan.retry_policy
+    chosen: list[tuple[str, str]] = [
+        ("context", "always: the seed's own templates (context validation, partition count), with this plan's figures"),
+    ]
+    if delivery in ("at_least_once", "exactly_once"):
+        chosen.append(("idempotency", f"delivery is {delivery}: the broker redelivers, so consumers must deduplicate"))
+    if delivery == "exactly_once" or uc in ("saga", "cqrs"):
+        why = ("delivery is exactly_once: publishes must be atomic" if delivery == "exactly_once" else
+               f"{uc}: state changes and the messages they cause must commit together (transactional outbox)")
+        chosen.append(("transactional", why))
+    if rp.dead_letter_enabled and _dead_letter_channels(plan):
+        chosen.append(("dlq", f"the plan dead-letters to {_dead_letter_channels(plan)[0].name} after "
+                              f"{rp.backoff.max_attempts} attempts"))
+    if rp.backoff.max_attempts > 1:
+        chosen.append(("backoff", f"the plan retries up to {rp.backoff.max_attempts} attempts with jitter "
+                                  f"{rp.backoff.jitter_factor}"))
+    chosen.append(("circuit_breaker", f"the plan's retry policy has a circuit breaker (threshold "
+                                      f"{rp.circuit_breaker.failure_threshold}, reset {rp.circuit_breaker.reset_timeout_seconds} s)"))
+    keys = {c.ordering_key for c in _main_channels(plan) if c.ordering_key}
+    if ordering in ("partition", "global") or keys:
+        chosen.append(("ordering", f"ordering is {ordering}" + (f" keyed by {', '.join(sorted(keys))}" if keys else "")))
+    chosen.append(("schema", f"the plan's envelope evolves under {plan.message_schema.compatibility}"))
+    if uc == "event_sourcing":
+        chosen.append(("event_sourcing", "event_sourcing: state is rebuilt from the log"))
+    if uc in ("cqrs", "event_sourcing"):
+        chosen.append(("cqrs", f"{uc}: read models are projections that see redeliveries"))
+    if uc == "saga":
+        chosen.append(("saga", "saga: a failed step must undo the completed ones"))
+    if opts.include_integration:
+        technology = _broker_id(plan)
+        if technology == "rabbitmq":
+            chosen.append(("integration_rabbitmq", "planned broker is RabbitMQ"))
+        if technology == "nats_jetstream":
+            chosen.append(("integration_nats", "planned broker is NATS JetStream"))
+        if technology == "redis_streams":
+            chosen.append(("integration_redis", "planned broker is Redis Streams (and Redis backs the dedup store)"))
+        elif any(s == "idempotency" for s, _ in chosen):
+            chosen.append(("integration_redis", "the idempotent consumer's dedup store runs on Redis"))
+        if technology == "kafka" or opts.kafka_bootstrap:
+            chosen.append(("integration_kafka", "planned broker is Kafka" if technology == "kafka"
+                           else "a Kafka bootstrap server was given"))
+    return chosen
+
+
+def _choose_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str, str]]:
+    defaults = default_suites(plan, opts)
+    if opts.suites is None:
+        return defaults
+    why = dict(defaults)
+    out: list[tuple[str, str]] = []
+    for suite in dict.fromkeys(opts.suites):
+        out.append((suite, "requested" + (f"; also chosen by the plan: {why[suite]}" if suite in why else "")))
+    return out
+
+
+_BROKER_IDS = {"Apache Kafka": "kafka", "RabbitMQ": "rabbitmq", "Amazon SQS": "sqs", "Apache Pulsar": "pulsar",
+               "NATS JetStream": "nats_jetstream", "Redis Streams": "redis_streams"}
+
+
+def _broker_id(plan: TopologyPlan) -> str:
+    return _BROKER_IDS.get(plan.broker.technology, plan.broker.technology)
+
+
+# --- values from the plan ---------------------------------------------------------------------------------------------
+
+
+def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | None = None) -> dict[str, Any]:
+    """Every figure the scaffold uses, taken from the plan (rendered into eda_plan.py)."""
+    rp, bo, cb = plan.retry_policy, plan.retry_policy.backoff, plan.retry_policy.circuit_breaker
+    mains = _main_channels(plan)
+    main = mains[0]
+    by_key = [c for c in plan.channels if c.key == main.key or c.key.startswith(main.key + "@")]
+    main_channel = (by_key[0].name if by_key else plan.topology.topics[0])
+    dead = _dead_letter_channels(plan)
+    dlq_name = dead[0].name if dead else main_channel + rp.dead_letter_suffix
+    ordering_key = main.ordering_key
+    sizing = plan.sizing.partitions
+    inputs = sizing.inputs
+    throughput = int(inputs["throughput_per_second"])
+    retention_hours = next((c.retention_hours for c in plan.channels if c.retention_hours), None)
+    services = list(dict.fromkeys(g.service for g in plan.consumer_groups)) or ["consumer"]
+    context = {
+        "use_case": plan.use_case,
+        "requirements": {
+            "throughput": f"{throughput} msg/s",
+            "ordering": plan.ordering,
+            "delivery": plan.delivery,
+            **({"retention": f"{retention_hours} hours"} if retention_hours else {}),
+        },
+        "producers": list(main.producers) or ["producer"],
+        "consumers": services,
+    }
+    threshold = kb.rules.thresholds.get("single_ordered_channel_msg_per_s")
+    values: dict[str, Any] = {
+        "BROKER": plan.broker.technology,
+        "BROKER_VARIANT": plan.broker.variant,
+        "USE_CASE": plan.use_case,
+        "DELIVERY": plan.delivery,
+        "ORDERING": plan.ordering,
+        "CONTEXT": context,
+        "THROUGHPUT_MSG_PER_S": throughput,
+        "PRODUCER_MSG_PER_S_PER_PARTITION": float(inputs["max_throughput_per_partition"]),
+        "CONSUMER_MSG_PER_S_PER_PARTITION": float(inputs["consumer_throughput_per_partition"]),
+        "REPLICATION_FACTOR": int(inputs.get("replication_factor", plan.topology.replication_factor)),
+        "PARTITIONS_NEEDED": sizing.partitions,
+        "DEPLOYED_PARTITIONS": plan.topology.partitions,
+        "SINGLE_ORDERED_CHANNEL_MSG_PER_S": int(threshold.value) if threshold else 10000,
+        "ORDERING_KEY": ordering_key or "aggregate_id",
+        "ORDERING_KEY_PLANNED": ordering_key is not None,
+        "LANES": 1 if plan.ordering == "global" else max(1, sizing.partitions),
+        "MAIN_CHANNEL": main_channel,
+        "DLQ_NAME": dlq_name,
+        "DEAD_LETTER_SUFFIX": rp.dead_letter_suffix,
+        "MAX_ATTEMPTS": bo.max_attempts,
+        "INITIAL_DELAY_MS": bo.initial_delay_ms,
+        "MAX_DELAY_MS": bo.max_delay_ms,
+        "MULTIPLIER": bo.multiplier,
+        "JITTER_FACTOR": bo.jitter_factor,
+        "DELAYS_MS": list(bo.delays_ms),
+        "RETRYABLE": list(rp.retryable),
+        "NON_RETRYABLE": list(rp.non_retryable),
+        "CB_FAILURE_THRESHOLD": cb.failure_threshold,
+        "CB_RESET_TIMEOUT_SECONDS": cb.reset_timeout_seconds,
+        "CB_HALF_OPEN_ATTEMPTS": cb.half_open_attempts,
+        "DEDUP_TTL_SECONDS": (retention_hours or 168) * 3600,
+        "COMPATIBILITY": plan.message_schema.compatibility,
+        "AVRO_ENVELOPE": copy.deepcopy(plan.message_schema.avro_schema),
+    }
+    values.update(_broker_values(plan, main_channel))
+    values["KAFKA_BOOTSTRAP_DEFAULT"] = opts.kafka_bootstrap if opts else None
+    return values
+
+
+def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    main_keys = {c.key for c in _main_channels(plan)}
+    queues = [c for c in plan.channels if c.kind == "queue" and c.role not in ("retry", "dead_letter")
+              and c.key.split("@")[0] in main_keys]
+    queue = queues[0] if queues else None
+    args = dict((queue.settings.get("arguments") or {}) if queue else {})
+    for k in ("x-dead-letter-exchange", "x-dead-letter-routing-key"):
+        args.pop(k, None)
+    out["RABBITMQ_QUEUE_ARGUMENTS"] = args or {"x-queue-type": "quorum", "x-delivery-limit": plan.retry_policy.backoff.max_attempts}
+    out["RABBITMQ_HAS_DLQ"] = bool(queue and (queue.settings.get("arguments") or {}).get("x-dead-letter-exchange"))
+    retry = plan.retry.settings
+    out["NATS_MAX_DELIVER"] = int(retry.get("max_deliver", plan.retry_policy.backoff.max_attempts))
+    streams = [c for c in plan.channels if c.kind == "stream" and c.role not in ("retry", "dead_letter")]
+    nats = streams[0].settings if streams and "duplicate_window_ns" in streams[0].settings else {}
+    out["NATS_RETENTION"] = nats.get("retention", "limits")
+    out["NATS_DUPLICATE_WINDOW_S"] = (nats.get("duplicate_window_ns") or 120_000_000_000) / 1e9
+    out["REDIS_MAX_DELIVERIES"] = int(retry.get("max_deliveries", plan.retry_policy.backoff.max_attempts))
+    out["KAFKA_PARTITIONS"] = max(1, plan.topology.partitions)
+    return out
+
+
+# --- rendering --------------------------------------------------------------------------------------------------------
+
+
+def _py(value: Any) -> str:
+    """A Python literal for a JSON-like value (repr is exact for str/int/float/bool/None/list/dict)."""
+    return pprint.pformat(value, width=110, sort_dicts=False)
+
+
+NEXT_FIELD = {"name": "trace_id", "type": ["null", "string"], "default": None,
+              "doc": "Example of a compatible change: a new optional field with a default."}
+
+
+def next_envelope(avro_schema: dict[str, Any]) -> dict[str, Any]:
+    """The plan's envelope plus one optional field: the example next version the schema suite checks."""
+    nxt = copy.deepcopy(avro_schema)
+    nxt["fields"] = [*nxt["fields"], dict(NEXT_FIELD)]
+    return nxt
+
+
+def _render(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
+            values: dict[str, Any]) -> GeneratedTests:
+    from event_driven.render import environment
+
+    env = environment()
+    suite_ids = [s for s, _ in chosen]
+    specs = [SUITE_SPECS[s] for s in suite_ids]
+    unit = [s for s in specs if not s.integration]
+    integ = [s for s in specs if s.integration]
+    patterns = sorted({m for s in specs for m in s.modules} | ({"retry"} if "integration_redis" in suite_ids else set()),
+                      key=PATTERNS.index)
+    requirements = list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else [])
+    integration_requirements = [INTEGRATION_REQUIREMENTS[s.id] for s in integ]
+    user_modules = {p: m for p, m in imports.items() if not m.startswith("eda_reference.")}
+    ctx = {
+        "plan": plan,
+        "values": values,
+        "constants": [(k, _py(v)) for k, v in values.items()],
+        "imports": imports,
+        "user_modules": user_modules,
+        "pattern_classes": PATTERN_CLASSES,
+        "suites": suite_ids,
+        "unit_specs": unit,
+        "integration_specs": integ,
+        "patterns": patterns,
+        "requirements": requirements,
+        "integration_requirements": integration_requirements,
+        "package": opts.package,
+        "kafka_bootstrap": opts.kafka_bootstrap,
+        "env_vars": {k: v for k, v in ENV_VARS.items() if v[0] in suite_ids},
+        "avro_next": next_envelope(values["AVRO_ENVELOPE"]),
+    }
+
+    def render(name: str, **extra: Any) -> str:
+        return env.get_template(f"{TEMPLATE_ROOT}/{name}").render(**ctx, **extra)
+
+    files: list[GeneratedFile] = []
+
+    def add(path: str, template: str, purpose: str, **extra: Any) -> None:
+        files.append(GeneratedFile(path=path, content=render(template, **extra), purpose=purpose))
+
+    add("requirements.txt", "scaffold/requirements.txt.j2", "pip requirements of the unit suites")
+    if integ:
+        add("requirements-integration.txt", "scaffold/requirements-integration.txt.j2",
+            "extra requirements of the broker integration tests")
+    add("pytest.ini", "scaffold/pytest.ini.j2", "pytest configuration: test paths, import path, markers")
+    add("conftest.py", "scaffold/conftest.py.j2", "shared fixtures: seeded random generator, fake clock, run ids")
+    add("eda_plan.py", "scaffold/eda_plan.py.j2", "the plan's figures the tests prove (attempts, delays, error "
+                                                   "classes, thresholds, partitions, DLQ name, ordering key, envelope)")
+    add("eda_reference/__init__.py", "eda_reference/__init__.py.j2", "reference implementation package")
+    add("eda_reference/testing.py", "eda_reference/testing.py.j2",
+        "test doubles: MockRedis (a redis-py subset), FakeClock, InMemoryBroker")
+    purposes = {
+        "context": "reference: event-context validation and the partition formula",
+        "idempotency": "reference: idempotent consumer over a dedup store (SET NX EX)",
+        "transactional": "reference: transactional producer, outbox table and relay (sqlite3)",
+        "retry": "reference: error classification, backoff with jitter, DLQ routing, circuit breaker",
+        "ordering": "reference: key router and partitioned log",
+        "schema": "reference: Avro compatibility (BACKWARD/FORWARD/FULL, transitive) and a registry",
+        "eventsourcing": "reference: event store with expected-version append, snapshots, projection rebuild",
+        "cqrs": "reference: command handler and idempotent projection",
+        "saga": "reference: saga orchestrator with compensation and a saga log",
+    }
+    for pattern in patterns:
+        add(f"eda_reference/{pattern}.py", f"eda_reference/{pattern}.py.j2", purposes[pattern])
+    if "schema" in suite_ids:
+        add("schemas/envelope.v1.avsc", "scaffold/envelope.v1.avsc.j2", "the plan's Avro envelope (version 1)")
+        add("schemas/envelope.next.avsc", "scaffold/envelope.next.avsc.j2",
+            "the next envelope version: edit it when the envelope changes; test_schema checks it against v1")
+    add("tests/__init__.py", "scaffold/empty.py.j2", "test package marker")
+    for spec in unit:
+        add(spec.path, spec.template, f"{spec.title}: {spec.guarantee}")
+    if integ:
+        add("tests/integration/__init__.py", "scaffold/empty.py.j2", "test package marker")
+        for spec in integ:
+            add(spec.path, spec.template, f"{spec.title}: {spec.guarantee}")
+    commands = _commands(opts, integ, user_modules)
+    add("README.md", "scaffold/README.md.j2", "what each suite proves and how to run it", commands=commands)
+
+    reasons = dict(chosen)
+    suites = [SuiteChoice(id=s.id, title=s.title, reason=reasons[s.id], guarantee=s.guarantee, files=[s.path])
+              for s in specs]
+    env_vars = [EnvVar(name=name, enables=f"{SUITE_SPECS[suite].title}: {SUITE_SPECS[suite].guarantee}",
+                       example=example)
+                for name, (suite, example) in ENV_VARS.items() if suite in suite_ids]
+    notes = []
+    if _broker_id(plan) in ("sqs", "pulsar"):
+        notes.append(f"No local integration test for {plan.broker.technology}: the unit suites prove the patterns; "
+                     "run the rendered artifacts against a real account or cluster.")
+    if user_modules:
+        notes.append("The tests import your modules (" + ", ".join(f"{p} -> {m}" for p, m in user_modules.items())
+                     + "): install your package into the venv (pip install -e <your project>) before running pytest.")
+    return GeneratedTests(use_case=plan.use_case, broker=plan.broker.technology, files=files,
+                          requirements=requirements, integration_requirements=integration_requirements,
+                          commands=commands, suites=suites, env_vars=env_vars, notes=notes)
+
+
+def _commands(opts: GenerateOptions, integ: list[SuiteSpec], user_modules: dict[str, str]) -> list[str]:
+    commands = ["python -m venv .venv", ".venv/bin/pip install -r requirements.txt"]
+    if user_modules:
+        commands.append(".venv/bin/pip install -e <path to your project>")
+    commands.append(".venv/bin/pytest -q")
+    if integ:
+        commands.append(".venv/bin/pip install -r requirements-integration.txt")
+        env = " ".join(f"{name}={example}" for name, (suite, example) in ENV_VARS.items()
+                       if suite in {s.id for s in integ})
+        if opts.kafka_bootstrap:
+            env = env.replace("KAFKA_BOOTSTRAP_SERVERS=" + ENV_VARS["KAFKA_BOOTSTRAP_SERVERS"][1],
+                              "KAFKA_BOOTSTRAP_SERVERS=" + opts.kafka_bootstrap)
+        commands.append(f"{env} .venv/bin/pytest -q tests/integration")
+    return commands
+
+
+__all__ = ["GenerateOptions", "GeneratedFile", "GeneratedTests", "SuiteChoice", "EnvVar", "TestGenInputError",
+           "generate_tests", "default_suites", "plan_values", "SUITE_IDS", "PATTERNS", "PLANNABLE_BROKERS"]
