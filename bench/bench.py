@@ -91,9 +91,20 @@ CASES: list[Case] = [
         "plan_topology (kafka)", "plan_topology", {"event_context": EVENT_CONTEXT, "broker": "kafka"},
         check=lambda r: bool((r.structured_content or {}).get("artifacts")), check_doc="artifacts are rendered",
     ),
-    # Later tools add one line each, e.g.:
-    # Case("diagnose_issue", "diagnose_issue", {...}),
-    # Case("generate_tests", "generate_tests", {...}),
+    Case(
+        "diagnose_issue", "diagnose_issue", {
+            "symptoms": "consumers keep getting kicked out of the group and some orders are charged twice",
+            "error_lines": ["org.apache.kafka.clients.consumer.CommitFailedException: Commit cannot be completed "
+                            "since the group has already rebalanced and assigned the partitions to another member."],
+            "config": "group.id=billing\nenable.auto.commit=false\nmax.poll.interval.ms=300000\n"
+                      "session.timeout.ms=10000\nheartbeat.interval.ms=5000",
+        },
+        check=lambda r: bool((r.structured_content or {}).get("hypotheses")), check_doc="hypotheses are ranked",
+    ),
+    Case(
+        "generate_tests (rabbitmq)", "generate_tests", {"event_context": EVENT_CONTEXT, "options": {"broker": "rabbitmq"}},
+        check=lambda r: bool((r.structured_content or {}).get("files")), check_doc="files are rendered",
+    ),
 ]
 
 BARE_TOOL = "echo"

@@ -117,3 +117,22 @@ def test_tests_command_writes_a_scaffold_and_refuses_to_overwrite(tmp_path):
     assert r.returncode == 2 and "nothing was written" in r.stderr
     r = run("tests", str(req), "--out", str(tmp_path / "x"), "--suite", "nonsense")
     assert r.returncode == 1 and "$.options.suites[0]" in r.stderr
+
+
+def test_diagnose_command(tmp_path):
+    cfg = tmp_path / "consumer.properties"
+    cfg.write_text("bootstrap.servers=kafka:9092\ngroup.id=billing\nenable.auto.commit=true\nmax.poll.interval.ms=300000\n")
+    errors = tmp_path / "errors.log"
+    errors.write_text("org.apache.kafka.clients.consumer.CommitFailedException: Commit cannot be completed since the "
+                      "group has already rebalanced and assigned the partitions to another member.\n")
+    r = run("diagnose", "--symptom", "consumers keep rebalancing and messages are processed twice",
+            "--errors", str(errors), "--config", str(cfg), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    body = json.loads(r.stdout)
+    assert body["broker"]["broker"] == "kafka" and body["broker"]["how"] == "inferred"
+    assert {h["failure_mode_id"] for h in body["hypotheses"][:3]} & {
+        "kafka_max_poll_interval_exceeded", "kafka_commit_failed_duplicates"}
+    assert len(body["checklist"]) == 7
+    text = run("diagnose", "--errors", str(errors), "--top", "2")
+    assert text.returncode == 0 and text.stdout.startswith("broker: kafka") and "checklist:" in text.stdout
+    assert run("diagnose").returncode == 2

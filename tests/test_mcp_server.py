@@ -145,3 +145,27 @@ async def test_generate_tests_tool(server, mode, version):
         assert any(f["path"] == "requirements.txt" for f in body["files"])
         r = await client.call_tool("generate_tests", {"event_context": CONTEXT, "options": {"suites": ["bogus"]}})
         assert r.is_error is True and "$.options.suites[0]" in r.content[0].text
+
+
+@pytest.mark.parametrize(("mode", "version"), MODES)
+async def test_diagnose_issue_tool(server, mode, version):
+    async with Client(server, mode=mode) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert tools["diagnose_issue"].output_schema["title"] == "Diagnosis"
+        assert tools["diagnose_issue"].annotations.read_only_hint is True
+        r = await client.call_tool("diagnose_issue", {
+            "symptoms": "messages land in the dead letter queue after a few redeliveries",
+            "config": {"x-queue-type": "quorum", "x-delivery-limit": 20},
+            "broker": "rabbitmq",
+            "metrics": {"consumer_group_offsets": [{"topic": "orders", "partition": 0, "samples": [
+                {"timestamp_ms": 1000, "committed_offset": 10, "log_end_offset": 50},
+                {"timestamp_ms": 2000, "committed_offset": 10, "log_end_offset": 60},
+                {"timestamp_ms": 3000, "committed_offset": 10, "log_end_offset": 70}]}]}})
+        assert r.is_error is False
+        body = r.structured_content
+        assert body["hypotheses"] and body["broker"]["how"] == "given"
+        assert body["lag_verdict"]["status"] == "ERROR"
+        r = await client.call_tool("diagnose_issue", {"broker": "kafka"})
+        assert r.is_error is True and "symptoms" in r.content[0].text
+        r = await client.call_tool("diagnose_issue", {"symptoms": "lag", "metrics": {"queue_depths": "many"}})
+        assert r.is_error is True and "$.metrics.queue_depths" in r.content[0].text

@@ -208,6 +208,68 @@ def cmd_tests(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    import yaml
+    from pydantic import ValidationError
+
+    from event_driven.core.diagnosis import DiagnoseInputError, DiagnoseRequest, diagnose
+    from event_driven.kb.loader import knowledge
+
+    raw: dict = {}
+    try:
+        if args.symptom:
+            raw["symptoms"] = args.symptom
+        if args.errors:
+            raw["error_lines"] = _read(args.errors)
+        if args.config:
+            raw["config"] = _read(args.config)
+        if args.metrics:
+            raw["metrics"] = yaml.safe_load(_read(args.metrics))
+        if args.context:
+            raw["event_context"] = yaml.safe_load(_read(args.context))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        sys.stderr.write(f"event-driven diagnose: cannot read input: {exc}\n")
+        return EXIT_USAGE
+    if args.broker:
+        raw["broker"] = args.broker
+    raw["max_hypotheses"] = args.top
+    try:
+        result = diagnose(DiagnoseRequest.model_validate(raw), knowledge())
+    except ValidationError as exc:
+        sys.stderr.write("invalid input:\n")
+        for err in exc.errors(include_url=False):
+            sys.stderr.write(f"  $.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}\n")
+        return EXIT_INVALID
+    except DiagnoseInputError as exc:
+        sys.stderr.write(f"event-driven diagnose: {exc} (use --symptom, --errors, --config or --metrics)\n")
+        return EXIT_USAGE
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return EXIT_OK
+    out = sys.stdout
+    b = result.broker
+    out.write(f"broker: {b.broker or 'unknown'} ({b.how})\n\n")
+    for h in result.hypotheses:
+        out.write(f"{h.rank}. {h.title} [{h.failure_mode_id}]  confidence {h.confidence:.2f}\n")
+        for sign, items, limit in (("+", h.evidence_for, 4), ("-", h.evidence_against, 2)):
+            shown = list(dict.fromkeys(f"{e.kind}: {e.quote or e.matched}" for e in items))[:limit]
+            out.writelines(f"     {sign} {line}\n" for line in shown)
+        if h.resolutions:
+            out.write(f"     fix: {h.resolutions[0].action}\n")
+        if h.next_diagnostics:
+            out.write(f"     next: {h.next_diagnostics[0].command}\n")
+    if result.config_findings:
+        out.write("\nconfig findings:\n")
+        for f in result.config_findings:
+            out.write(f"  {f.severity:<8} {f.key}={f.current_value}: {f.message}\n           fix: {f.fix}\n")
+    if result.lag_verdict is not None:
+        out.write(f"\nlag: {result.lag_verdict.model_dump().get('status', '')}\n")
+    out.write("\nchecklist:\n")
+    for item in result.checklist:
+        out.write(f"  {item.status:<7} {item.question}  {item.reason}\n")
+    return EXIT_OK
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from event_driven.core.topology.planner import PlanInputError, plan_topology
     from event_driven.kb.loader import knowledge
@@ -271,6 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", metavar="DIR", help="write artifacts, plan.json and diagram.mmd under DIR")
     plan.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     plan.set_defaults(handler=cmd_plan)
+
+    diag = sub.add_parser("diagnose", help="rank the likely causes of an incident from its evidence")
+    diag.add_argument("--symptom", action="append", default=[], metavar="TEXT", help="what you observe (repeatable)")
+    diag.add_argument("--errors", metavar="FILE", help="error or log lines (- for stdin)")
+    diag.add_argument("--config", metavar="FILE", help="client/topic/queue config: properties, YAML or JSON")
+    diag.add_argument("--metrics", metavar="FILE", help="metrics samples as YAML or JSON (see the README)")
+    diag.add_argument("--context", metavar="FILE", help="the event context (its guarantee shapes the audit)")
+    diag.add_argument("--broker", help="kafka, rabbitmq, sqs, pulsar, nats, redis (default: inferred)")
+    diag.add_argument("--top", type=int, default=5, help="how many causes to show (default 5)")
+    diag.add_argument("--format", choices=["text", "json"], default="text")
+    diag.set_defaults(handler=cmd_diagnose)
 
     tests = sub.add_parser("tests", help="generate a runnable pytest scaffold for a context or a plan")
     tests.add_argument("file", metavar="FILE|-", help="a context, {event_context, broker, options}, or a plan.json")

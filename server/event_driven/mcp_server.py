@@ -14,8 +14,10 @@ from typing import Annotated, Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
+from event_driven.core.diagnosis import DiagnoseInputError, Diagnosis, DiagnoseRequest
+from event_driven.core.diagnosis import diagnose as core_diagnose
 from event_driven.core.selection import BrokerSelection, SelectionInputError, select
 from event_driven.core.testgen import GeneratedTests, TestGenInputError
 from event_driven.core.testgen import generate_tests as core_generate_tests
@@ -52,6 +54,11 @@ When to call which tool:
   guarantee, the event envelope (JSON Schema, Avro, CloudEvents), sizing with formulas, alerts, a Mermaid diagram,
   warnings with actions, and rendered config files (artifacts). Use options to pass measured per-partition rates.
 
+- diagnose_issue: for an incident. Paste what the user has: symptoms in their words, error or log lines verbatim,
+  configs (properties/YAML/JSON), metrics (committed and log-end offsets per partition over time, queue depths,
+  redelivery counts, processing times) and the event context. It ranks failure modes with confidence and the
+  evidence for and against each, gives fixes with exact keys and the next read-only commands to run, evaluates
+  the seed's debug checklist, audits the config against the guarantee, and judges lag by Burrow's rules.
 - generate_tests: after planning (pass the plan, or the context), to get a runnable pytest scaffold that proves the
   planned guarantees (idempotent consumer, DLQ routing, backoff bounds, circuit breaker, per-key ordering, schema
   compatibility, event-sourcing replay, CQRS projections, saga compensation), with a reference implementation,
@@ -186,6 +193,47 @@ def build_server(kb: KnowledgeBase | None = None) -> MCPServer:
         if not include_artifacts:
             plan = plan.model_copy(update={"artifacts": [a.model_copy(update={"content": ""}) for a in plan.artifacts]})
         return plan
+
+    @mcp.tool(name="diagnose_issue", title="Diagnose a messaging incident", annotations=READ_ONLY)
+    async def diagnose_issue(
+        symptoms: Annotated[str | list[str] | None, Field(description="What is observed, in the user's words.")] = None,
+        error_lines: Annotated[str | list[str] | None, Field(description="Error or log lines, verbatim.")] = None,
+        config: Annotated[
+            str | dict[str, Any] | None,
+            Field(description=("Client/topic/queue config: Java properties, YAML or JSON text, or an object (Kafka "
+                               "client and topic configs, RabbitMQ queue arguments and policies, SQS attributes, NATS "
+                               "consumer config...)")),
+        ] = None,
+        metrics: Annotated[
+            dict[str, Any] | None,
+            Field(description=("Optional samples: consumer_group_offsets [{group, topic, partition, samples: "
+                               "[{timestamp_ms, committed_offset, log_end_offset}]}], queue_depths, unacked_counts, "
+                               "dlq_depths, redelivery_counts, processing_time_ms {scope, samples_ms}, rebalances "
+                               "(timestamps), consumer_counts.")),
+        ] = None,
+        broker: Annotated[str | None, Field(description="kafka, rabbitmq, sqs, pulsar, nats, redis; inferred when absent.")] = None,
+        event_context: EventContextArg = None,
+        max_hypotheses: Annotated[int, Field(ge=1, le=20, description="How many ranked causes to return.")] = 5,
+    ) -> Diagnosis:
+        """Rank the likely causes of a messaging incident, each with its evidence and fix.
+
+        Needs at least one of symptoms, error_lines, config or metrics. Returns ranked hypotheses (confidence,
+        evidence for and against quoting the input, causes, resolutions with exact config keys or commands, next
+        read-only diagnostic commands, sources), the seed's debug checklist item by item (pass / fail / unknown with
+        the reason), config findings against the stated guarantee, a Burrow-style lag verdict when offsets are given,
+        and what evidence to collect next.
+        """
+        raw = {"symptoms": symptoms, "error_lines": error_lines, "config": config, "metrics": metrics,
+               "broker": broker, "event_context": event_context, "max_hypotheses": max_hypotheses}
+        try:
+            request = DiagnoseRequest.model_validate({k: v for k, v in raw.items() if v is not None})
+            return core_diagnose(request, kb)
+        except ValidationError as exc:
+            lines = [f"- $.{'.'.join(str(p) for p in err['loc'])} ({err['type']}): {err['msg']}"
+                     for err in exc.errors(include_url=False)]
+            raise ToolError("Invalid input:\n" + "\n".join(lines)) from None
+        except DiagnoseInputError as exc:
+            raise ToolError(f"Invalid input:\n- $ (missing): {exc}") from None
 
     @mcp.tool(name="generate_tests", title="Generate pytest scaffolds for a planned system", annotations=READ_ONLY)
     async def generate_tests(

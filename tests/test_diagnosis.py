@@ -1,0 +1,278 @@
+"""diagnose(): the behaviour a user relies on (core/diagnosis.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from event_driven.core.diagnosis import (
+    DiagnoseInputError,
+    DiagnoseRequest,
+    Diagnosis,
+    diagnose,
+    normalize_broker,
+    tokenize,
+)
+from event_driven.kb.loader import knowledge
+
+T0 = 1_700_000_000_000
+MIN = 60_000
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return knowledge()
+
+
+def run(kb, **kw) -> Diagnosis:
+    return diagnose(DiagnoseRequest(**kw), kb)
+
+
+def ranked(d: Diagnosis) -> list[str]:
+    return [h.failure_mode_id for h in d.hypotheses]
+
+
+def hyp(d: Diagnosis, fid: str):
+    for h in d.hypotheses:
+        if h.failure_mode_id == fid:
+            return h
+    raise AssertionError(f"{fid} not among {ranked(d)}")
+
+
+def offsets(partition: int, committed: list[int | None], log_end: list[int], group: str = "billing") -> dict:
+    return {"group": group, "topic": "orders", "partition": partition,
+            "samples": [{"timestamp_ms": T0 + i * MIN, "committed_offset": c, "log_end_offset": e}
+                        for i, (c, e) in enumerate(zip(committed, log_end, strict=True))]}
+
+
+# ---------------------------------------------------------------------------------------------------- input
+
+
+@pytest.mark.parametrize("kw", [{}, {"broker": "kafka"}, {"symptoms": "   "}, {"symptoms": [], "error_lines": ""},
+                                {"event_context": {"use_case": "work_queue"}}])
+def test_no_evidence_is_an_input_error_naming_the_fields(kb, kw):
+    with pytest.raises(DiagnoseInputError) as exc:
+        run(kb, **kw)
+    assert exc.value.fields == ["symptoms", "error_lines", "config", "metrics"]
+    for name in exc.value.fields:
+        assert name in str(exc.value)
+
+
+def test_unknown_request_fields_are_rejected():
+    with pytest.raises(ValueError):
+        DiagnoseRequest(symptom="typo")  # type: ignore[call-arg]
+
+
+# ---------------------------------------------------------------------------------------------------- ranking
+
+
+def test_commit_failed_with_poll_interval_and_slow_processing_ranks_poll_interval_first(kb):
+    d = run(kb,
+            error_lines=["org.apache.kafka.clients.consumer.CommitFailedException: Commit cannot be completed since "
+                         "the group has already rebalanced and assigned the partitions to another member."],
+            config="max.poll.interval.ms=300000\ngroup.id=billing",
+            metrics={"processing_time_ms": {"max_ms": 400_000}})
+    top = d.hypotheses[0]
+    assert top.failure_mode_id == "kafka_max_poll_interval_exceeded"
+    quotes = [e.quote or "" for e in top.evidence_for]
+    assert any("max.poll.interval.ms=300000" in q for q in quotes), quotes
+    assert any(e.kind == "error_signature" and "CommitFailedException" in (e.quote or "") for e in top.evidence_for)
+    assert any(e.kind == "metric_pattern" and e.matched == "processing_time_over_poll_interval"
+               for e in top.evidence_for)
+    assert 0 < top.confidence <= 1
+    assert top.resolutions and top.next_diagnostics and top.sources and top.causes
+    assert d.broker.broker == "kafka" and d.broker.how == "inferred"
+    # the same exception without the slow processing is ambiguous between the two commit-failure entries
+    plain = run(kb, error_lines=["CommitFailedException"])
+    assert set(ranked(plain)[:2]) == {"kafka_max_poll_interval_exceeded", "kafka_commit_failed_duplicates"}
+
+
+def test_free_text_symptoms_use_synonyms(kb):
+    d = run(kb, broker="kafka", symptoms="our consumer keeps getting kicked out of the group during long batches")
+    assert ranked(d)[0] in {"kafka_max_poll_interval_exceeded", "kafka_session_timeout_rebalance_storm"}
+    d = run(kb, broker="sqs", symptoms="the same SQS message gets processed twice when a job runs long")
+    assert ranked(d)[0] == "sqs_visibility_timeout_too_short"
+    d = run(kb, broker="rabbitmq", symptoms=["messages vanished from the queue while the consumer was offline",
+                                              "we set a TTL on the queue"])
+    assert "rabbitmq_message_ttl_expiry_loss" in ranked(d)[:3]
+
+
+def test_error_signature_outweighs_loose_symptoms(kb):
+    d = run(kb, symptoms="consumer is slow", error_lines=[
+        "NOGROUP No such key 'stream.orders' or consumer group 'g1' in XREADGROUP with GROUP option"])
+    assert ranked(d)[0] == "redis_nogroup_error"
+    assert d.broker.broker == "redis_streams"
+
+
+def test_exception_names_match_across_client_spellings_but_not_inside_other_names(kb):
+    d = run(kb, broker="kafka", error_lines=["aiokafka.errors.UnknownMemberIdError"])
+    assert "kafka_session_timeout_rebalance_storm" in ranked(d)  # signature UNKNOWN_MEMBER_ID
+    d = run(kb, error_lines=["com.rabbitmq.client.ConnectionBlockedTimeoutException"])
+    assert ranked(d)[0] == "rabbitmq_resource_alarm_blocked"  # signature ConnectionBlockedTimeout
+    for h in d.hypotheses:  # 'TimeoutException' (Kafka) is a different class: no signature evidence
+        if h.failure_mode_id == "kafka_advertised_listeners_misconfig":
+            assert not [e for e in h.evidence_for if e.kind == "error_signature"]
+
+
+def test_lag_stall_boosts_stalled_consumer_hypotheses(kb):
+    symptoms = "consumer group is stuck on one partition"
+    without = run(kb, broker="kafka", symptoms=symptoms)
+    stalled = {"consumer_group_offsets": [offsets(0, [500, 500, 500, 500], [900, 950, 1000, 1100]),
+                                          offsets(1, [10, 20, 30, 40], [10, 20, 30, 40])]}
+    with_m = run(kb, broker="kafka", symptoms=symptoms, metrics=stalled)
+    assert with_m.lag_verdict is not None and with_m.lag_verdict.status == "ERROR"
+    statuses = {p.partition: p.status for p in with_m.lag_verdict.groups[0].partitions}
+    assert statuses == {0: "STALL", 1: "OK"}
+    assert any(p.name == "lag_stalled" for p in with_m.metric_patterns)
+    for fid in ("kafka_deserialization_poison_pill", "kafka_hanging_transaction_lso_stuck"):
+        before = {h.failure_mode_id: h.score for h in without.hypotheses}.get(fid, 0.0)
+        h = hyp(with_m, fid)
+        assert h.score > before
+        assert any(e.matched == "lag_stalled" for e in h.evidence_for)
+    slow = [h for h in with_m.hypotheses if h.failure_mode_id == "kafka_slow_consumer_processing"]
+    assert not slow or any(e.matched == "lag_stalled" and e.weight < 0 for e in slow[0].evidence_against)
+    window = with_m.lag_verdict.groups[0].partitions[0].window
+    assert window.samples_used == 4 and window.first_timestamp_ms == T0
+    assert any(r.startswith("STALL") for r in with_m.lag_verdict.groups[0].partitions[0].reasons)
+
+
+def test_growing_lag_supports_slow_consumer(kb):
+    warn = {"consumer_group_offsets": [offsets(p, [100, 200, 300, 400], [200, 350, 500, 650]) for p in range(2)]}
+    d = run(kb, broker="kafka", symptoms="consumer lag keeps growing", metrics=warn)
+    assert ranked(d)[0] == "kafka_slow_consumer_processing"
+    assert any(e.matched == "lag_growing" for e in d.hypotheses[0].evidence_for)
+
+
+def test_queue_metrics_patterns(kb):
+    d = run(kb, broker="rabbitmq", symptoms="messages pile up",
+            metrics={"queue_depths": [{"name": "orders", "samples": [{"timestamp_ms": T0 + i * MIN, "depth": v}
+                                                                     for i, v in enumerate([10, 50, 90, 200])]}],
+                     "consumer_counts": [{"samples": [{"timestamp_ms": T0, "value": 2},
+                                                      {"timestamp_ms": T0 + MIN, "value": 0}]}]})
+    names = {p.name for p in d.metric_patterns}
+    assert {"queue_depth_growing", "consumer_count_zero"} <= names
+    assert ranked(d)[0] == "consumers_disconnected_backlog"
+
+
+def test_broker_mismatch_penalises_entries(kb):
+    line = "org.apache.kafka.common.errors.RecordTooLargeException: The message is 2000000 bytes when serialized"
+    as_kafka = hyp(run(kb, broker="kafka", error_lines=[line]), "kafka_record_too_large")
+    as_rabbit = run(kb, broker="rabbitmq", error_lines=[line])
+    wrong = hyp(as_rabbit, "kafka_record_too_large")
+    assert wrong.score < as_kafka.score / 2
+    assert any(e.kind == "broker" for e in wrong.evidence_against)
+
+
+def test_broker_aliases():
+    assert normalize_broker("NATS") == "nats_jetstream"
+    assert normalize_broker("redis") == "redis_streams"
+    assert normalize_broker("RabbitMQ") == "rabbitmq"
+    assert normalize_broker(None) is None
+
+
+# ---------------------------------------------------------------------------------------------------- broker inference
+
+
+@pytest.mark.parametrize("config, expected", [
+    ("bootstrap.servers=kafka:9092\ngroup.id=orders\nenable.auto.commit=false", "kafka"),
+    ({"arguments": {"x-queue-type": "quorum", "x-dead-letter-exchange": "dlx"}}, "rabbitmq"),
+    ({"VisibilityTimeout": "30", "RedrivePolicy": '{"maxReceiveCount": "3"}'}, "sqs"),
+    ("ack_wait: 30s\nmax_deliver: 5\nmax_ack_pending: 1000", "nats_jetstream"),
+])
+def test_broker_is_inferred_from_config_key_style(kb, config, expected):
+    d = run(kb, config=config)
+    assert d.broker.broker == expected and d.broker.how == "inferred"
+    assert any("config key style" in r for r in d.broker.reasons)
+    assert any("Broker inferred" in n for n in d.notes)
+
+
+def test_broker_inferred_from_words_and_unknown_when_ambiguous(kb):
+    d = run(kb, symptoms="JetStream consumer stopped receiving messages")
+    assert d.broker.broker == "nats_jetstream"
+    d = run(kb, symptoms="messages are processed twice")
+    assert d.broker.broker is None and d.broker.how == "unknown"
+
+
+# ---------------------------------------------------------------------------------------------------- audit, checklist
+
+
+def test_context_guarantee_drives_audit_and_checklist(kb):
+    d = run(kb, broker="kafka", symptoms="messages lost after the consumer crashed",
+            config="enable.auto.commit=true\ngroup.id=g\nacks=all\nreplication.factor=3\nschema.registry.url=http://sr",
+            event_context={"use_case": "work_queue", "requirements": {"delivery": "at_least_once",
+                                                                      "idempotent_consumers": True},
+                           "producers": ["a"], "consumers": ["b"]})
+    assert ranked(d)[0] == "kafka_auto_commit_message_loss"
+    assert any(f.id == "kafka_auto_commit_at_least_once" for f in d.config_findings)
+    status = {c.id: c.status for c in d.checklist}
+    assert [c.id for c in d.checklist] == ["producer_acks", "offsets_committed", "replication_factor",
+                                           "lag_monitored", "dlq_alerts", "idempotency", "schema_registry"]
+    assert status == {"producer_acks": "pass", "offsets_committed": "fail", "replication_factor": "pass",
+                      "lag_monitored": "unknown", "dlq_alerts": "unknown", "idempotency": "pass",
+                      "schema_registry": "pass"}
+    for c in d.checklist:
+        assert c.reason and c.sources
+
+
+def test_checklist_fail_cases(kb):
+    d = run(kb, broker="rabbitmq", config={"publisher_confirms": False, "x-queue-type": "quorum",
+                                           "x-quorum-initial-group-size": 1},
+            event_context={"requirements": {"idempotent_consumers": False, "delivery": "at_least_once"}})
+    status = {c.id: c.status for c in d.checklist}
+    assert status["producer_acks"] == "fail"
+    assert status["replication_factor"] == "fail"
+    assert status["dlq_alerts"] == "fail"
+    assert status["idempotency"] == "fail"
+    assert any(f.id == "rabbitmq_quorum_no_dead_letter" for f in d.config_findings)
+
+
+def test_config_only_rabbitmq_prefetch_zero(kb):
+    d = run(kb, config={"prefetch_count": 0})
+    assert d.broker.broker == "rabbitmq"
+    assert ranked(d)[0] == "rabbitmq_prefetch_unlimited"
+    assert any(f.id == "rabbitmq_prefetch_unlimited" for f in d.config_findings)
+
+
+def test_processing_time_read_from_symptoms(kb):
+    d = run(kb, broker="sqs", symptoms="each job takes about 5 minutes and then it is picked up again",
+            config={"VisibilityTimeout": 60})
+    assert ranked(d)[0] == "sqs_visibility_timeout_too_short"
+    assert any(f.id == "sqs_visibility_shorter_than_processing" for f in d.config_findings)
+    assert any("Processing time read from the symptoms" in n for n in d.notes)
+
+
+def test_notes_name_missing_evidence(kb):
+    d = run(kb, broker="kafka", symptoms="consumer lag keeps growing")
+    text = " ".join(d.notes)
+    assert "No error lines" in text and "No config" in text and "kafka-consumer-groups.sh" in text
+    assert "event_context" in text
+
+
+# ---------------------------------------------------------------------------------------------------- mechanics
+
+
+def test_tokenizer_folds_synonyms_stems_and_negation():
+    assert "dup" in tokenize("processed twice") and "dup" in tokenize("duplicate messages")
+    assert "lag" in tokenize("we are falling behind") and "lag" in tokenize("the backlog")
+    assert set(tokenize("rebalancing")) == set(tokenize("rebalances")) == {"rebalance"}
+    assert {"leave", "group", "rebalance"} <= set(tokenize("kicked out of the group"))
+    assert "lost" in tokenize("events disappear") and "lost" in tokenize("records are missing")
+    assert "dup" not in tokenize("the message is not reprocessed")
+    assert "empty" not in tokenize("non-unique messages")
+
+
+def test_deterministic_output(kb):
+    kw = dict(symptoms=["duplicates after restart", "consumer lag"], config="enable.auto.commit=false")
+    a, b = run(kb, **kw), run(kb, **kw)
+    assert a.model_dump_json() == b.model_dump_json()
+    scores = [h.score for h in a.hypotheses]
+    assert scores == sorted(scores, reverse=True)
+    assert [h.rank for h in a.hypotheses] == list(range(1, len(a.hypotheses) + 1))
+
+
+def test_event_context_accepts_normalized_and_raw(kb):
+    raw = {"event_context": {"use_case": "work_queue", "requirements": {"delivery": "exactly_once"},
+                             "producers": ["a"], "consumers": ["b"]}}
+    d1 = run(kb, config="isolation.level=read_uncommitted\ngroup.id=g", **raw)
+    d2 = run(kb, config="isolation.level=read_uncommitted\ngroup.id=g", event_context={"delivery": "exactly_once"})
+    for d in (d1, d2):
+        assert any(f.id == "kafka_eos_read_uncommitted" for f in d.config_findings)
