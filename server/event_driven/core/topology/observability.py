@@ -31,7 +31,8 @@ def observability(patterns: PatternDefaults, dlq_threshold: int, lag_window_minu
         AlertRule(
             name="ConsumerStalled",
             expr=(f"min_over_time(consumer_lag[{lag_window_minutes}m]) > 0 "
-                  f"and sum by (topic, consumer_group) (rate(messages_consumed_total[{lag_window_minutes}m])) == 0"),
+                  f"and on (topic, consumer_group) "
+                  f"sum by (topic, consumer_group) (rate(messages_consumed_total[{lag_window_minutes}m])) == 0"),
             **{"for": f"{lag_window_minutes}m"},
             severity="critical",
             summary="Consumer group {{ $labels.consumer_group }} consumes nothing while {{ $labels.topic }} has lag",
@@ -47,10 +48,12 @@ def observability(patterns: PatternDefaults, dlq_threshold: int, lag_window_minu
         ),
         AlertRule(
             name="DeadLetterBacklogHigh",
-            expr=f"sum by (topic) (dlq_messages_total) > {dlq_threshold}",
+            # increase over a day, not the lifetime counter: the alert clears once the DLQ stops growing and
+            # survives a process restart resetting the counter.
+            expr=f"sum by (topic) (increase(dlq_messages_total[24h])) > {dlq_threshold}",
             **{"for": "5m"},
             severity="critical",
-            summary="More than {dlq_threshold} dead letters for {{{{ $labels.topic }}}}".format(dlq_threshold=dlq_threshold),
+            summary="More than {dlq_threshold} dead letters in 24 h for {{{{ $labels.topic }}}}".format(dlq_threshold=dlq_threshold),
             reason=f"The seed's dead_letter.alert_threshold ({dlq_threshold}).",
         ),
     ]
