@@ -33,6 +33,15 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def reachable(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on host:port (a shared broker of this machine)."""
+    try:
+        socket.create_connection((host, port), 1).close()
+        return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

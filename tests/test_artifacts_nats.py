@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conftest import require
+from conftest import reachable, require
 from event_driven.core.topology.planner import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
@@ -114,14 +113,6 @@ def test_injection_is_rejected_by_the_planner(producer):
 # --- oracle: the real server ----------------------------------------------------------------------------------------
 
 
-def server_reachable() -> bool:
-    try:
-        socket.create_connection((HOST, PORT), 1).close()
-        return True
-    except OSError:
-        return False
-
-
 async def _delete_streams(names: list[str]) -> None:
     import nats
     from nats.js.errors import NotFoundError
@@ -141,7 +132,7 @@ async def _delete_streams(names: list[str]) -> None:
 @pytest.fixture
 def fresh_plan() -> Iterator[Any]:
     """A plan with a unique domain; every stream it names is deleted afterwards (consumers go with their stream)."""
-    require(server_reachable(), f"NATS JetStream not reachable on {HOST}:{PORT}")
+    require(reachable(HOST, PORT), f"NATS JetStream not reachable on {HOST}:{PORT}")
     plans: list[Any] = []
 
     def _make(use_case: str, **kwargs: Any):

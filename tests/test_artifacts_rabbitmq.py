@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import require
+from conftest import reachable, require
 from event_driven.core.topology.planner import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
@@ -121,11 +120,7 @@ def test_injection_is_rejected_by_the_planner(producer):
 
 
 def broker_reachable() -> bool:
-    try:
-        socket.create_connection((HOST, PORT), 1).close()
-    except OSError:
-        return False
-    return shutil.which("rabbitmqctl") is not None and os.geteuid() == 0
+    return reachable(HOST, PORT) and shutil.which("rabbitmqctl") is not None and os.geteuid() == 0
 
 
 def ctl(*args: str, stdin: str | None = None) -> str:

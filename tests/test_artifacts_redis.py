@@ -9,7 +9,6 @@ and its delivery count goes up.
 from __future__ import annotations
 
 import shlex
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import require
+from conftest import reachable, require
 from event_driven.core.topology.planner import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
@@ -98,18 +97,10 @@ def test_injection_is_rejected_by_the_planner(producer):
 # --- oracle: the real server ----------------------------------------------------------------------------------------
 
 
-def server_reachable() -> bool:
-    try:
-        socket.create_connection((HOST, PORT), 1).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def applied() -> Iterator[Any]:
     """Run a fresh plan's set-up (unique domain) and delete every key it names afterwards."""
-    require(server_reachable(), f"Redis not reachable on {HOST}:{PORT}")
+    require(reachable(HOST, PORT), f"Redis not reachable on {HOST}:{PORT}")
     import redis
 
     client = redis.Redis(host=HOST, port=PORT, decode_responses=True, socket_timeout=10)

@@ -12,14 +12,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import require
+from conftest import reachable, require
 from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError, generate_tests
 from event_driven.core.topology.models import PLANNABLE_BROKERS
 from event_driven.core.topology.planner import plan_topology
@@ -159,14 +158,6 @@ def test_scaffold_passes_in_a_fresh_venv(use_case, broker, rendered, venvs):
 # --- (b) integration variants against the brokers on this machine --------------------------------------------------
 
 
-def reachable(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), 1).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("broker", ["rabbitmq", "nats_jetstream", "redis_streams"])
 @pytest.mark.parametrize("use_case", USE_CASES)
 def test_integration_variant_passes_against_real_brokers(use_case, broker, rendered, venvs):
@@ -177,7 +168,7 @@ def test_integration_variant_passes_against_real_brokers(use_case, broker, rende
     for suite in integration:
         var = needed[suite]
         url, port = LOCAL[var]
-        require(reachable(port), f"{var}: nothing listens on 127.0.0.1:{port}")
+        require(reachable("127.0.0.1", port), f"{var}: nothing listens on 127.0.0.1:{port}")
         env[var] = url
     assert {"integration_redis", {"rabbitmq": "integration_rabbitmq", "nats_jetstream": "integration_nats",
                                   "redis_streams": "integration_redis"}[broker]} <= set(integration)

@@ -11,7 +11,6 @@ overwrite an existing file without ``--force``, and writes nothing at all when a
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
