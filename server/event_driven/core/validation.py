@@ -130,23 +130,14 @@ def _field_error(err: dict[str, Any], prefix: str) -> FieldError:
     allowed = ALLOWED.get(dotted)
     if kind == "missing":
         return FieldError(path=path, code="missing", message=f"'{dotted}' is required: {allowed}.", allowed=allowed)
-    if kind == "string_pattern_mismatch":
+    if kind in ("string_pattern_mismatch", "literal_error"):
         suggestion = _suggest(dotted, value)
         hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+        pattern = kind == "string_pattern_mismatch"
         return FieldError(
             path=path,
-            code="pattern_mismatch",
-            message=f"'{dotted}' is {json.dumps(value)}, which is not {allowed}.{hint}",
-            allowed=allowed,
-            suggestion=suggestion,
-        )
-    if kind == "literal_error":
-        suggestion = _suggest(dotted, value)
-        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
-        return FieldError(
-            path=path,
-            code="not_allowed",
-            message=f"'{dotted}' is {json.dumps(value)}; allowed: {allowed}.{hint}",
+            code="pattern_mismatch" if pattern else "not_allowed",
+            message=f"'{dotted}' is {json.dumps(value)}" + (f", which is not {allowed}." if pattern else f"; allowed: {allowed}.") + hint,
             allowed=allowed,
             suggestion=suggestion,
         )
