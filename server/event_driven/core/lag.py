@@ -134,16 +134,8 @@ _SEVERITY: dict[str, int] = {
     "STALL": 5,
     "REWIND": 6,
 }
-_RULE_ORDER: tuple[CheckRule, ...] = (
-    "completeness",
-    "current_lag",
-    "stop",
-    "rewind",
-    "zero_lag_in_window",
-    "min_commits",
-    "stall",
-    "lag_not_decreasing",
-)
+# Evaluation order: every rule after "committed", as CheckRule lists them.
+_RULE_ORDER: tuple[CheckRule, ...] = CheckRule.__args__[1:]  # type: ignore[attr-defined]
 
 
 class LagInputError(ValueError):
