@@ -36,3 +36,16 @@ def test_scenario(scenario):
                              scenario.get("options"), None)
         messages = " | ".join(w.message for w in plan.warnings)
         assert scenario["plan_warning"] in messages, messages
+
+
+def test_managed_deployment_lowers_self_hosted_complexity_one_level():
+    context = {"use_case": "event_sourcing", "requirements": {"throughput": "500 msg/s", "ordering": "partition",
+               "delivery": "at_least_once", "replay": "full"}, "producers": ["p"], "consumers": ["c"]}
+    kafka = lambda constraints: next(r for r in select(context, knowledge(), constraints).rankings  # noqa: E731
+                                     if r.option == "kafka")
+    self_hosted = next(f for f in kafka(None).fits if f.requirement == "operations")
+    managed = next(f for f in kafka({"cloud": "aws", "deployment": "managed"}).fits if f.requirement == "operations")
+    assert (self_hosted.fit, managed.fit) == ("poor", "acceptable")
+    assert "Amazon MSK" in managed.reason
+    existing = next(f for f in kafka({"existing_brokers": ["kafka"]}).fits if f.requirement == "operations")
+    assert existing.fit == "good" and "already operates" in existing.reason

@@ -321,7 +321,11 @@ USE_CASE_FIT: dict[str, dict[str, tuple[Fit, str]]] = {
         "pubsub": ("acceptable", "works; per-saga ordering needs ordering keys"),
     },
 }
-BROKER_MODEL_OVERRIDE = {"rabbitmq.stream": "log", "rabbitmq.quorum": "queue", "rabbitmq.classic": "queue"}
+# Variants and brokers whose consumption model differs from the broker's headline model: RabbitMQ streams are logs;
+# Redis Streams (XREADGROUP/XACK per entry) and NATS JetStream (work-queue or limits retention) serve both as a
+# retained log and as acknowledged competing-consumer queues.
+BROKER_MODEL_OVERRIDE = {"rabbitmq.stream": "log", "rabbitmq.quorum": "queue", "rabbitmq.classic": "queue",
+                         "redis_streams": "hybrid", "nats_jetstream": "hybrid"}
 
 
 def _use_case_fit(option: str, model: str, ctx: NormalizedContext) -> RequirementFit:
@@ -331,15 +335,30 @@ def _use_case_fit(option: str, model: str, ctx: NormalizedContext) -> Requiremen
     return RequirementFit(requirement="use_case", fit=fit, reason=f"{ctx.use_case}: {why}", sources=[SEED])
 
 
+def _managed_offerings(profile: BrokerProfile, cloud: str | None) -> list[str]:
+    ops = profile.operations
+    return [m.name for m in ops.managed_offerings
+            if not cloud or cloud in ("any", "on_premises") or cloud in m.clouds or "any" in m.clouds]
+
+
 def _operations_fit(broker_id: str, profile: BrokerProfile, constraints: SelectionConstraints) -> RequirementFit:
     ops = profile.operations
-    fit: Fit = {"low": "good", "medium": "acceptable", "high": "poor"}[ops.complexity]  # type: ignore[assignment]
+    complexity, why = ops.complexity, ops.complexity_reason
+    sources = [ops.complexity_source]
     if broker_id in constraints.existing_brokers:
         # The team already pays the operational cost of running it.
-        return RequirementFit(requirement="operations", fit="good", reason=f"complexity {ops.complexity}, but the team already operates it", sources=[ops.complexity_source])
-    if constraints.max_complexity and COMPLEXITY_RANK[ops.complexity] > COMPLEXITY_RANK[constraints.max_complexity]:
-        return RequirementFit(requirement="operations", fit="disqualified", reason=f"complexity {ops.complexity} exceeds the accepted {constraints.max_complexity}: {ops.complexity_reason}", sources=[ops.complexity_source])
-    return RequirementFit(requirement="operations", fit=fit, reason=f"complexity {ops.complexity}: {ops.complexity_reason}", sources=[ops.complexity_source])
+        return RequirementFit(requirement="operations", fit="good", reason=f"complexity {complexity}, but the team already operates it", sources=sources)
+    offers = _managed_offerings(profile, constraints.cloud)
+    if constraints.deployment == "managed" and "self_hosted" in ops.deployment and offers and complexity == "high":
+        # A managed offering runs the cluster (upgrades, replication, storage); sizing and tuning stay with the team,
+        # so it is still more work than a serverless service.
+        complexity = "medium"
+        why = f"run as a managed service ({', '.join(offers[:3])}), which takes on cluster operations; self-hosted it is {ops.complexity}"
+        sources.append(ops.source)
+    fit: Fit = {"low": "good", "medium": "acceptable", "high": "poor"}[complexity]  # type: ignore[assignment]
+    if constraints.max_complexity and COMPLEXITY_RANK[complexity] > COMPLEXITY_RANK[constraints.max_complexity]:
+        return RequirementFit(requirement="operations", fit="disqualified", reason=f"complexity {complexity} exceeds the accepted {constraints.max_complexity}: {why}", sources=sources)
+    return RequirementFit(requirement="operations", fit=fit, reason=f"complexity {complexity}: {why}", sources=sources)
 
 
 def _constraints_fit(broker_id: str, profile: BrokerProfile, c: SelectionConstraints) -> RequirementFit:
@@ -352,7 +371,7 @@ def _constraints_fit(broker_id: str, profile: BrokerProfile, c: SelectionConstra
         elif "any" not in ops.clouds and c.cloud not in ops.clouds:
             problems.append(f"{c.cloud} required but it runs on {', '.join(ops.clouds)}")
     if c.deployment == "managed":
-        offers = [m.name for m in ops.managed_offerings if not c.cloud or c.cloud in ("any", "on_premises") or c.cloud in m.clouds or "any" in m.clouds]
+        offers = _managed_offerings(profile, c.cloud)
         if "managed" not in ops.deployment and not offers:
             problems.append("a managed service is required and none is listed")
         elif offers:
