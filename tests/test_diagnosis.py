@@ -276,3 +276,12 @@ def test_event_context_accepts_normalized_and_raw(kb):
     d2 = run(kb, config="isolation.level=read_uncommitted\ngroup.id=g", event_context={"delivery": "exactly_once"})
     for d in (d1, d2):
         assert any(f.id == "kafka_eos_read_uncommitted" for f in d.config_findings)
+
+
+def test_a_given_broker_drops_other_brokers_failure_modes():
+    from event_driven.core.diagnosis import DiagnoseRequest, diagnose
+    from event_driven.kb.loader import knowledge
+
+    d = diagnose(DiagnoseRequest(symptoms="producer fails with backlog quota exceeded", broker="pulsar"), knowledge())
+    assert d.hypotheses and d.hypotheses[0].failure_mode_id == "pulsar_backlog_quota_exceeded"
+    assert all("pulsar" in h.brokers or "any" in h.brokers for h in d.hypotheses)

@@ -29,7 +29,8 @@ Scoring (per failure mode; deterministic)
   condition on the same key already counted; a context that states at-least-once with non-idempotent consumers
   supports the non-idempotent-consumer entry.
 * **broker_factor**: 1 when the entry applies to the broker (``any`` entries apply everywhere), 0.2 when it does not
-  and the broker was given, 0.4 when it was inferred.
+  and the broker was given, 0.4 when it was inferred. When the broker was given, entries for other brokers are
+  dropped unless nothing for that broker matched.
 
 Entries without supporting evidence, or with a score <= 0, are dropped. ``confidence`` = ``(1 - exp(-score / 4)) *
 (0.5 + 0.5 * share)`` where *share* = score^2 / sum of score^2 over all kept hypotheses: the first factor measures
@@ -1108,6 +1109,11 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
         sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
     kept = [sc for sc in scored.values() if sc.pro and sc.score > 0]
+    if binf.how == "given" and broker is not None:
+        # The user named the broker: another broker's failure modes are noise, not alternatives. They stay only
+        # when nothing for this broker matched at all (still penalised, so the mismatch is visible).
+        matching = [sc for sc in kept if sc.fm.applies_to(broker)]
+        kept = matching or kept
     kept.sort(key=lambda s: (-round(s.score, 6), -s.sig, s.fm.id))
     total = sum(s.score ** 2 for s in kept) or 1.0
     hyps: list[Hypothesis] = []
