@@ -50,6 +50,14 @@ async def test_installed_server_answers_over_stdio(installed_wheel):
             "requirements": {"delivery": "at_most_once"}, "producers": ["orders"], "consumers": ["payments"]}})
         assert result.structured_content["valid"] is True
         assert result.structured_content["warnings"][0]["rule_id"] == "saga_at_most_once"
+        # Templates ship in the wheel: a plan renders its artifacts and a scaffold its files.
+        context = {"use_case": "pub_sub", "requirements": {"throughput": "1K msg/s"}, "producers": ["orders"],
+                   "consumers": ["billing"]}
+        plan = await client.call_tool("plan_topology", {"event_context": context, "broker": "rabbitmq"})
+        paths = {a["path"] for a in plan.structured_content["artifacts"]}
+        assert {"rabbitmq/definitions.json", "asyncapi.yaml", "prometheus/alerts.yaml"} <= paths
+        scaffold = await client.call_tool("generate_tests", {"plan": plan.structured_content})
+        assert any(f["path"] == "requirements.txt" for f in scaffold.structured_content["files"])
 
 
 def test_installed_cli(installed_wheel):
