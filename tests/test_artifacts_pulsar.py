@@ -1,8 +1,10 @@
 """Apache Pulsar artifacts.
 
 * ``pulsar/setup.sh``: ``bash -n``, then a real bash run with a stub ``pulsar-admin`` on PATH that records its argv;
-  the recorded commands must equal the plan's namespace retention, topics (partitioned or not), topic-level retention
-  and subscriptions, and hostile values must arrive as single literal arguments (proves the quoting).
+  the recorded commands must equal the plan's topics (partitioned or not), one topic-level retention per topic (retry-
+  and dead-letter topics included), deduplication per topic for exactly-once plans, and subscriptions, with no
+  ``namespaces`` command at all (the namespace may be shared); hostile values must arrive as single literal arguments
+  (proves the quoting).
 * ``pulsar/*.json``: parse; when the Python ``pulsar-client`` is importable (it is not a project dependency, so this
   part skips cleanly without it), its own enums and ``ConsumerDeadLetterPolicy`` accept every value, and
   ``Client.subscribe`` / ``create_producer`` get past their argument type checks to the network (a closed port), while
@@ -80,16 +82,13 @@ def expected_commands(p: TopologyPlan) -> list[list[str]]:
     topics = [(c.name, c.partitions or 1, retention(c)) for c in p.channels if c.kind == "topic"]
     if p.retry_policy.dead_letter_enabled:
         topics += [(s["retry_letter_topic"], 1, f"{p.retry_policy.dead_letter_retention_days * 24}h") for s in subs.values()]
-    hours = [float("inf") if r == "-1" else float(r[:-1]) for _, _, r in topics]
-    longest = topics[hours.index(max(hours))][2]
-    calls = [["namespaces", "set-retention", "public/default", "--time", longest, "--size", "-1"]]
-    if p.delivery == "exactly_once":
-        calls.append(["namespaces", "set-deduplication", "public/default", "--enable"])
+    calls: list[list[str]] = []
     for name, partitions, ret in topics:
         calls.append(["topics", "create-partitioned-topic", name, "-p", str(partitions)] if partitions > 1
                      else ["topics", "create", name])
-        if ret != longest:
-            calls.append(["topics", "set-retention", name, "--time", ret, "--size", "-1"])
+        calls.append(["topics", "set-retention", name, "--time", ret, "--size", "-1"])
+        if p.delivery == "exactly_once":
+            calls.append(["topics", "set-deduplication", name, "--enable"])
     topic_of = {c.key: c.name for c in p.channels}
     for g in p.consumer_groups:
         calls.append(["topics", "create-subscription", topic_of[g.channel], "-s", g.name, "-m", "earliest"])
@@ -126,14 +125,25 @@ def test_setup_script_passes_exactly_the_planned_commands(name: str, tmp_path: P
     p = plan(**CASES[name])
     script = artifact(p, "pulsar/setup.sh")
     expected = expected_commands(p)
-    assert run_with_stub(script, tmp_path) == expected
+    calls = run_with_stub(script, tmp_path)
+    assert calls == expected
+    assert not any(c[0] == "namespaces" for c in calls)
+    created = [c[2] for c in calls if c[1] in ("create", "create-partitioned-topic")]
+    retained = [c[2] for c in calls if c[1] == "set-retention"]
+    assert retained == created and len(set(created)) == len(created)
     url = "http://pulsar admin:8080"
     assert run_with_stub(script, tmp_path, {"PULSAR_ADMIN_URL": url}) == [["--admin-url", url, *c] for c in expected]
 
 
 def test_event_sourcing_keeps_the_log_forever(tmp_path: Path) -> None:
-    calls = run_with_stub(artifact(plan("event_sourcing"), "pulsar/setup.sh"), tmp_path)
-    assert ["namespaces", "set-retention", "public/default", "--time", "-1", "--size", "-1"] in calls
+    p = plan("event_sourcing")
+    calls = run_with_stub(artifact(p, "pulsar/setup.sh"), tmp_path)
+    log = next(c for c in p.channels if c.kind == "topic" and c.keep_forever)
+    assert ["topics", "set-retention", log.name, "--time", "-1", "--size", "-1"] in calls
+    # Only the log is kept forever, as its own topic policy: nothing touches the (shared) namespace.
+    assert not any(c[0] == "namespaces" for c in calls)
+    forever = {c[2] for c in calls if c[:2] == ["topics", "set-retention"] and c[4] == "-1"}
+    assert forever == {c.name for c in p.channels if c.kind == "topic" and c.keep_forever}
     # Dead letters keep their own, shorter retention as a topic policy.
     assert any(c[:2] == ["topics", "set-retention"] and c[2].endswith("-DLQ") and c[4] == "168h" for c in calls)
 
@@ -163,6 +173,10 @@ def test_hostile_values_reach_pulsar_admin_as_one_literal_argument(tmp_path: Pat
     script = next(a for a in pulsar_render.render(hostile, environment(), "orders") if a.path == "pulsar/setup.sh")
     calls = run_with_stub(script.content, tmp_path)
     assert ["topics", "create", evil] in calls
+    assert ["topics", "set-retention", evil, "--time", pulsar_render.retention_time(first), "--size", "-1"] in calls
+    assert ["topics", "set-retention", evil + "-RETRY", "--time", pulsar_render.retention_time_for_retry(hostile),
+            "--size", "-1"] in calls
+    assert not any(c[0] == "namespaces" for c in calls)
     assert ["topics", "create-subscription", evil, "-s", "s; touch pwned3", "-m", "earliest"] in calls
     assert not list(tmp_path.glob("pwned*"))
 

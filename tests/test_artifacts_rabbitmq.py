@@ -40,8 +40,9 @@ def context(use_case: str, producers: list[str] | None = None, **requirements: A
             "consumers": ["billing-service", "mailer-service"]}
 
 
-def make_plan(use_case: str, domain: str = "orders", broker: str = "rabbitmq", **options: Any):
-    return plan_topology(context(use_case), knowledge(), broker=broker,
+def make_plan(use_case: str, domain: str = "orders", broker: str = "rabbitmq",
+              requirements: dict[str, Any] | None = None, **options: Any):
+    return plan_topology(context(use_case, **(requirements or {})), knowledge(), broker=broker,
                          options={"domain": domain, "replication_factor": 1, "max_attempts": 3, **options})
 
 
@@ -69,6 +70,9 @@ def test_every_use_case_renders_valid_json_matching_the_plan(use_case, options):
             assert exchanges[ch.name]["type"] == ch.settings["type"] and exchanges[ch.name]["durable"] is True
         else:
             assert queues[ch.name]["arguments"] == ch.settings["arguments"]
+            if "bind_to" not in ch.settings:  # a stream's .dlq is written by consumers via the default exchange
+                assert ch.role == "dead_letter" and ch.settings["arguments"]["x-queue-type"] == "stream"
+                continue
             assert {"source": ch.settings["bind_to"], "destination": ch.name,
                     "routing_key": ch.settings["routing_key"]} in [
                 {k: b[k] for k in ("source", "destination", "routing_key")} for b in defs["bindings"]]
@@ -203,13 +207,14 @@ def test_import_reads_back_exactly_the_plan(imported, use_case, options):
     bindings = {(b["source_name"], b["destination_name"], b["routing_key"])
                 for b in listing("list_bindings", "source_name", "destination_name", "routing_key")
                 if b["source_name"].startswith(domain + ".")}
-    assert bindings == {(c.settings["bind_to"], c.name, c.settings["routing_key"]) for c in planned_queues.values()}
+    assert bindings == {(c.settings["bind_to"], c.name, c.settings["routing_key"]) for c in planned_queues.values()
+                        if "bind_to" in c.settings}
 
 
 def test_poison_message_is_dead_lettered_after_the_delivery_limit(imported):
     import pika
 
-    plan = imported("work_queue")
+    plan = imported("work_queue", requirements={"ordering": "none"})  # competing consumers: basic.get is allowed
     work = next(c for c in plan.channels if c.kind == "queue" and c.role == "jobs")
     dlq = next(c for c in plan.channels if c.kind == "queue" and c.role == "dead_letter")
     exchange = work.settings["bind_to"]
@@ -253,7 +258,7 @@ def test_poison_message_is_dead_lettered_after_the_delivery_limit(imported):
 def test_retry_tier_ttl_dead_letters_back_to_the_work_queue(imported):
     import pika
 
-    plan = imported("work_queue")
+    plan = imported("work_queue", requirements={"ordering": "none"})
     work = next(c for c in plan.channels if c.kind == "queue" and c.role == "jobs")
     tier = next(c for c in plan.channels if c.kind == "queue" and c.role == "retry" and c.name.endswith(".retry.1"))
     delay_ms = tier.settings["arguments"]["x-message-ttl"]
@@ -283,7 +288,7 @@ def test_stream_queue_replays_from_first_offset(imported):
 
     plan = imported("event_sourcing")
     exchange = next(c for c in plan.channels if c.kind == "exchange")
-    streams = [c for c in plan.channels if c.kind == "queue"]
+    streams = [c for c in plan.channels if c.kind == "queue" and c.role != "dead_letter"]
     conn = connect()
     try:
         ch = conn.channel()
@@ -307,3 +312,11 @@ def test_stream_queue_replays_from_first_offset(imported):
             assert got == [b"e0", b"e1", b"e2"]
     finally:
         conn.close()
+
+
+def test_per_key_ordering_uses_a_single_active_consumer():
+    plan = make_plan("work_queue")  # ordering: partition on a broker without partitions
+    work = next(c for c in plan.channels if c.kind == "queue" and c.role == "jobs")
+    assert work.settings["arguments"]["x-single-active-consumer"] is True
+    assert [(g.strategy, g.instances) for g in plan.consumer_groups] == [("single_active", 1)]
+    assert any("one active consumer" in w.message for w in plan.warnings)

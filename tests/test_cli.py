@@ -136,3 +136,32 @@ def test_diagnose_command(tmp_path):
     text = run("diagnose", "--errors", str(errors), "--top", "2")
     assert text.returncode == 0 and text.stdout.startswith("broker: kafka") and "checklist:" in text.stdout
     assert run("diagnose").returncode == 2
+
+
+def test_plan_bad_request_files_are_usage_errors_not_tracebacks(tmp_path):
+    cases = {
+        "broken.yaml": "event_context: {use_case: [unclosed\n",
+        "options.yaml": PLAN_REQUEST.replace("options: {domain: orders}", "options: abc"),
+        "zero.yaml": PLAN_REQUEST.replace("2K msg/s", "0 msg/s"),
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        r = run("plan", str(path))
+        assert r.returncode in (1, 2), (name, r.stderr)
+        assert "Traceback" not in r.stderr and r.stderr.strip(), name
+    assert "$.requirements.throughput" in run("plan", str(tmp_path / "zero.yaml")).stderr
+
+
+def test_plan_out_checks_every_path_before_writing(tmp_path):
+    req = tmp_path / "req.yaml"
+    req.write_text(PLAN_REQUEST)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "prometheus").write_text("a file where a folder must go")
+    r = run("plan", str(req), "--out", str(out), "--force")
+    assert r.returncode == 2 and "nothing was written" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["prometheus"]
+    (out / "prometheus").unlink()
+    assert run("plan", str(req), "--out", str(out)).returncode == 0
+    assert all(oct(p.stat().st_mode & 0o777) in ("0o644", "0o755") for p in out.rglob("*") if p.is_file())

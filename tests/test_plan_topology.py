@@ -211,3 +211,39 @@ def test_default_broker_is_the_best_plannable_fit():
     p = plan(ctx(use_case="event_sourcing", retention=None, replay="full"))
     assert p.broker.technology == "Apache Kafka"
     assert p.broker.rationale.startswith("best plannable fit")
+
+
+@pytest.mark.parametrize(
+    ("context", "path"),
+    [
+        (ctx(consumers=["billing", "billing"]), "$.consumers"),
+        (ctx(retention="0 hours"), "$.requirements.retention"),
+        (ctx(retention="99999999 weeks"), "$.requirements.retention"),
+        (ctx(throughput="0 msg/s"), "$.requirements.throughput"),
+    ],
+)
+def test_values_a_plan_cannot_be_built_from_are_field_errors(context, path):
+    with pytest.raises(PlanInputError) as info:
+        plan(context, "kafka")
+    assert path in [e.path for e in info.value.errors]
+
+
+def test_names_that_collide_on_the_broker_are_refused():
+    with pytest.raises(PlanInputError, match="collide"):
+        plan(ctx(consumers=["pay.ments", "pay-ments"]), "sqs")
+
+
+def test_at_most_once_plans_no_redelivery_machinery():
+    p = plan(ctx(delivery="at_most_once"), "nats_jetstream")
+    assert p.retry_policy.backoff.max_attempts == 1 and not p.retry_policy.dead_letter_enabled
+    assert not [c for c in p.channels if c.role in ("retry", "dead_letter")]
+
+
+def test_kafka_notes_state_what_min_insync_replicas_buys():
+    note = plan(broker="kafka").notes[0]
+    assert "writes continue with up to 1 replica(s) down" in note and "survives the loss of 1" in note
+
+
+def test_huge_partition_counts_are_warned_about():
+    p = plan(ctx(throughput="100M msg/s"), "kafka")
+    assert any("partition replicas" in w.message and w.severity == "high" for w in p.warnings)

@@ -61,14 +61,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
 REQUEST_KEYS = ("event_context", "constraints", "broker", "options")
 
 
-def _load_request(source: str) -> dict:
+def _load_yaml(source: str) -> object:
     import yaml
 
-    data = yaml.safe_load(_read(source))
+    try:
+        return yaml.safe_load(_read(source))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML or JSON: {exc}") from None
+
+
+def _load_request(source: str) -> dict:
+    data = _load_yaml(source)
     if isinstance(data, dict) and "event_context" in data:
         unknown = sorted(set(data) - set(REQUEST_KEYS))
         if unknown:
             raise ValueError(f"unknown top-level keys {unknown}; allowed next to event_context: {', '.join(REQUEST_KEYS[1:])}")
+        for key in ("constraints", "options"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise ValueError(f"'{key}' must be a mapping of names to values, got {type(data[key]).__name__}")
+        if data.get("broker") is not None and not isinstance(data["broker"], str):
+            raise ValueError(f"'broker' must be a string such as 'kafka', got {type(data['broker']).__name__}")
         return data
     return {"event_context": data}
 
@@ -127,20 +139,44 @@ def _targets(out_dir: Path, relative_paths: list[str]) -> list[Path]:
     return targets
 
 
+def _mode(path: Path) -> int:
+    return 0o755 if path.suffix == ".sh" else 0o644
+
+
 def _write_all(files: dict[Path, str]) -> None:
+    """Write every file to a temporary sibling first, then move them all into place.
+
+    A failure while writing leaves no target touched; the final renames are atomic per file.
+    """
     import os
     import tempfile
 
-    for path, content in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, content in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            staged.append((tmp, path))
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(content)
-            os.replace(tmp, path)  # atomic: a reader never sees a half-written file
-        except BaseException:
+            os.chmod(tmp, _mode(path))
+    except BaseException:
+        for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)
-            raise
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
+
+
+def _blocked(root: Path, target: Path) -> str | None:
+    """Why target cannot be written (a file where a directory must go, or a directory at the target)."""
+    if target.is_dir():
+        return f"{target} is a directory"
+    for parent in target.relative_to(root).parents:
+        folder = root / parent
+        if folder.exists() and not folder.is_dir():
+            return f"{folder} is a file, but {target.relative_to(root)} needs it to be a directory"
+    return None
 
 
 def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: bool) -> int:
@@ -153,12 +189,21 @@ def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: b
     except ValueError as exc:
         sys.stderr.write(f"event-driven {command}: {exc}\n")
         return EXIT_USAGE
+    root = out_dir.resolve()
+    blocked = [reason for p in targets if (reason := _blocked(root, p))]
+    if blocked:
+        sys.stderr.write(f"event-driven {command}: cannot write: " + "; ".join(blocked) + "\nnothing was written\n")
+        return EXIT_USAGE
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         sys.stderr.write(f"event-driven {command}: refusing to overwrite (pass --force): "
                          + ", ".join(str(p) for p in existing) + "\nnothing was written\n")
         return EXIT_USAGE
-    _write_all(targets)
+    try:
+        _write_all(targets)
+    except OSError as exc:
+        sys.stderr.write(f"event-driven {command}: cannot write under {out_dir}: {exc}\nnothing was written\n")
+        return EXIT_USAGE
     return EXIT_OK
 
 
@@ -168,9 +213,7 @@ def cmd_tests(args: argparse.Namespace) -> int:
     from event_driven.kb.loader import knowledge
 
     try:
-        import yaml
-
-        data = yaml.safe_load(_read(args.file))
+        data = _load_yaml(args.file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         sys.stderr.write(f"event-driven tests: cannot read {args.file}: {exc}\n")
         return EXIT_USAGE
@@ -178,6 +221,9 @@ def cmd_tests(args: argparse.Namespace) -> int:
     source = data
     if isinstance(data, dict) and ("event_context" in data or "plan" in data) and not ("broker" in data and "topology" in data):
         source = data.get("plan", data.get("event_context"))
+        if data.get("options") is not None and not isinstance(data["options"], dict):
+            sys.stderr.write("event-driven tests: 'options' must be a mapping of names to values\n")
+            return EXIT_USAGE
         if "plan" not in data:
             # The same request file as `plan`: its broker and options shape the plan the tests are generated for.
             if data.get("options"):

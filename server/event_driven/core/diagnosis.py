@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from event_driven.core.config_audit import SEVERITY_ORDER, ConfigFinding, audit_config
 from event_driven.core.context import NormalizedContext
@@ -134,6 +134,22 @@ class DiagnoseRequest(BaseModel):
     event_context: NormalizedContext | dict[str, Any] | None = Field(
         default=None, description="The event context (raw, as for validate_context, or its normalized form)")
     max_hypotheses: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("broker")
+    @classmethod
+    def _known_broker(cls, value: str | None) -> str | None:
+        # A typo ('kafak') must not silently count as a named broker: that would penalise the right answers.
+        if value is None or not value.strip():
+            return None
+        canonical = normalize_broker(value)
+        if canonical in KNOWN_BROKERS:
+            return value
+        import difflib
+
+        close = difflib.get_close_matches(value.strip().lower(), [*_BROKER_ALIASES, *KNOWN_BROKERS], n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"unknown broker {value!r}; allowed: {', '.join(sorted(KNOWN_BROKERS))} "
+                         f"(or leave it out to infer it from the evidence).{hint}")
 
 
 Effect = Literal["supports", "refutes"]
@@ -440,6 +456,11 @@ _BROKER_ALIASES = {
     "redis": "redis_streams", "redis streams": "redis_streams", "redis_streams": "redis_streams",
     "redis-streams": "redis_streams",
 }
+
+
+# Brokers the knowledge base has failure modes for, and the ones select_broker ranks (only 'any' entries apply there).
+KNOWN_BROKERS = frozenset({"kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams", "kinesis",
+                           "google_pubsub", "azure_event_hubs"})
 
 
 def normalize_broker(name: str | None) -> str | None:

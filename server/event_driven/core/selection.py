@@ -156,7 +156,8 @@ def _delivery_fit(profile: BrokerProfile, delivery: str | None) -> RequirementFi
     return RequirementFit(requirement="delivery", fit="unknown", reason=f"{delivery}: unconfirmed ({g.note or 'no source found'})", sources=src)
 
 
-def _ordering_fit(option: str, profile: BrokerProfile, ctx: NormalizedContext, message_size: int) -> RequirementFit:
+def _ordering_fit(option: str, profile: BrokerProfile, ctx: NormalizedContext, message_size: int,
+                  ordered_channel: float) -> RequirementFit:
     scopes = {o.scope: o for o in profile.ordering}
     ordering = ctx.ordering
     if ordering in (None, "none"):
@@ -187,6 +188,14 @@ def _ordering_fit(option: str, profile: BrokerProfile, ctx: NormalizedContext, m
     if rate is None:
         return RequirementFit(requirement="ordering", fit="acceptable", reason="global order through one ordered unit; no throughput given to check it against", sources=[mode.source])
     if capacity is None:
+        if rate > ordered_channel:
+            # No broker-specific figure: fall back on the seed rule that one ordered channel carries about 10K msg/s.
+            return RequirementFit(
+                requirement="ordering", fit="poor",
+                reason=f"global order means one {profile.parallelism.unit}; {how}, and the seed rule takes one ordered "
+                f"channel as about {ordered_channel:,.0f} msg/s, below {rate:,} msg/s",
+                sources=[mode.source, SEED],
+            )
         return RequirementFit(
             requirement="ordering", fit="unknown",
             reason=f"global order means one {profile.parallelism.unit}; {how}, so {rate:,} msg/s on one unit is unverified",
@@ -331,6 +340,10 @@ BROKER_MODEL_OVERRIDE = {"rabbitmq.stream": "log", "rabbitmq.quorum": "queue", "
 def _use_case_fit(option: str, model: str, ctx: NormalizedContext) -> RequirementFit:
     if ctx.use_case is None:
         return RequirementFit(requirement="use_case", fit="unknown", reason="no use case given", given=False)
+    if option == "rabbitmq.stream" and ctx.use_case == "work_queue":
+        return RequirementFit(requirement="use_case", fit="poor", sources=["https://www.rabbitmq.com/docs/streams"],
+                              reason="work_queue: stream reads are non-destructive, so competing consumers each "
+                                     "receive every message")
     fit, why = USE_CASE_FIT[ctx.use_case][BROKER_MODEL_OVERRIDE.get(option, model)]
     return RequirementFit(requirement="use_case", fit=fit, reason=f"{ctx.use_case}: {why}", sources=[SEED])
 
@@ -409,7 +422,9 @@ def _trade_offs(option: str, profile: BrokerProfile, ctx: NormalizedContext) -> 
 
 
 def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints | None = None,
-                  message_size_bytes: int = 1024) -> BrokerSelection:
+                  message_size_bytes: int = 1024, ordered_channel_msg_per_s: float = 10_000) -> BrokerSelection:
+    """Rank every candidate. ``ordered_channel_msg_per_s`` is the seed rule's rate for one ordered channel
+    (knowledge/rules.yaml, single_ordered_channel_msg_per_s), used where a broker has no per-unit figure."""
     constraints = constraints or SelectionConstraints()
     size = ctx.message_size_bytes or message_size_bytes
     from event_driven.core.topology.models import PLANNABLE_BROKERS
@@ -423,7 +438,7 @@ def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: Sele
         fits = [
             _use_case_fit(option, broker.model, ctx),
             _delivery_fit(profile, ctx.delivery),
-            _ordering_fit(option, profile, ctx, size),
+            _ordering_fit(option, profile, ctx, size, ordered_channel_msg_per_s),
             _throughput_fit(option, profile, ctx, size),
             _retention_fit(profile, ctx),
             _latency_fit(profile, ctx),
@@ -485,6 +500,12 @@ def _why(winner: BrokerRanking, runner: BrokerRanking | None) -> list[str]:
     return out
 
 
+def selection_figures(kb) -> dict[str, float]:  # kb: KnowledgeBase
+    """The sourced defaults select_broker needs from the rest of the knowledge base."""
+    return {"message_size_bytes": int(kb.patterns.sizing.message_size_bytes.value),
+            "ordered_channel_msg_per_s": float(kb.rules.thresholds["single_ordered_channel_msg_per_s"].value)}
+
+
 class SelectionInputError(ValueError):
     """The context or constraints are invalid; ``errors`` name each field and what is allowed."""
 
@@ -530,6 +551,5 @@ def select(event_context: object, kb, constraints: object = None) -> BrokerSelec
         parsed = None
     if errors:
         raise SelectionInputError(errors)
-    result = select_broker(validation.normalized, kb.brokers, parsed,
-                           message_size_bytes=int(kb.patterns.sizing.message_size_bytes.value))
+    result = select_broker(validation.normalized, kb.brokers, parsed, **selection_figures(kb))
     return result.model_copy(update={"warnings": validation.warnings})

@@ -1,9 +1,10 @@
 """Apache Pulsar artifacts: a ``pulsar-admin`` setup script and client configurations.
 
-* ``pulsar/setup.sh``: namespace retention (and topic-level retention where a topic differs), deduplication for
-  exactly-once plans, every topic (partitioned when the plan has more than one partition), every retry-letter topic,
-  and each durable subscription created up front from the earliest message, so nothing published before the first
-  consumer connects is lost.
+* ``pulsar/setup.sh``: every topic (partitioned when the plan has more than one partition) and every retry-letter
+  topic, each with its own topic-level retention (and deduplication for exactly-once plans), and each durable
+  subscription created up front from the earliest message, so nothing published before the first consumer connects
+  is lost. Namespace policies are never changed: the namespace (often the shared ``public/default``) may hold other
+  applications' topics.
 * ``pulsar/producer.json`` and ``pulsar/consumer-<subscription>.json``: keyword arguments for the Python client's
   ``Client.create_producer`` / ``Client.subscribe`` (enum values by name), plus the retry-letter settings, which only
   the Java and Go clients implement.
@@ -18,7 +19,8 @@ import jinja2
 from event_driven.core.topology.models import Artifact, Channel, TopologyPlan
 
 CHECKED_SCRIPT = ("bash -n, and a run with a stub pulsar-admin on PATH whose recorded argv must equal the plan's "
-                  "topics, partitions, retention and subscriptions (tests/test_artifacts_pulsar.py)")
+                  "topics, partitions, per-topic retention and subscriptions, with no namespace-level command "
+                  "(tests/test_artifacts_pulsar.py)")
 CHECKED_CLIENT = ("JSON parse; with pulsar-client installed, ConsumerType/InitialPosition/ConsumerDeadLetterPolicy and "
                   "Client.subscribe/create_producer accept every value (tests/test_artifacts_pulsar.py)")
 # The plan names subscription types the way Pulsar's docs and Java client do; the Python enum spells Key_Shared without '_'.
@@ -43,16 +45,12 @@ def retention_time(c: Channel) -> str:
     return f"{c.retention_hours}h"
 
 
-def _hours(value: str) -> float:
-    return float("inf") if value == "-1" else float(value.rstrip("h"))
-
-
 def _subscriptions(plan: TopologyPlan) -> dict[str, dict[str, Any]]:
     return dict(plan.client_settings.consumer.get("subscriptions", {}))
 
 
 def setup(plan: TopologyPlan) -> dict[str, Any]:
-    """Namespaces, topics and subscriptions for the setup script."""
+    """Topics (with their own retention) and subscriptions for the setup script."""
     dead_letter = plan.retry_policy.dead_letter_enabled
     topics: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -72,15 +70,8 @@ def setup(plan: TopologyPlan) -> dict[str, Any]:
                 topics.append({"name": retry, "role": "retry", "purpose": f"Retry-letter topic of subscription {name}",
                                "partitions": 1, "retention": retention_time_for_retry(plan),
                                "namespace": namespace_of(retry)})
-    namespaces = []
-    for ns in dict.fromkeys(t["namespace"] for t in topics):
-        longest = max((t["retention"] for t in topics if t["namespace"] == ns), key=_hours)
-        namespaces.append({"name": ns, "retention": longest})
-    ns_retention = {n["name"]: n["retention"] for n in namespaces}
-    for t in topics:
-        t["own_retention"] = t["retention"] != ns_retention[t["namespace"]]
     subscriptions = [{"name": name, "topic": s["topic"], "type": s["subscription_type"]} for name, s in subs.items()]
-    return {"namespaces": namespaces, "topics": topics, "subscriptions": subscriptions,
+    return {"topics": topics, "subscriptions": subscriptions,
             "deduplication": plan.delivery == "exactly_once"}
 
 
@@ -154,7 +145,7 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
     data = setup(plan)
     artifacts = [Artifact(
         path="pulsar/setup.sh", media_type="text/x-shellscript",
-        description=f"pulsar-admin commands: retention, {len(data['topics'])} topics and "
+        description=f"pulsar-admin commands: {len(data['topics'])} topics with topic-level retention and "
                     f"{len(data['subscriptions'])} subscriptions",
         content=env.get_template("pulsar/setup.sh.j2").render(plan=plan, domain=domain, **data),
         checked_by=CHECKED_SCRIPT,

@@ -83,7 +83,8 @@ def _groups_on(spec: DesignInput, key: str) -> list[ConsumerGroup]:
 
 
 def _retention_hours(spec: DesignInput, lc: LogicalChannel) -> int | None:
-    if lc.role == "dead_letter":
+    if lc.role in ("dead_letter", "retry"):
+        # A retry tier holds a message for seconds; keep it no longer than dead letters, never forever.
         return spec.retry_policy.dead_letter_retention_days * 24
     if lc.keep_forever or lc.compacted:
         return None
@@ -121,7 +122,8 @@ class KafkaDesigner:
                 "min.insync.replicas": min_isr,
                 "unclean.leader.election.enable": False,
             }
-            if spec.message_size_bytes > 1_000_000:
+            if spec.message_size_bytes + 1024 > 1_048_588:
+                # Only ever raise the topic limit above its default (1048588 = 1 MiB + 12 bytes of log overhead).
                 settings["max.message.bytes"] = spec.message_size_bytes + 1024
             channels.append(Channel(
                 key=lc.key, name=name, kind="topic", role=lc.role, purpose=lc.purpose, partitions=spec.partitions,
@@ -196,8 +198,9 @@ class KafkaDesigner:
                                                                      KAFKA_SESSION, KAFKA_ISOLATION, KAFKA_COOPERATIVE,
                                                                      KAFKA_MIN_ISR]),
             retry=retry, warnings=warnings,
-            notes=[f"min.insync.replicas={min_isr} with replication factor {rf} and acks=all tolerates "
-                   f"{rf - min_isr} broker failure(s) without losing acknowledged writes ({KAFKA_MIN_ISR})"],
+            notes=[f"min.insync.replicas={min_isr} with replication factor {rf} and acks=all: writes continue with up "
+                   f"to {rf - min_isr} replica(s) down, and an acknowledged write is on at least {min_isr} replicas, so "
+                   f"it survives the loss of {min_isr - 1} of them ({KAFKA_MIN_ISR})"],
         )
 
 
@@ -242,7 +245,9 @@ class RabbitMQDesigner:
                                  "x-overflow": "reject-publish"})
                 else:
                     args.update({"x-dead-letter-exchange": dlx, "x-dead-letter-routing-key": qname})
-                if spec.ordering == "global" and not is_stream:
+                single = spec.ordering == "global" or any(
+                    x.strategy == "single_active" for x in _groups_on(spec, lc.key))
+                if single and not is_stream:
                     args["x-single-active-consumer"] = True
                 channels.append(Channel(
                     key=f"{lc.key}@{g.name}" if g and fan_out else f"{lc.key}@queue", name=qname, kind="queue",
@@ -253,6 +258,16 @@ class RabbitMQDesigner:
                     settings={"durable": True, "arguments": args, "bind_to": base,
                               "routing_key": "#" if exchange_type == "topic" else qname},
                     naming_rule=rule))
+                if spec.retry_policy.dead_letter_enabled and is_stream and not lc.compacted:
+                    # Streams cannot dead-letter: consumers republish failures here (default exchange, by name).
+                    days = spec.retry_policy.dead_letter_retention_days
+                    channels.append(Channel(
+                        key=f"{lc.key}@stream.dlq", name=naming.rabbitmq_name(qname + suffix), kind="queue",
+                        role="dead_letter", purpose=f"Failed messages of the {qname} stream, republished by consumers",
+                        replication_factor=spec.replication_factor, retention_hours=days * 24,
+                        cleanup_policy="stream max-age",
+                        settings={"durable": True, "arguments": {"x-queue-type": "stream", "x-max-age": f"{days * 24}h"}},
+                        naming_rule=rule))
                 if spec.retry_policy.dead_letter_enabled and not is_stream:
                     channels.append(Channel(
                         key=f"{lc.key}@{g.name if g and fan_out else 'queue'}.dlq", name=naming.rabbitmq_name(qname + suffix),
@@ -285,7 +300,9 @@ class RabbitMQDesigner:
         consumer = {"prefetch_count": prefetch, "auto_ack": amo,
                     "on_retryable_error": "publish to <queue>.retry.<n> via the retry exchange, then ack",
                     "on_non_retryable_error": "basic.reject requeue=false (dead-letters at once)",
-                    "on_crash": "unacked deliveries are requeued; the delivery limit caps poison messages"}
+                    "on_crash": {"quorum": "unacked deliveries are requeued; x-delivery-limit caps poison messages",
+                                 "classic": "unacked deliveries are requeued; count x-death and reject after the last attempt",
+                                 "stream": "reading resumes from the last stored offset; the failed message is republished to .dlq"}[variant]}
         reasons = {
             "publisher_confirms": "the broker confirms each message once it is safely stored (a quorum of replicas)",
             "delivery_mode": "2 = persistent", "mandatory": "unroutable messages come back instead of vanishing",
@@ -301,10 +318,23 @@ class RabbitMQDesigner:
             warnings.append(PlanWarning(message="RabbitMQ has no exactly-once delivery; redeliveries happen.",
                                         action="Deduplicate on event_id in the consumer (inbox table) to get effectively-once processing.",
                                         severity="high"))
+        if variant == "quorum":
+            mechanism = (f"quorum queues with x-delivery-limit={delivery_limit} (redeliveries, so {attempts} deliveries "
+                         f"in all) and a dead-letter exchange ({dlx}); delayed retries through TTL wait queues that "
+                         "dead-letter back to the work queue")
+        elif variant == "classic":
+            mechanism = (f"classic queues with a dead-letter exchange ({dlx}) for rejected messages and TTL wait queues "
+                         "for delayed retries; classic queues have no delivery limit, so the consumer counts attempts "
+                         "(x-death count) and rejects with requeue=false after the last one")
+            warnings.append(PlanWarning(
+                message="Classic queues have no delivery limit: a message that crashes its consumer is requeued forever.",
+                action="Use quorum queues (x-delivery-limit), or have consumers check the x-death count and "
+                       "reject(requeue=false) after the last attempt.", severity="medium"))
+        else:
+            mechanism = ("streams cannot dead-letter or limit deliveries: the consumer republishes a failed message to "
+                         "the .dlq stream, records its offset and moves on")
         retry = RetryMapping(
-            mechanism=(f"{variant} queues with x-delivery-limit={delivery_limit} (redeliveries, so {attempts} deliveries "
-                       f"in all) and a dead-letter exchange ({dlx}); delayed retries through TTL wait queues that "
-                       "dead-letter back to the work queue"),
+            mechanism=mechanism,
             settings={"x-delivery-limit": delivery_limit, "dead_letter_exchange": dlx, "retry_exchange": retry_x,
                       "x-dead-letter-strategy": "at-least-once", "delays_ms": spec.retry_policy.backoff.delays_ms},
             steps=_steps(spec, "through the retry exchange into <queue>.retry.<n>, whose message TTL dead-letters it "
@@ -328,7 +358,7 @@ class SQSDesigner:
         by_key = {c.key: c for c in spec.logical_channels}
         fifo = spec.variant in ("fifo", "fifo_high_throughput") or (
             spec.variant is None and (spec.ordering != "none" or spec.delivery == "exactly_once"))
-        high = spec.variant == "fifo_high_throughput" or (fifo and spec.throughput_msg_per_s > 3000)
+        high = spec.variant == "fifo_high_throughput"
         visibility = max(30, math.ceil(spec.processing_timeout_ms / 1000))
         retention_s = min(1_209_600, (spec.retention_hours or 96) * 3600)
         rule = f"{naming.CONVENTION} with '-' for '.'; SQS: [A-Za-z0-9_-], at most 80 characters" + (
@@ -379,6 +409,17 @@ class SQSDesigner:
                         "lets later messages of its group through.",
                 action="If exact order matters more than progress, drop the redrive policy and alert on stuck groups; "
                        "otherwise keep it and make consumers tolerate a gap.", severity="medium"))
+        if fifo and not high and spec.throughput_msg_per_s > 3000:
+            warnings.append(PlanWarning(
+                message=f"{spec.throughput_msg_per_s:,} msg/s exceeds a FIFO queue's 3,000 msg/s per API action "
+                        "(300 TPS with 10-message batches); SQS throttles the excess.",
+                action="Use sqs.fifo_high_throughput with many distinct MessageGroupIds.", severity="high"))
+        if not fifo and spec.retry_policy.dead_letter_enabled and retention_s >= 1_209_600:
+            warnings.append(PlanWarning(
+                message="The source queue keeps messages 14 days, the DLQ's maximum too: a standard queue keeps the "
+                        "original enqueue time on redrive, so dead letters near that age expire almost at once.",
+                action="Keep the source queue's retention well below 14 days so the DLQ holds messages long enough "
+                       "to inspect and redrive.", severity="medium"))
         if spec.delivery == "exactly_once" and not fifo:
             warnings.append(PlanWarning(message="SQS standard queues deliver at least once; exactly-once needs FIFO.",
                                         action="Use a FIFO queue with MessageDeduplicationId = event_id.", severity="high"))
@@ -614,6 +655,15 @@ class PulsarDesigner:
             sources=[PULSAR_DLQ, PULSAR_RETRY, PULSAR_SUBS],
         )
         warnings = []
+        ordered_subs = sorted(n for n, sub in subs.items() if sub["subscription_type"] in ("Failover", "Exclusive"))
+        if ordered_subs and spec.retry_policy.dead_letter_enabled:
+            warnings.append(PlanWarning(
+                message=f"Subscriptions {', '.join(ordered_subs)} are Failover (ordered); a Pulsar maintainer reported "
+                        "the client dead-letter policy as disabled for Failover and Exclusive subscriptions "
+                        "(apache/pulsar#4100, 2019), and negative acks on ordered subscriptions redeliver out of order.",
+                action="Check the dead-letter policy on your Pulsar version; otherwise publish a failed message to the "
+                       "-DLQ topic from the consumer and acknowledge it, instead of negative-acking.",
+                severity="medium"))
         if spec.delivery == "exactly_once":
             warnings.append(PlanWarning(message="Pulsar transactions are disabled by default.",
                                         action="Set transactionCoordinatorEnabled=true and systemTopicEnabled=true on "

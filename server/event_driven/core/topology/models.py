@@ -263,6 +263,7 @@ class TopologyPlan(PlanModel):
     observability: Observability
     diagram: str = Field(description="Mermaid flowchart of producers, channels, consumer groups and dead-letter paths.")
     warnings: list[PlanWarning]
+    notes: list[str] = Field(default_factory=list, description="Facts about the design worth knowing (not problems).")
     artifacts: list[Artifact] = Field(default_factory=list)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from event_driven.core.context import NormalizedContext
-from event_driven.core.selection import BrokerSelection, SelectionConstraints, select_broker
+from event_driven.core.selection import BrokerSelection, SelectionConstraints, select_broker, selection_figures
 from event_driven.core.sizing import calculate_partitions
 from event_driven.core.topology import naming
 from event_driven.core.topology.designers import DESIGNERS
@@ -52,7 +52,7 @@ class PlanOptions(BaseModel):
         None, gt=0, description="p: what one partition absorbs on the produce side, in bytes/s (default 10 MB/s).")
     consumer_msg_per_s_per_partition: float | None = Field(
         None, gt=0, description="c: what one consumer processes per partition, in msg/s (default 1,000; measure it).")
-    message_size_bytes: int | None = Field(None, gt=0, le=1_073_741_824,
+    message_size_bytes: int | None = Field(None, gt=0, le=999_000_000,
                                            description="Average message size (default: the context's, else 1 KiB).")
     processing_timeout_ms: int | None = Field(None, gt=0, le=43_200_000,
                                               description="Longest time one message may take to process (default 30 s).")
@@ -133,8 +133,8 @@ def retry_policy(kb: KnowledgeBase, options: PlanOptions) -> RetryPolicy:
     )
 
 
-def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, broker: str, groups_on_main: int,
-            rf: int) -> tuple[Sizing, int, int]:
+def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, broker: str, variant: str | None,
+            groups_on_main: int, rf: int) -> tuple[Sizing, int, int]:
     s = kb.patterns.sizing
     t = ctx.throughput_msg_per_s or 0
     size = options.message_size_bytes or ctx.message_size_bytes or int(s.message_size_bytes.value)
@@ -153,14 +153,24 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
         assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
     if broker not in PARTITIONED:
         assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
-    retention_h = None if ctx.use_case == "event_sourcing" else (ctx.retention_hours or 168)
+    retention_h = None if (ctx.use_case == "event_sourcing" and not options.compaction) else (ctx.retention_hours or 168)
     seconds = (retention_h or 24) * 3600
-    storage_bytes = t * size * seconds * rf
+    queue = broker == "sqs" or (broker == "rabbitmq" and variant != "stream")
+    stored_rf = 1 if broker == "sqs" else rf  # SQS replication is the provider's, not storage you size
+    storage_bytes = t * size * seconds * stored_rf
+    if queue:
+        storage_assumption = ("messages are deleted once acknowledged: this is the worst case, a backlog of the whole "
+                              "retention when consumers stop" + ("; SQS stores it for you" if broker == "sqs" else ""))
+    elif retention_h:
+        storage_assumption = None
+    else:
+        storage_assumption = "retention without end: storage grows by this much every day"
     storage = SizingFigure(
-        name="storage" if retention_h else "storage growth per day", value=round(storage_bytes / 1e9, 3), unit="GB",
-        formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {rf}",
-        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds, "replication_factor": rf},
-        assumption=None if retention_h else "retention without end: storage grows by this much every day",
+        name=("worst-case backlog storage" if queue else "storage") if retention_h else "storage growth per day",
+        value=round(storage_bytes / 1e9, 3), unit="GB",
+        formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {stored_rf}",
+        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds, "replication_factor": stored_rf},
+        assumption=storage_assumption,
         source="https://kafka.apache.org/documentation/#topicconfigs_retention.bytes")
     net_in = SizingFigure(name="network in", value=round(t * size / 1e6, 3), unit="MB/s", formula=f"rate x size = {t} x {size}",
                           inputs={"rate_msg_per_s": t, "message_size_bytes": size})
@@ -183,7 +193,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
 
 def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
                   constraints: SelectionConstraints | None) -> tuple[str, str | None, str, BrokerSelection]:
-    selection = select_broker(ctx, kb.brokers, constraints)
+    selection = select_broker(ctx, kb.brokers, constraints, **selection_figures(kb))
     if broker:
         option = f"{broker}.{variant}" if variant else broker
         row = next((r for r in selection.rankings if r.option == option or (r.broker == broker and variant is None)), None)
@@ -230,9 +240,11 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
                   constraints: SelectionConstraints | None = None) -> TopologyPlan:
     validation = validate_context(event_context, kb.rules)
     errors = list(validation.errors)
-    if validation.valid and validation.normalized.throughput_msg_per_s is None:
+    n = validation.normalized
+    if validation.valid and n.throughput_msg_per_s is None:
         errors.append(FieldError(path="$.requirements.throughput", code="missing",
                                  message="plan_topology needs requirements.throughput to size the design, e.g. '10K msg/s'."))
+    errors += _plan_limits(n)
     broker_id, variant, opts = None, None, PlanOptions()
     try:
         broker_id, variant = parse_broker(broker)
@@ -277,13 +289,27 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     if requested:
         warnings += requested_broker_warnings(selection, broker_id, variant)
     policy = retry_policy(kb, opts)
+    if ctx.delivery == "at_most_once":
+        # At-most-once never redelivers: broker retries and dead letters would contradict the guarantee.
+        policy = policy.model_copy(update={"backoff": _backoff(kb, 1), "dead_letter_enabled": False})
+        warnings.append(PlanWarning(
+            message="At-most-once: messages are acknowledged on delivery, so a failed message is not redelivered or "
+                    "dead-lettered; it is lost.",
+            action="Log failures with the event id; if some messages must not be lost, use at_least_once for them.",
+            severity="info"))
     shape = logical_design(ctx, request_reply=opts.request_reply, saga_style=opts.saga_style, compaction=opts.compaction)
     logical = add_failure_channels(shape.channels, policy)
     rf = opts.replication_factor or int(kb.patterns.sizing.replication_factor.value)
+    if broker_id == "nats_jetstream" and rf > NATS_MAX_REPLICAS:
+        warnings.append(PlanWarning(
+            message=f"NATS JetStream keeps at most {NATS_MAX_REPLICAS} replicas per stream; {rf} was asked for.",
+            action=f"Planned with {NATS_MAX_REPLICAS} replicas.", severity="low"))
+        rf = NATS_MAX_REPLICAS
     main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
-    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, main_groups, rf)
-    groups = [g.model_copy(update={"instances": 1 if g.strategy in ("single_active", "reply_listener") else instances})
-              for g in shape.groups]
+    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf)
+    groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances)
+    warnings += lane_warnings
+    warnings += _partition_warnings(broker_id, partitions, rf)
     spec = DesignInput(
         use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering, domain=domain, variant=variant,  # type: ignore[arg-type]
         logical_channels=logical, consumer_groups=groups, retry_policy=policy,
@@ -296,7 +322,14 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     try:
         design = DESIGNERS[broker_id].design(spec)
     except naming.NamingError as exc:
-        raise PlanInputError([FieldError(path="$.options.domain", code="not_allowed", message=str(exc))]) from None
+        # The name is built from the domain and the service names: say so, and which ones.
+        where = "$.options.domain" if opts.domain else "$.consumers"
+        raise PlanInputError([FieldError(path=where, code="not_allowed", message=(
+            f"{exc} (names are built from the domain '{domain}' and the service names; shorten or rename them)"))]) from None
+    collisions = _name_collisions(design.channels)
+    if collisions:
+        raise PlanInputError([FieldError(path="$.consumers", code="not_allowed", message=(
+            "service names collide once mapped to this broker's naming rules: " + "; ".join(collisions)))])
     warnings = [PlanWarning(message=w.message, action=w.recommendation, rule_id=w.rule_id, severity=w.severity)
                 for w in validation.warnings] + warnings + design.warnings
     schema = message_schema(domain, ctx.use_case or "pub_sub", ctx.producers, opts.schema_format)
@@ -320,10 +353,112 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         shape=shape.description, logical_channels=logical, channels=design.channels, consumer_groups=groups,
         retry_policy=policy, retry=design.retry, client_settings=design.client_settings, sizing=sizing,
         observability=obs, diagram=mermaid(logical, design.channels, groups), warnings=warnings,
+        notes=design.notes,
     )
     from event_driven.render import render_artifacts
 
     return plan.model_copy(update={"artifacts": render_artifacts(plan, domain)})
+
+
+MAX_RETENTION_HOURS = 87_600  # ten years: beyond that, ask for retention without end (replay: full) instead
+
+
+def _plan_limits(n: NormalizedContext) -> list[FieldError]:
+    """Values the schema accepts but a plan cannot be built from."""
+    errors = []
+    if n.throughput_msg_per_s == 0:
+        errors.append(FieldError(path="$.requirements.throughput", code="not_allowed",
+                                 message="throughput must be above 0 msg/s to size a design."))
+    if n.retention_hours == 0:
+        errors.append(FieldError(path="$.requirements.retention", code="not_allowed",
+                                 message="retention must be at least 1 hour."))
+    elif n.retention_hours is not None and n.retention_hours > MAX_RETENTION_HOURS:
+        errors.append(FieldError(path="$.requirements.retention", code="not_allowed", message=(
+            f"retention of {n.retention_hours:,} hours is more than ten years ({MAX_RETENTION_HOURS:,} h); for "
+            "retention without end leave retention out and set replay: 'full'.")))
+    if n.message_size_bytes == 0:
+        errors.append(FieldError(path="$.requirements.message_size", code="not_allowed",
+                                 message="message_size must be at least 1 B."))
+    for field in ("producers", "consumers"):
+        names = getattr(n, field)
+        dupes = sorted({x for x in names if names.count(x) > 1})
+        if dupes:
+            errors.append(FieldError(path=f"$.{field}", code="not_allowed",
+                                     message=f"{field} must be unique; repeated: {', '.join(dupes)}."))
+    return errors
+
+
+NATS_MAX_REPLICAS = 5  # JetStream stream Replicas maximum (docs.nats.io, streams)
+# ZooKeeper-era guidance (secondary: a verbatim quote of the Confluent post): ~4,000 partitions per broker, ~200,000 per
+# cluster. Used only to warn, never to refuse.
+PARTITIONS_PER_BROKER_GUIDANCE = 4_000
+PARTITIONS_PER_CLUSTER_GUIDANCE = 200_000
+PARTITION_GUIDANCE_SOURCE = "https://www.confluent.io/blog/apache-kafka-supports-200k-partitions-per-cluster/"
+SINGLE_LANE_BROKERS = ("nats_jetstream", "redis_streams")
+
+
+def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: str | None,
+                   instances: int) -> tuple[list, list[PlanWarning]]:
+    """Consumer instances per group, where ordering or the broker allows only one active consumer per lane."""
+    warnings: list[PlanWarning] = []
+    one_lane = (ctx.ordering == "partition" and (broker in SINGLE_LANE_BROKERS
+                                                  or (broker == "rabbitmq" and variant != "stream")))
+    stream = broker == "rabbitmq" and variant == "stream"
+    out = []
+    for g in groups:
+        strategy, count = g.strategy, instances
+        if g.strategy in ("single_active", "reply_listener"):
+            count = 1
+        elif one_lane and g.strategy not in ("reply_listener",):
+            strategy, count = "single_active", 1
+        elif stream:
+            count = 1  # every AMQP consumer of a stream reads every message: one reader per group
+        out.append(g.model_copy(update={"strategy": strategy, "instances": count}))
+    if one_lane:
+        t = ctx.throughput_msg_per_s or 0
+        warnings.append(PlanWarning(
+            message=(f"Per-key ordering on {broker.replace('_', ' ')} without partitions means one active consumer per "
+                     f"queue or stream: each group processes one message at a time in order, so its rate is that of one "
+                     f"consumer, while {t:,} msg/s is required."),
+            action=("Shard the keys over N queues or subjects (e.g. RabbitMQ's consistent-hash exchange, or a subject "
+                    "per key range), each with a single active consumer; or choose a partitioned broker (Kafka, Pulsar "
+                    "Key_Shared, SQS FIFO message groups)."),
+            severity="high" if instances > 1 else "medium"))
+    if stream and any(g.strategy == "competing_consumers" for g in groups):
+        warnings.append(PlanWarning(
+            message="A RabbitMQ stream is read non-destructively: competing consumers on one stream each receive "
+                    "every message.",
+            action="Use a quorum queue for competing consumers, or run one reader per group.", severity="high"))
+    return out, warnings
+
+
+def _partition_warnings(broker: str, partitions: int, rf: int) -> list[PlanWarning]:
+    if broker not in PARTITIONED:
+        return []
+    replicas = partitions * rf
+    if replicas <= PARTITIONS_PER_BROKER_GUIDANCE:
+        return []
+    brokers_needed = math.ceil(replicas / PARTITIONS_PER_BROKER_GUIDANCE)
+    severity = "high" if replicas > PARTITIONS_PER_CLUSTER_GUIDANCE else "medium"
+    return [PlanWarning(
+        message=(f"{partitions:,} partitions x {rf} replicas = {replicas:,} partition replicas: above the often-quoted "
+                 f"~{PARTITIONS_PER_BROKER_GUIDANCE:,} per broker (about {brokers_needed:,} brokers) "
+                 + (f"and ~{PARTITIONS_PER_CLUSTER_GUIDANCE:,} per cluster " if severity == "high" else "")
+                 + f"(ZooKeeper-era guidance, {PARTITION_GUIDANCE_SOURCE})."),
+        action=("Measure p and c and pass them as options (the defaults are conservative), batch or compress to raise "
+                "p, or split the stream across topics or clusters."),
+        severity=severity)]
+
+
+def _name_collisions(channels: list) -> list[str]:
+    seen: dict[tuple[str, str], str] = {}
+    out = []
+    for c in channels:
+        key = (c.kind, c.name)
+        if key in seen and seen[key] != c.key:
+            out.append(f"{c.name!r} ({seen[key]} and {c.key})")
+        seen.setdefault(key, c.key)
+    return out
 
 
 def _domain_error(domain: str) -> naming.NamingError:
