@@ -7,6 +7,7 @@ this interpreter's pip with ``--python``, so the venv holds exactly the stated r
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import reachable, require
+from event_driven.core import testgen
 from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError, generate_tests
 from event_driven.core.topology.models import PLANNABLE_BROKERS
 from event_driven.core.topology.planner import plan_topology
@@ -294,6 +296,8 @@ def test_unknown_suite_names_the_field():
     ({"modules": {"idempotency": ".dedup"}}, "$.options.modules.idempotency", "missing"),
     ({"package": "my app"}, "$.options.package", "pattern_mismatch"),
     ({"kafka_bootstrap": "localhost"}, "$.options.kafka_bootstrap", "pattern_mismatch"),
+    ({"kafka_bootstrap": "localhost:9092\n"}, "$.options.kafka_bootstrap", "pattern_mismatch"),
+    ({"package": "myapp\n"}, "$.options.package", "pattern_mismatch"),
     ({"bogus": 1}, "$.options.bogus", "unknown_field"),
     ({"suites": []}, "$.options.suites", "too_short"),
     ({"include_integration": False, "suites": ["integration_redis"]}, "$.options.suites[0]", "not_allowed"),
@@ -332,8 +336,9 @@ def ids(gen: GeneratedTests) -> list[str]:
 
 
 def test_suites_follow_use_case_and_guarantees():
+    # At-most-once plans no retries and no dead letters, so neither the dlq nor the backoff suite applies.
     relaxed = generate(ctx("pub_sub", delivery="at_most_once", ordering="none"), {"broker": "kafka"})
-    assert ids(relaxed) == ["context", "dlq", "backoff", "circuit_breaker", "schema", "integration_kafka"]
+    assert ids(relaxed) == ["context", "circuit_breaker", "schema", "integration_kafka"]
     eos = ids(generate(ctx("pub_sub", delivery="exactly_once"), {"broker": "kafka"}))
     assert {"idempotency", "transactional", "ordering"} <= set(eos)
     es = ids(generate(ctx("event_sourcing"), {"broker": "kafka"}))
@@ -389,3 +394,113 @@ def test_generation_is_deterministic():
     a = generate(ctx("saga"), {"broker": "kafka"})
     b = generate(ctx("saga"), {"broker": "kafka"})
     assert a.model_dump() == b.model_dump()
+
+
+# --- (e) a supplied plan cannot inject code -------------------------------------------------------------------------
+
+INJECTION = 'x"""\nimport os; os.system("touch /tmp/PWNED")\n"""'
+
+
+def plan_dict(broker: str = "rabbitmq", use_case: str = "work_queue") -> dict:
+    return json.loads(plan_topology(ctx(use_case), knowledge(), broker).model_dump_json(by_alias=True))
+
+
+def system_calls(source: str) -> list[ast.Call]:
+    return [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "system"]
+
+
+def _dead_letter(plan: dict) -> int:
+    return next(i for i, c in enumerate(plan["channels"]) if c["role"] == "dead_letter" and c["kind"] != "exchange")
+
+
+@pytest.mark.parametrize("where, value, code", [
+    (lambda p: ("channels", _dead_letter(p), "name"), INJECTION, "pattern_mismatch"),
+    (lambda p: ("channels", 0, "key"), "events\n", "pattern_mismatch"),
+    (lambda p: ("consumer_groups", 0, "name"), "billing'", "pattern_mismatch"),
+    (lambda p: ("consumer_groups", 0, "service"), INJECTION, "pattern_mismatch"),
+    (lambda p: ("consumer_groups", 0, "channel"), "jobs #", "pattern_mismatch"),
+    (lambda p: ("logical_channels", 0, "key"), "", "pattern_mismatch"),
+    (lambda p: ("logical_channels", 0, "producers", 0), INJECTION, "pattern_mismatch"),
+    (lambda p: ("logical_channels", 0, "ordering_key"), 'aggregate_id"', "pattern_mismatch"),
+    (lambda p: ("topology", "topics", 0), INJECTION, "pattern_mismatch"),
+    (lambda p: ("retry_policy", "retryable", 0), "TIMEOUT)\nimport os", "pattern_mismatch"),
+    (lambda p: ("retry_policy", "non_retryable", 0), INJECTION, "pattern_mismatch"),
+    (lambda p: ("retry_policy", "dead_letter_suffix"), '.dlq"""', "pattern_mismatch"),
+    (lambda p: ("message_schema", "compatibility"), INJECTION, "not_allowed"),
+    (lambda p: ("broker", "technology"), "Apache Kafka\n", "not_allowed"),
+    (lambda p: ("broker", "variant"), INJECTION, "not_allowed"),
+])
+def test_injected_plan_names_are_rejected_with_their_paths(where, value, code, tmp_path):
+    plan = plan_dict()
+    keys = where(plan)
+    target = plan
+    for k in keys[:-1]:
+        target = target[k]
+    target[keys[-1]] = value
+    path = "$.plan" + "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys)
+    with pytest.raises(TestGenInputError) as exc:
+        generate(plan)
+    assert [(e.path, e.code) for e in exc.value.errors] == [(path, code)], exc.value.errors
+    assert exc.value.errors[0].allowed and "allowed" in exc.value.errors[0].message
+    if code == "pattern_mismatch":
+        assert "A-Za-z0-9" in exc.value.errors[0].allowed
+
+
+def test_the_reviewed_repro_is_rejected():
+    plan = plan_dict()
+    i = _dead_letter(plan)
+    plan["channels"][i]["name"] = INJECTION
+    with pytest.raises(TestGenInputError) as exc:
+        generate(plan)
+    assert exc.value.errors[0].path == f"$.plan.channels[{i}].name"
+    # a TopologyPlan instance changed after validation is checked the same way
+    model = plan_topology(ctx("work_queue"), knowledge(), "rabbitmq")
+    model.channels[i].name = INJECTION
+    with pytest.raises(TestGenInputError) as exc:
+        generate(model)
+    assert exc.value.errors[0].path == f"$.plan.channels[{i}].name"
+
+
+@pytest.mark.parametrize("broker", BROKERS + ["rabbitmq.stream", "sqs.fifo"])
+def test_supplied_plans_of_every_broker_pass_the_name_check(broker):
+    plan = plan_dict(broker, "saga")
+    assert generate(plan).model_dump() == generate(ctx("saga"), {"broker": broker}).model_dump()
+
+
+def test_direct_render_quotes_every_plan_string():
+    """Defence in depth: even values that bypass validation end up as string literals, never as code."""
+    kb = knowledge()
+    plan = plan_topology(ctx("work_queue"), kb, "rabbitmq")
+    opts = testgen._parse_options({"suites": list(SUITE_IDS), "kafka_bootstrap": "localhost:9092"})
+    values = testgen.plan_values(plan, kb, opts)
+    for key, value in list(values.items()):
+        if isinstance(value, str):
+            values[key] = INJECTION
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            values[key] = [INJECTION, INJECTION]
+    values["CONTEXT"]["producers"] = [INJECTION]
+    assert values["DLQ_NAME"] == values["BROKER"] == values["ORDERING_KEY"] == INJECTION
+    gen = testgen._render(plan, opts, [(s, "requested") for s in SUITE_IDS], testgen._resolve_modules(opts), values)
+    py = {f.path: f.content for f in gen.files if f.path.endswith(".py")}
+    assert "tests/test_dlq.py" in py and "tests/integration/test_rabbitmq.py" in py
+    for path, content in py.items():
+        compile(content, path, "exec")
+        assert not system_calls(content), path
+    # the injected text is data: the docstring and the constants hold it verbatim
+    assert INJECTION in ast.get_docstring(ast.parse(py["tests/test_dlq.py"]))
+    namespace: dict = {}
+    exec(compile(py["eda_plan.py"], "eda_plan.py", "exec"), namespace)
+    assert namespace["DLQ_NAME"] == INJECTION and namespace["RETRYABLE"] == [INJECTION, INJECTION]
+
+
+def test_bare_text_in_python_templates_is_refused():
+    import jinja2
+
+    env = testgen.scaffold_environment().overlay(loader=jinja2.DictLoader({
+        "bad.py.j2": '"""{{ v }}"""', "good.py.j2": '"""""" {{ v|pyrepr }} ""', "doc.md.j2": "{{ v }}"}))
+    with pytest.raises(ValueError, match="pyrepr"):
+        env.get_template("bad.py.j2").render(v=INJECTION)
+    good = env.get_template("good.py.j2").render(v=INJECTION)
+    assert not system_calls(good) and ast.literal_eval(good) == INJECTION
+    assert env.get_template("doc.md.j2").render(v="a b") == "a b"

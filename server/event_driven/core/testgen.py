@@ -10,18 +10,21 @@ Pure: no MCP imports, no I/O besides reading templates through the render enviro
 
 from __future__ import annotations
 
+import ast
 import copy
 import keyword
 import pprint
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
-from event_driven.core.topology.planner import PlanInputError, plan_topology
+from event_driven.core.topology.planner import VARIANTS, PlanInputError, plan_topology
 from event_driven.core.validation import FieldError
 from event_driven.kb.loader import KnowledgeBase
 
@@ -134,8 +137,20 @@ ENV_VARS = {
     "KAFKA_BOOTSTRAP_SERVERS": ("integration_kafka", "localhost:9092"),
 }
 
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_BOOTSTRAP = re.compile(r"^[A-Za-z0-9_.\-\[\]:]+:\d{1,5}(,[A-Za-z0-9_.\-\[\]:]+:\d{1,5})*$")
+# Always used with fullmatch: '$' alone would also accept a trailing newline.
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_BOOTSTRAP = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}(,[A-Za-z0-9_.\-\[\]:]+:\d{1,5})*")
+
+# Names in a supplied plan (channels, groups, services, topics, error codes, ordering keys): enough for Kafka, RabbitMQ,
+# SQS '.fifo', NATS subjects, Redis ':' keys and Pulsar 'persistent://tenant/ns/topic', and nothing that can end a
+# string literal, a docstring or a line.
+PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}")
+PLAN_NAME_ALLOWED = ("1-255 characters: letters, digits and . _ : / @ -, starting with a letter or digit "
+                     "(pattern ^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}$)")
+PLAN_SUFFIX = re.compile(r"[A-Za-z0-9._:/@-]{1,64}")
+PLAN_SUFFIX_ALLOWED = "1-64 characters: letters, digits and . _ : / @ -, e.g. '.dlq' (pattern ^[A-Za-z0-9._:/@-]{1,64}$)"
+COMPATIBILITY_MODES = ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
+                       "FULL_TRANSITIVE")
 
 
 # --- request and result -----------------------------------------------------------------------------------------------
@@ -257,7 +272,7 @@ def _parse_options(raw: Any) -> GenerateOptions:
             errors.append(FieldError(path=path, code="missing",
                                      message=f"{module!r} is relative but options.package is not set",
                                      allowed="an absolute module path, or set options.package"))
-    if opts.kafka_bootstrap is not None and not _BOOTSTRAP.match(opts.kafka_bootstrap):
+    if opts.kafka_bootstrap is not None and not _BOOTSTRAP.fullmatch(opts.kafka_bootstrap):
         errors.append(FieldError(path="$.options.kafka_bootstrap", code="pattern_mismatch",
                                  message=f"{opts.kafka_bootstrap!r} is not a list of host:port",
                                  allowed="host:port[,host:port...], e.g. 'localhost:9092'"))
@@ -267,7 +282,7 @@ def _parse_options(raw: Any) -> GenerateOptions:
 
 
 def _dotted_ok(name: str) -> bool:
-    return bool(_DOTTED.match(name)) and not any(keyword.iskeyword(part) for part in name.split("."))
+    return bool(_DOTTED.fullmatch(name)) and not any(keyword.iskeyword(part) for part in name.split("."))
 
 
 def _closest(value: str, allowed: tuple[str, ...]) -> str | None:
@@ -298,13 +313,16 @@ def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> Topo
                                                 message=f"options.{name} is only used when the source is an event "
                                                         "context; this source is already a plan")
                                      for name in ignored])
-    if isinstance(source, TopologyPlan):
-        return source
     if is_plan(source):
+        # A supplied plan may have been edited by hand (or built with model_construct): check its types again, then
+        # every name that reaches a template.
+        raw = source.model_dump(by_alias=True) if isinstance(source, TopologyPlan) else source
         try:
-            return TopologyPlan.model_validate(source)
+            plan = TopologyPlan.model_validate(raw)
         except ValidationError as exc:
             raise TestGenInputError([_pydantic_error("$.plan", e) for e in exc.errors()]) from None
+        check_plan_names(plan)
+        return plan
     try:
         return plan_topology(source, kb, opts.broker, opts.plan_options)
     except PlanInputError as exc:
@@ -313,6 +331,70 @@ def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> Topo
                   e.model_copy(update={"path": "$.options.plan_options" + e.path[len("$.options"):]})
                   if e.path.startswith("$.options") else e for e in exc.errors]
         raise TestGenInputError(errors) from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_plan_names(plan: TopologyPlan) -> None:
+    """Check every identifier-like string of a supplied plan that can reach a rendered file; raise with each field."""
+    from event_driven.render import BROKER_MODULES
+
+    errors: list[FieldError] = []
+
+    def name(path: str, value: Any, pattern: re.Pattern[str] = PLAN_NAME, allowed: str = PLAN_NAME_ALLOWED) -> None:
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            errors.append(FieldError(path=path, code="pattern_mismatch",
+                                     message=f"{_short(value)} is not allowed here; allowed: {allowed}", allowed=allowed))
+
+    def one_of(path: str, value: Any, allowed: tuple[str, ...], what: str) -> None:
+        if value not in allowed:
+            listed = ", ".join(allowed) or "none"
+            errors.append(FieldError(path=path, code="not_allowed",
+                                     message=f"{_short(value)} is not a known {what}; allowed: {listed}",
+                                     allowed=listed, suggestion=_closest(value, allowed) if isinstance(value, str)
+                                     else None))
+
+    technology = plan.broker.technology
+    one_of("$.plan.broker.technology", technology, tuple(BROKER_MODULES), "broker")
+    if plan.broker.variant is not None and technology in BROKER_MODULES:
+        broker_id = _BROKER_IDS[technology]
+        variants = VARIANTS.get(broker_id, ())
+        if plan.broker.variant not in variants:
+            listed = ", ".join(variants) if variants else f"null ({technology} has no variants)"
+            errors.append(FieldError(path="$.plan.broker.variant", code="not_allowed",
+                                     message=f"{_short(plan.broker.variant)} is not a {technology} variant; "
+                                             f"allowed: {listed}", allowed=listed,
+                                     suggestion=_closest(plan.broker.variant, variants) if variants else None))
+    for i, topic in enumerate(plan.topology.topics):
+        name(f"$.plan.topology.topics[{i}]", topic)
+    for i, lc in enumerate(plan.logical_channels):
+        base = f"$.plan.logical_channels[{i}]"
+        name(f"{base}.key", lc.key)
+        for j, producer in enumerate(lc.producers):
+            name(f"{base}.producers[{j}]", producer)
+        for j, consumer in enumerate(lc.consumers):
+            name(f"{base}.consumers[{j}]", consumer)
+        for field in ("ordering_key", "dead_letter_of", "retry_of"):
+            if getattr(lc, field) is not None:
+                name(f"{base}.{field}", getattr(lc, field))
+    for i, ch in enumerate(plan.channels):
+        name(f"$.plan.channels[{i}].key", ch.key)
+        name(f"$.plan.channels[{i}].name", ch.name)
+    for i, group in enumerate(plan.consumer_groups):
+        for field in ("name", "service", "channel"):
+            name(f"$.plan.consumer_groups[{i}].{field}", getattr(group, field))
+    rp = plan.retry_policy
+    for field in ("retryable", "non_retryable"):
+        for i, code in enumerate(getattr(rp, field)):
+            name(f"$.plan.retry_policy.{field}[{i}]", code)
+    name("$.plan.retry_policy.dead_letter_suffix", rp.dead_letter_suffix, PLAN_SUFFIX, PLAN_SUFFIX_ALLOWED)
+    one_of("$.plan.message_schema.compatibility", plan.message_schema.compatibility, COMPATIBILITY_MODES,
+           "compatibility mode")
+    if errors:
+        raise TestGenInputError(errors)
 
 
 def _resolve_modules(opts: GenerateOptions) -> dict[str, str]:
@@ -494,9 +576,64 @@ def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
 # --- rendering --------------------------------------------------------------------------------------------------------
 
 
-def _py(value: Any) -> str:
+class PyLiteral(str):
+    """Text that is one Python literal, checked with ast.literal_eval: safe to paste into Python source."""
+
+
+def _literal(text: str, value: Any) -> PyLiteral:
+    try:
+        ok = ast.literal_eval(text) == value
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{_short(value)} cannot be written as a Python literal")
+    return PyLiteral(text)
+
+
+def _py(value: Any) -> PyLiteral:
     """A Python literal for a JSON-like value (repr is exact for str/int/float/bool/None/list/dict)."""
-    return pprint.pformat(value, width=110, sort_dicts=False)
+    return _literal(pprint.pformat(value, width=110, sort_dicts=False), value)
+
+
+def pyrepr(value: Any) -> PyLiteral:
+    """Jinja filter: a plan-derived value as one Python literal on one line (a str becomes a quoted, escaped str)."""
+    if not isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)):
+        raise TypeError(f"pyrepr: {type(value).__name__} is not a plain value")
+    return _literal(repr(value), value)
+
+
+# What a bare {{ expression }} may print into a .py file: words, dotted names, numbers and ', ' lists of them. Anything
+# else (quotes, backslashes, newlines, '#') must come through pyrepr.
+_PY_BARE = re.compile(r"[A-Za-z0-9_., ]*")
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    name = context.name or ""
+    if not name.endswith(".py.j2") or isinstance(value, PyLiteral):
+        return value
+    if value is None or isinstance(value, (int, float)):  # bool is an int
+        return value
+    if isinstance(value, str) and _PY_BARE.fullmatch(value):
+        return value
+    raise ValueError(f"{name}: {_short(value)} would be pasted into Python source unquoted; use the pyrepr filter")
+
+
+@lru_cache(maxsize=1)
+def scaffold_environment() -> jinja2.Environment:
+    """The render environment plus the pyrepr filter, and a finalize that refuses unquoted text in .py files."""
+    from event_driven.render import environment
+
+    env = environment().overlay(finalize=_finalize, cache_size=400)  # own cache: templates compile with finalize
+    env.filters = dict(env.filters)  # overlay shares the parent's dict: do not add pyrepr to the artifact renderer
+    env.filters["pyrepr"] = pyrepr
+    return env
+
+
+def _check_constant_name(name: str) -> PyLiteral:
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+        raise ValueError(f"{_short(name)} is not a constant name")
+    return PyLiteral(name)
 
 
 NEXT_FIELD = {"name": "trace_id", "type": ["null", "string"], "default": None,
@@ -512,9 +649,7 @@ def next_envelope(avro_schema: dict[str, Any]) -> dict[str, Any]:
 
 def _render(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
             values: dict[str, Any]) -> GeneratedTests:
-    from event_driven.render import environment
-
-    env = environment()
+    env = scaffold_environment()
     suite_ids = [s for s, _ in chosen]
     specs = [SUITE_SPECS[s] for s in suite_ids]
     unit = [s for s in specs if not s.integration]
@@ -527,7 +662,7 @@ def _render(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, s
     ctx = {
         "plan": plan,
         "values": values,
-        "constants": [(k, _py(v)) for k, v in values.items()],
+        "constants": [(_check_constant_name(k), _py(v)) for k, v in values.items()],
         "imports": imports,
         "user_modules": user_modules,
         "pattern_classes": PATTERN_CLASSES,
