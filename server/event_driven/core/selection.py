@@ -517,25 +517,14 @@ class SelectionInputError(ValueError):
 def parse_constraints(raw: object) -> SelectionConstraints:
     from pydantic import ValidationError
 
-    from event_driven.core.validation import FieldError
+    from event_driven.core.validation import option_errors
 
     if raw is None:
         return SelectionConstraints()
     try:
         return SelectionConstraints.model_validate(raw)
     except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else ""
-            info = SelectionConstraints.model_fields.get(field)
-            if err["type"] == "extra_forbidden":
-                msg = f"Unknown constraint '{field}'. Allowed: {', '.join(SelectionConstraints.model_fields)}."
-                code = "unknown_field"
-            else:
-                msg = f"{err['msg']}" + (f" ({info.description})" if info and info.description else "") + "."
-                code = "not_allowed"
-            errors.append(FieldError(path="$.constraints" + "".join(f".{p}" for p in err["loc"]), code=code, message=msg))
-        raise SelectionInputError(errors) from None
+        raise SelectionInputError(option_errors(exc, SelectionConstraints, "$.constraints", "constraint")) from None
 
 
 def select(event_context: object, kb, constraints: object = None) -> BrokerSelection:  # kb: KnowledgeBase

@@ -154,6 +154,22 @@ def _field_error(err: dict[str, Any], prefix: str) -> FieldError:
     )
 
 
+def option_errors(exc: ValidationError, model: type[BaseModel], prefix: str, noun: str) -> list[FieldError]:
+    """Field errors for a small options model (plan options, selection constraints): path, code and what is allowed."""
+    errors = []
+    for err in exc.errors(include_url=False):
+        field = str(err["loc"][0]) if err["loc"] else ""
+        path = prefix + "".join(f".{p}" for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            message = f"Unknown {noun} '{field}'. Allowed: {', '.join(model.model_fields)}."
+            errors.append(FieldError(path=path, code="unknown_field", message=message))
+            continue
+        info = model.model_fields.get(field)
+        hint = f" ({info.description})" if info is not None and info.description else ""
+        errors.append(FieldError(path=path, code="not_allowed", message=f"{err['msg']}{hint}."))
+    return errors
+
+
 def _drop(data: Any, loc: tuple[Any, ...]) -> None:
     """Remove the value at ``loc`` so the rest of the context can still be normalised."""
     if not loc or not isinstance(data, (dict, list)):

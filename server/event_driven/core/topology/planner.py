@@ -34,7 +34,7 @@ from event_driven.core.topology.models import (
 )
 from event_driven.core.topology.observability import observability
 from event_driven.core.topology.shapes import add_failure_channels, logical_design
-from event_driven.core.validation import FieldError, validate_context
+from event_driven.core.validation import FieldError, option_errors, validate_context
 from event_driven.kb.loader import KnowledgeBase
 
 VARIANTS = {"rabbitmq": ("classic", "quorum", "stream"), "sqs": ("standard", "fifo", "fifo_high_throughput")}
@@ -78,16 +78,7 @@ def parse_options(raw: Any) -> PlanOptions:
     try:
         return PlanOptions.model_validate(raw)
     except ValidationError as exc:
-        errors = []
-        for err in exc.errors(include_url=False):
-            path = "$.options" + "".join(f".{p}" for p in err["loc"])
-            allowed = PlanOptions.model_fields.get(str(err["loc"][0])) if err["loc"] else None
-            hint = f" ({allowed.description})" if allowed is not None and allowed.description else ""
-            code = "unknown_field" if err["type"] == "extra_forbidden" else "not_allowed"
-            msg = (f"Unknown option '{err['loc'][0]}'. Allowed: {', '.join(PlanOptions.model_fields)}."
-                   if code == "unknown_field" else f"{err['msg']}{hint}.")
-            errors.append(FieldError(path=path, code=code, message=msg))  # type: ignore[arg-type]
-        raise PlanInputError(errors) from None
+        raise PlanInputError(option_errors(exc, PlanOptions, "$.options", "option")) from None
 
 
 def parse_broker(raw: Any) -> tuple[str | None, str | None]:
@@ -137,7 +128,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
             groups_on_main: int, rf: int) -> tuple[Sizing, int, int]:
     s = kb.patterns.sizing
     t = ctx.throughput_msg_per_s or 0
-    size = options.message_size_bytes or ctx.message_size_bytes or int(s.message_size_bytes.value)
+    size = _message_size(options, ctx, kb)
     p_bytes = options.producer_bytes_per_s_per_partition or float(s.partition_produce_bytes_per_s.value)
     p = p_bytes / size
     c = options.consumer_msg_per_s_per_partition or float(s.consumer_msg_per_s_per_partition.value)
@@ -153,7 +144,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
         assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
     if broker not in PARTITIONED:
         assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
-    retention_h = None if (ctx.use_case == "event_sourcing" and not options.compaction) else (ctx.retention_hours or 168)
+    retention_h = _retention_hours(ctx, options)
     seconds = (retention_h or 24) * 3600
     queue = broker == "sqs" or (broker == "rabbitmq" and variant != "stream")
     stored_rf = 1 if broker == "sqs" else rf  # SQS replication is the provider's, not storage you size
@@ -314,8 +305,8 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering, domain=domain, variant=variant,  # type: ignore[arg-type]
         logical_channels=logical, consumer_groups=groups, retry_policy=policy,
         partitions=partitions, replication_factor=rf,
-        retention_hours=None if ctx.use_case == "event_sourcing" and not opts.compaction else (ctx.retention_hours or 168),
-        message_size_bytes=options_size(opts, ctx, kb), processing_timeout_ms=opts.processing_timeout_ms or int(
+        retention_hours=_retention_hours(ctx, opts),
+        message_size_bytes=_message_size(opts, ctx, kb), processing_timeout_ms=opts.processing_timeout_ms or int(
             kb.patterns.sizing.processing_timeout_ms.value),
         throughput_msg_per_s=ctx.throughput_msg_per_s or 0,
     )
@@ -469,5 +460,12 @@ def _domain_error(domain: str) -> naming.NamingError:
     return naming.NamingError(domain)
 
 
-def options_size(opts: PlanOptions, ctx: NormalizedContext, kb: KnowledgeBase) -> int:
+def _message_size(opts: PlanOptions, ctx: NormalizedContext, kb: KnowledgeBase) -> int:
     return opts.message_size_bytes or ctx.message_size_bytes or int(kb.patterns.sizing.message_size_bytes.value)
+
+
+def _retention_hours(ctx: NormalizedContext, opts: PlanOptions) -> int | None:
+    """None means retention without end (an event store that is not compacted); otherwise 7 days by default."""
+    if ctx.use_case == "event_sourcing" and not opts.compaction:
+        return None
+    return ctx.retention_hours or 168
