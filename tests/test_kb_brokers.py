@@ -37,6 +37,9 @@ EXPECTED = {
     "google_pubsub": set(),
     "azure_event_hubs": set(),
 }
+from event_driven.kb.loader import knowledge
+
+SOURCES = {"sources": knowledge().sources}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,7 @@ def raw() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def kb(raw: dict[str, Any]) -> BrokerKnowledge:
-    return BrokerKnowledge.model_validate(raw)
+    return BrokerKnowledge.model_validate(raw, context=SOURCES)
 
 
 def _index(raw: dict[str, Any], broker_id: str, variant_id: str | None = None) -> tuple[int, int | None]:
@@ -67,7 +70,7 @@ def test_yaml_validates(kb: BrokerKnowledge) -> None:
 def test_loader_accepts_file() -> None:
     from event_driven.kb.loader import load_file
 
-    assert isinstance(load_file(BROKERS_YAML, BrokerKnowledge), BrokerKnowledge)
+    assert isinstance(load_file(BROKERS_YAML, BrokerKnowledge, knowledge().sources), BrokerKnowledge)
 
 
 def test_every_profile_resolves_and_states_all_guarantees(kb: BrokerKnowledge) -> None:
@@ -126,7 +129,7 @@ def test_raw_yaml_has_no_unsourced_numbers(raw: dict[str, Any]) -> None:
         if isinstance(node, dict):
             for key, item in node.items():
                 if key == "value" and isinstance(item, (int, float)) and not isinstance(item, bool):
-                    if not str(node.get("source", "")).startswith(("https://", "http://")):
+                    if str(node.get("source", "")) not in knowledge().sources.sources:
                         bad.append(path)
                     continue
                 visit(item, f"{path}.{key}")
@@ -270,7 +273,7 @@ def test_gaps_are_explained(kb: BrokerKnowledge) -> None:
 
 def _errors(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
     with pytest.raises(ValidationError) as info:
-        BrokerKnowledge.model_validate(data)
+        BrokerKnowledge.model_validate(data, context=SOURCES)
     return [(err["loc"], err["msg"]) for err in info.value.errors()]
 
 
@@ -291,8 +294,8 @@ def test_variant_number_without_source_is_rejected_with_path(raw: dict[str, Any]
     path = tmp_path / "brokers.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(KnowledgeError) as info:
-        load_file(path, BrokerKnowledge)
-    assert f"brokers[{bi}].variants[{vi}].max_message_size.max_bytes.source" in str(info.value)
+        load_file(path, BrokerKnowledge, knowledge().sources)
+    assert f"brokers[{bi}] (id=rabbitmq).variants[{vi}] (id=quorum).max_message_size.max_bytes.source" in str(info.value)
 
 
 def test_bare_number_is_rejected(raw: dict[str, Any]) -> None:
@@ -338,7 +341,7 @@ def test_variant_parent_must_match(raw: dict[str, Any]) -> None:
 
 def test_unknown_key_rejected(raw: dict[str, Any]) -> None:
     data = copy.deepcopy(raw)
-    data["brokers"][0]["retention"]["max_retension"] = {"value": 1, "unit": "hours", "source": "https://x.example"}
+    data["brokers"][0]["retention"]["max_retension"] = {"value": 1, "unit": "hours", "source": "kafka-semantics"}
     assert (("brokers", 0, "retention", "max_retension"), "Extra inputs are not permitted") in _errors(data)
 
 

@@ -21,13 +21,11 @@ from event_driven.kb.failure_modes import (
     ConfigConditionGroup,
     ErrorSignature,
     FailureModeCatalog,
-    FailureModeLoadError,
     default_catalog_path,
     find_unsourced_numbers,
-    load_failure_modes,
-    parse_failure_modes,
     read_taxonomy_ids,
 )
+from event_driven.kb.loader import KnowledgeError, knowledge, parse
 
 REPO = Path(__file__).resolve().parents[1]
 YAML_PATH = REPO / "knowledge" / "failure_modes.yaml"
@@ -42,7 +40,7 @@ def raw() -> dict:
 
 @pytest.fixture(scope="module")
 def catalog() -> FailureModeCatalog:
-    return load_failure_modes(YAML_PATH)
+    return knowledge().failure_modes
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -52,7 +50,6 @@ def catalog() -> FailureModeCatalog:
 
 def test_default_path_points_at_the_repository_file() -> None:
     assert default_catalog_path() == YAML_PATH
-    assert load_failure_modes().ids == load_failure_modes(YAML_PATH).ids
 
 
 def test_yaml_validates(catalog: FailureModeCatalog) -> None:
@@ -239,8 +236,8 @@ def test_config_conditions_evaluate(catalog: FailureModeCatalog) -> None:
 
 
 def _problems(data: dict) -> str:
-    with pytest.raises(FailureModeLoadError) as exc:
-        parse_failure_modes(data, "test.yaml")
+    with pytest.raises(KnowledgeError) as exc:
+        parse(data, FailureModeCatalog, Path("test.yaml"), knowledge().sources)
     return str(exc.value)
 
 
@@ -257,7 +254,7 @@ def test_bare_number_rejected_naming_its_path(raw: dict) -> None:
     fm = data["failure_modes"][1]
     fm["config_conditions"][0]["value"] = 300000
     message = _problems(data)
-    assert "failure_modes[1].config_conditions[0].value: a bare number" in message
+    assert "bare numbers at failure_modes[1].config_conditions[0].value" in message
 
 
 def test_unknown_key_broker_and_bad_regex_rejected(raw: dict) -> None:
@@ -285,7 +282,7 @@ def test_missing_required_parts_rejected(raw: dict) -> None:
 
     data = copy.deepcopy(raw)
     data["failure_modes"][3]["sources"] = ["ftp://example.org/x"]
-    assert "must be an http(s) URL" in _problems(data)
+    assert "unknown source id" in _problems(data)
 
 
 def test_duplicate_ids_and_dangling_related_rejected(raw: dict) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -69,7 +70,9 @@ def _edit_rules(root: Path, mutate) -> None:
         (lambda d: d["thresholds"]["sqs_max_retention_hours"].pop("source"),
          "thresholds.sqs_max_retention_hours.source", "Field required"),
         (lambda d: d["thresholds"]["sqs_max_retention_hours"].update(source="docs.aws.amazon.com"),
-         "thresholds.sqs_max_retention_hours.source", "http(s) URL"),
+         "thresholds.sqs_max_retention_hours.source", "unknown source id"),
+        (lambda d: d["thresholds"]["sqs_max_retention_hours"].update(source="https://docs.aws.amazon.com/sqs"),
+         "thresholds.sqs_max_retention_hours.source", "cite a source by its id"),
         (lambda d: d["rules"][0].update(severity="critical"), "rules[0].severity", "Input should be"),
         (lambda d: d["rules"][2].update(when={"field": "throughput_msg_per_s", "gt": 5000}),
          "rules[2].when", "sourced threshold"),
@@ -85,7 +88,8 @@ def test_malformed_rules_name_file_path_and_reason(tmp_path, mutate, where, reas
         load_knowledge(root)
     err = info.value
     assert err.file == root / "rules.yaml"
-    assert any(path.startswith(where) and reason in msg for path, msg in err.problems), err.problems
+    paths = [(re.sub(r" \(id=[^)]*\)", "", path), msg) for path, msg in err.problems]
+    assert any(path.startswith(where) and reason in msg for path, msg in paths), err.problems
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):
@@ -109,5 +113,5 @@ def test_server_refuses_to_start_on_malformed_knowledge(tmp_path):
     proc = subprocess.run(SERVER_CMD, input="", capture_output=True, text=True, timeout=60,
                           env=server_env(EVENT_DRIVEN_KNOWLEDGE_DIR=str(root)))
     assert proc.returncode == 3
-    assert "rules.yaml: rules[0].severity" in proc.stderr
+    assert "rules.yaml: rules[0] (id=global_ordering_throughput).severity" in proc.stderr
     assert proc.stdout == ""  # nothing on the stdio wire

@@ -11,14 +11,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from event_driven.kb.sources import resolve_source
 
-def _check_url(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
-        raise ValueError(f"a source must be an http(s) URL, got {value!r}")
-    return value
-
-
-SourceUrl = Annotated[str, AfterValidator(_check_url)]
+# A source id from knowledge/sources.yaml in the file; its URL once loaded.
+SourceUrl = Annotated[str, AfterValidator(resolve_source)]
 
 
 class KnowledgeModel(BaseModel):

@@ -56,15 +56,12 @@ __all__ = [
     "ErrorSignature",
     "FailureMode",
     "FailureModeCatalog",
-    "FailureModeLoadError",
     "MetricPattern",
     "NextDiagnostic",
     "Resolution",
     "VersionNote",
     "default_catalog_path",
     "find_unsourced_numbers",
-    "load_failure_modes",
-    "parse_failure_modes",
     "read_taxonomy_ids",
 ]
 
@@ -583,6 +580,14 @@ class FailureModeCatalog(KnowledgeModel):
 
     failure_modes: list[FailureMode] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _every_number_sourced(cls, data: Any) -> Any:
+        bare = find_unsourced_numbers(data)
+        if bare:
+            raise ValueError(f"bare numbers at {', '.join(bare)}; use a SourcedNumber (value, unit, source)")
+        return data
+
     @model_validator(mode="after")
     def _ids_unique_and_references_resolve(self) -> FailureModeCatalog:
         ids = [fm.id for fm in self.failure_modes]
@@ -623,45 +628,6 @@ FailureModeCatalog.model_rebuild()
 # --------------------------------------------------------------------------------------------------------------
 
 
-class FailureModeLoadError(ValueError):
-    """The failure-mode file is malformed; ``problems`` lists ``path: message`` lines."""
-
-    def __init__(self, path: Path | str, problems: list[str]) -> None:
-        self.path = str(path)
-        self.problems = problems
-        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in problems))
-
-
-def default_catalog_path() -> Path:
-    """``knowledge/failure_modes.yaml`` at the repository root (server/event_driven/kb -> repo)."""
-    return Path(__file__).resolve().parents[3] / "knowledge" / "failure_modes.yaml"
-
-
-def _describe_loc(loc: tuple[Any, ...], raw: Any) -> str:
-    """Turn a pydantic error location into ``failure_modes[3] (id=foo).config_conditions[0].value``."""
-    parts: list[str] = []
-    node = raw
-    for item in loc:
-        if item in ("leaf", "group") and not (isinstance(node, Mapping) and item in node):
-            continue  # discriminator tags are not part of the document path
-        if isinstance(item, int):
-            label = f"[{item}]"
-            if isinstance(node, list) and 0 <= item < len(node):
-                node = node[item]
-                if isinstance(node, Mapping) and isinstance(node.get("id"), str):
-                    label += f" (id={node['id']})"
-            else:
-                node = None
-            if parts:
-                parts[-1] += label
-            else:
-                parts.append(label)
-        else:
-            parts.append(str(item))
-            node = node.get(item) if isinstance(node, Mapping) else None
-    return ".".join(parts) if parts else "<root>"
-
-
 def find_unsourced_numbers(data: Any, path: str = "") -> list[str]:
     """Paths of numbers in raw YAML data that are not the ``value`` of a SourcedNumber mapping."""
     found: list[str] = []
@@ -684,25 +650,9 @@ def find_unsourced_numbers(data: Any, path: str = "") -> list[str]:
     return found
 
 
-def parse_failure_modes(raw: Any, origin: str = "<data>") -> FailureModeCatalog:
-    """Validate already-parsed YAML data, raising :class:`FailureModeLoadError` with document paths."""
-    problems = [f"{p}: a bare number; use a SourcedNumber (value, unit, source)" for p in find_unsourced_numbers(raw)]
-    try:
-        catalog = FailureModeCatalog.model_validate(raw)
-    except ValidationError as exc:
-        problems.extend(f"{_describe_loc(tuple(e['loc']), raw)}: {e['msg']}" for e in exc.errors())
-        raise FailureModeLoadError(origin, problems) from None
-    if problems:
-        raise FailureModeLoadError(origin, problems)
-    return catalog
-
-
-def load_failure_modes(path: Path | str | None = None) -> FailureModeCatalog:
-    """Load and validate ``knowledge/failure_modes.yaml`` (or ``path``)."""
-    file = Path(path) if path is not None else default_catalog_path()
-    with file.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    return parse_failure_modes(raw, str(file))
+def default_catalog_path() -> Path:
+    """``knowledge/failure_modes.yaml`` at the repository root (server/event_driven/kb -> repo)."""
+    return Path(__file__).resolve().parents[3] / "knowledge" / "failure_modes.yaml"
 
 
 def read_taxonomy_ids(path: Path | str | None = None) -> list[str]:

@@ -17,6 +17,7 @@ from event_driven.kb.checklist import DebugChecklist
 from event_driven.kb.failure_modes import FailureModeCatalog
 from event_driven.kb.patterns import PatternDefaults
 from event_driven.kb.rules import RuleBook
+from event_driven.kb.sources import SourceBook
 from event_driven.paths import knowledge_dir
 
 M = TypeVar("M", bound=BaseModel)
@@ -34,14 +35,24 @@ class KnowledgeError(Exception):
         super().__init__("invalid knowledge base\n" + "\n".join(lines))
 
 
-def _path(loc: tuple[Any, ...]) -> str:
-    out = ""
+def _path(loc: tuple[Any, ...], data: Any) -> str:
+    """A pydantic location as a document path, naming list items by their id: ``failure_modes[3] (id=x).symptoms``."""
+    out, node = "", data
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f" (id={node['id']})"
+        elif isinstance(node, dict) and part not in node and part in ("leaf", "group", "function-after"):
+            continue  # union and discriminator tags are not part of the document
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return out or "(top level)"
 
 
-def load_file(path: Path, model: type[M]) -> M:
+def load_file(path: Path, model: type[M], sources: SourceBook | None = None) -> M:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
@@ -50,17 +61,22 @@ def load_file(path: Path, model: type[M]) -> M:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         raise KnowledgeError(path, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    return parse(data, model, path, sources)
+
+
+def parse(data: Any, model: type[M], origin: Path, sources: SourceBook | None = None) -> M:
+    """Validate parsed YAML against its model; ``sources`` resolves the source ids it cites."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"sources": sources} if sources else None)
     except ValidationError as exc:
-        # Union members report one error each; keep the most specific (deepest) paths so the message stays readable.
-        problems = [(_path(err["loc"]), err["msg"]) for err in exc.errors(include_url=False)]
-        raise KnowledgeError(path, problems) from None
+        problems = [(_path(tuple(err["loc"]), data), err["msg"]) for err in exc.errors(include_url=False)]
+        raise KnowledgeError(origin, problems) from None
 
 
 class KnowledgeBase(BaseModel):
     """Everything under ``knowledge/``, validated."""
 
+    sources: SourceBook
     rules: RuleBook
     debug_checklist: DebugChecklist
     patterns: PatternDefaults
@@ -68,7 +84,8 @@ class KnowledgeBase(BaseModel):
     failure_modes: FailureModeCatalog
 
 
-# file name -> (attribute, model)
+SOURCES_FILE = "sources.yaml"
+# file name -> (attribute, model); sources.yaml is loaded first, since the others cite it.
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "rules.yaml": ("rules", RuleBook),
     "debug_checklist.yaml": ("debug_checklist", DebugChecklist),
@@ -80,8 +97,9 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
 
 def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     root = root or knowledge_dir()
-    parts = {attr: load_file(root / name, model) for name, (attr, model) in FILES.items()}
-    return KnowledgeBase(**parts)
+    sources = load_file(root / SOURCES_FILE, SourceBook)
+    parts = {attr: load_file(root / name, model, sources) for name, (attr, model) in FILES.items()}
+    return KnowledgeBase(sources=sources, **parts)
 
 
 @functools.lru_cache(maxsize=1)
