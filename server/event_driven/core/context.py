@@ -11,10 +11,11 @@ the fields that did parse, in canonical units.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from event_driven.units import duration_to_hours, latency_to_ms, size_to_bytes, throughput_to_msg_per_s
 
 UseCase = Literal["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
 Ordering = Literal["none", "partition", "global"]
@@ -101,39 +102,6 @@ class NormalizedContext(BaseModel):
     consumers: list[str] = Field(default_factory=list)
     producer_count: int = 0
     consumer_count: int = 0
-
-
-_MULTIPLIERS = {"": 1, "K": 1_000, "M": 1_000_000}
-_HOURS = {"hour": 1, "day": 24, "week": 24 * 7}
-_BYTES = {"B": 1, "KB": 1_000, "KiB": 1_024, "MB": 1_000_000, "MiB": 1_048_576}
-
-
-def throughput_to_msg_per_s(text: str) -> int:
-    match = re.fullmatch(r"(\d+)([KM]?)\s*msg/s", text)
-    if match is None:
-        raise ValueError(f"not a throughput: {text!r}")
-    return int(match.group(1)) * _MULTIPLIERS[match.group(2)]
-
-
-def latency_to_ms(text: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*(ms|s)", text)
-    if match is None:
-        raise ValueError(f"not a latency: {text!r}")
-    return int(match.group(1)) * (1 if match.group(2) == "ms" else 1_000)
-
-
-def duration_to_hours(text: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*(hour|day|week)s?", text)
-    if match is None:
-        raise ValueError(f"not a duration: {text!r}")
-    return int(match.group(1)) * _HOURS[match.group(2)]
-
-
-def size_to_bytes(text: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*(B|KB|KiB|MB|MiB)", text)
-    if match is None:
-        raise ValueError(f"not a size: {text!r}")
-    return int(match.group(1)) * _BYTES[match.group(2)]
 
 
 def normalize(partial: PartialEventContext) -> NormalizedContext:

@@ -22,19 +22,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import (
     Discriminator,
     Field,
     StrictBool,
     StrictStr,
     Tag,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl
+from event_driven.units import to_bool, to_float
 
 __all__ = [
     "BROKERS",
@@ -277,27 +276,6 @@ class ErrorSignature(KnowledgeModel):
         return self.pattern.lower() in text.lower()
 
 
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
-        return value.strip().lower() == "true"
-    return None
-
-
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def _plain(value: ScalarValue) -> str | bool | float:
     return float(value.value) if isinstance(value, SourcedNumber) else value
 
@@ -305,10 +283,10 @@ def _plain(value: ScalarValue) -> str | bool | float:
 def _equal(actual: Any, expected: ScalarValue) -> bool | None:
     exp = _plain(expected)
     if isinstance(exp, bool):
-        act = _as_bool(actual)
+        act = to_bool(actual)
         return None if act is None else act == exp
     if isinstance(exp, float):
-        act = _as_float(actual)
+        act = to_float(actual)
         return None if act is None else act == exp
     return str(actual).strip().lower() == exp.strip().lower()
 
@@ -372,7 +350,7 @@ class ConfigPredicate(KnowledgeModel):
             if self.value_key not in config:
                 return None
             other = config[self.value_key]
-            a, b = _as_float(actual), _as_float(other)
+            a, b = to_float(actual), to_float(other)
             if self.op in _NUMERIC_OPS:
                 if a is None or b is None:
                     return None
@@ -389,7 +367,7 @@ class ConfigPredicate(KnowledgeModel):
             return None
         if self.op in _NUMERIC_OPS:
             assert isinstance(self.value, SourcedNumber)
-            a = _as_float(actual)
+            a = to_float(actual)
             return None if a is None else _compare(self.op, a, float(self.value.value))
         assert self.value is not None and not isinstance(self.value, list)
         eq = _equal(actual, self.value)
@@ -437,7 +415,7 @@ class ConfigPredicateGroup(KnowledgeModel):
 
 
 PredicateNode = Annotated[
-    Union[Annotated[ConfigPredicate, Tag("leaf")], Annotated[ConfigPredicateGroup, Tag("group")]],
+    Annotated[ConfigPredicate, Tag("leaf")] | Annotated[ConfigPredicateGroup, Tag("group")],
     Discriminator(_node_kind),
 ]
 
@@ -456,7 +434,7 @@ class ConfigConditionGroup(ConfigPredicateGroup, _Judged):
 
 
 ConditionNode = Annotated[
-    Union[Annotated[ConfigCondition, Tag("leaf")], Annotated[ConfigConditionGroup, Tag("group")]],
+    Annotated[ConfigCondition, Tag("leaf")] | Annotated[ConfigConditionGroup, Tag("group")],
     Discriminator(_node_kind),
 ]
 
