@@ -8,16 +8,22 @@ NODE_TOOLS := tests/node
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test install tools bench clean
+.PHONY: run test lint install install-runtime tools bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(PYTHON) -m venv $(VENV) >&2
+	@$(BIN)/python -m pip install --quiet --upgrade pip >&2
+
+# `make run` installs the runtime only, and says nothing on stdout: a host may use it as its stdio command.
+$(VENV)/.runtime: pyproject.toml | $(BIN)/python
+	@$(BIN)/python -m pip install --quiet -e . >&2
+	@touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $@
+	touch $@ $(VENV)/.runtime
 
+install-runtime: $(VENV)/.runtime
 install: $(VENV)/.installed
 
 # npm tools pinned in tests/node/package.json. Without npm the tests that need them skip (and fail under CI=true).
@@ -30,10 +36,15 @@ $(NODE_TOOLS)/node_modules/.installed: $(NODE_TOOLS)/package.json
 		echo "npm not found: tests that need the MCP Inspector will skip" >&2; \
 	fi
 
-run: install
-	$(BIN)/event-driven-mcp $(ARGS)
+run: install-runtime
+	@$(BIN)/event-driven-mcp $(ARGS)
 
-test: install tools
+# ruff (style, imports, the layer rules) and pyright (types); `make test` runs it first, so CI fails on a violation.
+lint: install
+	$(BIN)/ruff check server bench
+	$(BIN)/pyright
+
+test: install tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -269,7 +269,7 @@ async def open_clients_memory() -> AsyncIterator[tuple[Any, Any]]:
         import bare_server
     finally:
         sys.path.remove(str(BENCH_DIR))
-    from event_driven.mcp_server import build_server
+    from event_driven.adapters.mcp_server import build_server
 
     async with contextlib.AsyncExitStack() as stack:
         bare = await stack.enter_async_context(Client(bare_server.build_server(), read_timeout_seconds=CALL_TIMEOUT))

@@ -27,8 +27,8 @@ def test_valid_yaml_file_exits_0(tmp_path):
     path.write_text(VALID_YAML)
     r = run("validate", str(path))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.startswith("Valid event context")
-    assert "throughput=10000 msg/s" in r.stdout
+    assert r.stdout.startswith("**Valid** event context")
+    assert "10,000 msg/s" in r.stdout
 
 
 def test_invalid_json_from_stdin_exits_1_with_field_errors():
@@ -42,7 +42,7 @@ def test_invalid_json_from_stdin_exits_1_with_field_errors():
 def test_warnings_are_printed_with_recommendations():
     r = run("validate", "-", stdin="requirements: {throughput: 100K msg/s, ordering: global}\n")
     assert r.returncode == 1
-    assert "high    global_ordering_throughput" in r.stdout and "->" in r.stdout
+    assert "**high** `global_ordering_throughput`" in r.stdout and "Action:" in r.stdout
 
 
 @pytest.mark.parametrize("args", [("validate", "/no/such/file.yaml"), ("frobnicate",), ("validate",)])
@@ -66,9 +66,10 @@ options: {domain: orders}
 def test_select_prints_the_ranking(tmp_path):
     path = tmp_path / "ctx.yaml"
     path.write_text(PLAN_REQUEST.replace("broker: rabbitmq\noptions: {domain: orders}\n", ""))
-    r = run("select", str(path), "--cloud", "aws")
+    r = run("select", str(path), "--cloud", "aws", "--detail", "full")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("winner: ") and "disqualified: constraints: aws required" in r.stdout
+    assert r.stdout.startswith("**Winner: ")
+    assert "| google_pubsub | 0 | disqualified: constraints: aws required" in r.stdout
 
 
 def test_plan_writes_artifacts_and_refuses_to_overwrite(tmp_path):
@@ -96,7 +97,7 @@ def test_plan_invalid_input_exits_1_naming_fields(tmp_path):
 
 
 def test_artifact_paths_cannot_escape_the_output_dir(tmp_path):
-    from event_driven.cli import _targets
+    from event_driven.adapters.cli import _targets
 
     with pytest.raises(ValueError, match="escape"):
         _targets(tmp_path, ["../outside.txt"])
@@ -134,7 +135,7 @@ def test_diagnose_command(tmp_path):
         "kafka_max_poll_interval_exceeded", "kafka_commit_failed_duplicates"}
     assert len(body["checklist"]) == 7
     text = run("diagnose", "--errors", str(errors), "--top", "2")
-    assert text.returncode == 0 and text.stdout.startswith("broker: kafka") and "checklist:" in text.stdout
+    assert text.returncode == 0 and text.stdout.startswith("**Most likely: ") and "## Debug checklist" in text.stdout
     assert run("diagnose").returncode == 2
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 
-from event_driven.mcp_server import build_server, package_version
+from event_driven.adapters.mcp_server import build_server
+from event_driven.version import package_version
 
 pytestmark = pytest.mark.anyio
 
@@ -138,6 +139,10 @@ async def test_generate_tests_tool(server, mode, version):
         assert tools["generate_tests"].output_schema["title"] == "GeneratedTests"
         assert tools["generate_tests"].annotations.read_only_hint is True
         planned = await client.call_tool("plan_topology", {"event_context": CONTEXT, "broker": "kafka"})
+        r = await client.call_tool("generate_tests", {"plan": planned.structured_content})
+        assert r.is_error is True and "$.plan.detail" in r.content[0].text  # a summary is not a whole plan
+        planned = await client.call_tool("plan_topology", {"event_context": CONTEXT, "broker": "kafka",
+                                                           "detail": "full", "files": "inline"})
         r = await client.call_tool("generate_tests", {"plan": planned.structured_content})
         assert r.is_error is False
         body = r.structured_content

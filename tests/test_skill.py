@@ -1,4 +1,4 @@
-"""skill/SKILL.md has valid Agent Skill frontmatter and names only tools the server serves."""
+"""skills/event-driven/SKILL.md has valid Agent Skill frontmatter and names only tools the server serves."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import yaml
 from mcp import Client
 
 from conftest import ROOT
-from event_driven.mcp_server import build_server
+from event_driven.adapters.mcp_server import build_server
 
-SKILL = ROOT / "skill" / "SKILL.md"
+SKILL = ROOT / "skills" / "event-driven" / "SKILL.md"
 
 
 def frontmatter_and_body() -> tuple[dict, str]:

@@ -104,7 +104,7 @@ def test_non_loopback_needs_both_lists():
 
 
 def test_explicit_allow_lists_are_enforced():
-    from event_driven.serve import transport_security
+    from event_driven.adapters.serve import transport_security
 
     settings = transport_security("0.0.0.0", ["mcp.example.com:*"], ["https://app.example.com"])
     assert settings.enable_dns_rebinding_protection is True

@@ -13,8 +13,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 ErrorCode = Literal[
-    "parse_error", "wrong_type", "missing", "unknown_field", "not_allowed", "pattern_mismatch", "too_short",
-    "out_of_range", "too_large", "too_deep", "unknown_target", "unreachable", "timeout",
+    "parse_error",
+    "wrong_type",
+    "missing",
+    "unknown_field",
+    "not_allowed",
+    "pattern_mismatch",
+    "too_short",
+    "out_of_range",
+    "too_large",
+    "too_deep",
+    "unknown_target",
+    "unreachable",
+    "timeout",
 ]
 
 # The longest slice of a user's value an error message repeats; longer values are cut and their length shown.
@@ -43,8 +54,9 @@ class InputError(EventDrivenError, ValueError):
         super().__init__(render_errors(self.errors))
 
 
-def field_error(path: str, code: ErrorCode, message: str, allowed: str | None = None,
-                suggestion: str | None = None) -> FieldError:
+def field_error(
+    path: str, code: ErrorCode, message: str, allowed: str | None = None, suggestion: str | None = None
+) -> FieldError:
     return FieldError(path=path, code=code, message=message, allowed=allowed, suggestion=suggestion)
 
 
@@ -88,8 +100,9 @@ _PYDANTIC_CODES: dict[str, ErrorCode] = {
 }
 
 
-def from_validation_error(exc: ValidationError, root: str = "$",
-                          allowed: dict[str, str] | None = None) -> list[FieldError]:
+def from_validation_error(
+    exc: ValidationError, root: str = "$", allowed: dict[str, str] | None = None
+) -> list[FieldError]:
     """pydantic's errors as field errors: the one conversion in the package.
 
     ``allowed`` maps a dotted field path (``requirements.delivery``) to what it accepts, for the message.

@@ -27,3 +27,8 @@ def knowledge_dir() -> Path:
 
 def templates_dir() -> Path:
     return _data_dir("templates")
+
+
+def skill_file() -> Path:
+    """The skill this server ships: ``skills/event-driven/SKILL.md`` (the folder name is the skill's name)."""
+    return _data_dir("skills") / "event-driven" / "SKILL.md"

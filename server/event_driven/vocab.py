@@ -12,7 +12,14 @@ from typing import Literal, get_args
 BrokerId = Literal["kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams"]
 # Every broker select_broker profiles (the plannable ones first).
 SelectableBrokerId = Literal[
-    "kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams", "kinesis", "google_pubsub",
+    "kafka",
+    "rabbitmq",
+    "sqs",
+    "pulsar",
+    "nats_jetstream",
+    "redis_streams",
+    "kinesis",
+    "google_pubsub",
     "azure_event_hubs",
 ]
 UseCase = Literal["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]

@@ -11,9 +11,8 @@ import copy
 import difflib
 import json
 import re
-from typing import Any, Literal
+from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from event_driven.core.context import (
@@ -27,11 +26,9 @@ from event_driven.core.context import (
     normalize,
 )
 from event_driven.core.rules import RuleWarning, evaluate
+from event_driven.bounded import load_text
+from event_driven.errors import FieldError, InputError
 from event_driven.kb.rules import RuleBook
-
-ErrorCode = Literal[
-    "parse_error", "wrong_type", "missing", "unknown_field", "not_allowed", "pattern_mismatch", "too_short"
-]
 
 _TOP_FIELDS = tuple(EventContext.model_fields)
 _REQUIREMENT_FIELDS = tuple(Requirements.model_fields)
@@ -51,16 +48,6 @@ ALLOWED: dict[str, str] = {
     "producers": "a list of at least one non-empty service name, e.g. ['order-service']",
     "consumers": "a list of at least one non-empty service name, e.g. ['billing-service']",
 }
-
-
-class FieldError(BaseModel):
-    """One problem with the input."""
-
-    path: str = Field(description="JSON path of the offending value, e.g. '$.requirements.throughput'.")
-    code: ErrorCode
-    message: str = Field(description="What was wrong and what is allowed.")
-    allowed: str | None = Field(None, description="What the field accepts.")
-    suggestion: str | None = Field(None, description="A corrected value, when one is obvious.")
 
 
 class ValidationResult(BaseModel):
@@ -192,18 +179,13 @@ def _compact(data: Any) -> Any:
     return data
 
 
-def _parse_text(text: str) -> Any:
-    # YAML is a superset of JSON, so one parser takes both.
-    return yaml.safe_load(text)
-
-
 def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
     """Validate a context given as a dict (with or without the outer ``event_context`` key) or as YAML/JSON text."""
     if isinstance(params, str):
         try:
-            params = _parse_text(params)
-        except yaml.YAMLError as exc:
-            return _invalid([FieldError(path="$", code="parse_error", message=f"The text is not valid YAML or JSON: {exc}")])
+            params = load_text(params)
+        except InputError as exc:
+            return _invalid(exc.errors)
     prefix = "$"
     errors: list[FieldError] = []
     if isinstance(params, dict) and "event_context" in params:
@@ -260,6 +242,11 @@ def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
         normalized=normalized,
         summary=_summary(errors, warnings),
     )
+
+
+def invalid_result(errors: list[FieldError]) -> ValidationResult:
+    """The result for a context that could not even be read (unparseable text, a breach of the input limits)."""
+    return _invalid(errors)
 
 
 def _invalid(errors: list[FieldError]) -> ValidationResult:

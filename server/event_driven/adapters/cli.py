@@ -14,6 +14,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from event_driven.core.testgen import GeneratedTests
+from event_driven.core.topology.models import TopologyPlan
+from event_driven.version import package_version
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -27,19 +34,11 @@ def _read(source: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _print_text(result) -> None:  # type: ignore[no-untyped-def]
-    out = sys.stdout
-    out.write(result.summary + "\n")
-    for err in result.errors:
-        out.write(f"  error   {err.path}: {err.message}\n")
-    for w in result.warnings:
-        out.write(f"  {w.severity:<7} {w.rule_id}: {w.message}\n          -> {w.recommendation}\n")
-    if result.valid:
-        n = result.normalized
-        out.write(
-            f"  normalized: use_case={n.use_case} throughput={n.throughput_msg_per_s} msg/s latency={n.latency_ms} ms "
-            f"ordering={n.ordering} delivery={n.delivery} retention={n.retention_hours} h\n"
-        )
+def _present(tool: str, result: BaseModel, detail: str) -> None:
+    """The same Markdown answer the MCP server gives, so the CLI and an agent read the same thing."""
+    from event_driven.adapters.presenters import PRESENTERS
+
+    sys.stdout.write(PRESENTERS[tool](result.model_dump(mode="json", by_alias=True), detail))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -54,7 +53,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
-        _print_text(result)
+        _present("validate_context", result, args.detail)
     return EXIT_OK if result.valid else EXIT_INVALID
 
 
@@ -75,7 +74,9 @@ def _load_request(source: str) -> dict:
     if isinstance(data, dict) and "event_context" in data:
         unknown = sorted(set(data) - set(REQUEST_KEYS))
         if unknown:
-            raise ValueError(f"unknown top-level keys {unknown}; allowed next to event_context: {', '.join(REQUEST_KEYS[1:])}")
+            raise ValueError(
+                f"unknown top-level keys {unknown}; allowed next to event_context: {', '.join(REQUEST_KEYS[1:])}"
+            )
         for key in ("constraints", "options"):
             if data.get(key) is not None and not isinstance(data[key], dict):
                 raise ValueError(f"'{key}' must be a mapping of names to values, got {type(data[key]).__name__}")
@@ -85,16 +86,28 @@ def _load_request(source: str) -> dict:
     return {"event_context": data}
 
 
-def _print_input_errors(exc) -> None:  # type: ignore[no-untyped-def]
-    sys.stderr.write("invalid input:\n")
-    for err in exc.errors:
-        sys.stderr.write(f"  {err.path} ({err.code}): {err.message}\n")
+def _run(tool: str, arguments: dict[str, Any]) -> BaseModel | int:
+    """Run a use case; an input error goes to stderr in the one format and becomes exit code 1."""
+    from event_driven.app import usecases
+    from event_driven.errors import InputError, render_errors
+    from event_driven.kb.loader import knowledge
+
+    try:
+        return getattr(usecases, tool)(arguments, knowledge())
+    except InputError as exc:
+        sys.stderr.write(render_errors(exc.errors) + "\n")
+        return EXIT_INVALID
+
+
+def _emit(tool: str, result: BaseModel, args: argparse.Namespace) -> int:
+    if args.format == "json":
+        sys.stdout.write(result.model_dump_json(indent=2, by_alias=True) + "\n")
+    else:
+        _present(tool, result, args.detail)
+    return EXIT_OK
 
 
 def cmd_select(args: argparse.Namespace) -> int:
-    from event_driven.core.selection import SelectionInputError, select
-    from event_driven.kb.loader import knowledge
-
     try:
         request = _load_request(args.file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -106,26 +119,8 @@ def cmd_select(args: argparse.Namespace) -> int:
             constraints[key] = getattr(args, key)
     if args.existing:
         constraints["existing_brokers"] = args.existing
-    try:
-        result = select(request.get("event_context"), knowledge(), constraints or None)
-    except SelectionInputError as exc:
-        _print_input_errors(exc)
-        return EXIT_INVALID
-    if args.format == "json":
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-        return EXIT_OK
-    out = sys.stdout
-    out.write(f"winner: {result.winner}   runner-up: {result.runner_up}\n")
-    for line in result.why_winner:
-        out.write(f"  - {line}\n")
-    out.write("\nrank  option                      score  verdict\n")
-    for r in result.rankings:
-        verdict = "disqualified: " + r.disqualifiers[0] if r.disqualified else ", ".join(
-            f"{f.requirement} {f.fit}" for f in r.fits if f.weight)
-        out.write(f"{r.rank:>4}  {r.option:<26} {r.score:>6}  {verdict}\n")
-    for w in result.warnings:
-        out.write(f"\nwarning {w.severity} {w.rule_id}: {w.message}\n  -> {w.recommendation}\n")
-    return EXIT_OK
+    result = _run("select_broker", {"event_context": request.get("event_context"), "constraints": constraints or None})
+    return result if isinstance(result, int) else _emit("select_broker", result, args)
 
 
 def _targets(out_dir: Path, relative_paths: list[str]) -> list[Path]:
@@ -185,7 +180,7 @@ def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: b
         sys.stderr.write(f"event-driven {command}: {out_dir} exists and is not a directory\n")
         return EXIT_USAGE
     try:
-        targets = dict(zip(_targets(out_dir, list(contents)), contents.values()))
+        targets = dict(zip(_targets(out_dir, list(contents)), contents.values(), strict=True))
     except ValueError as exc:
         sys.stderr.write(f"event-driven {command}: {exc}\n")
         return EXIT_USAGE
@@ -196,8 +191,11 @@ def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: b
         return EXIT_USAGE
     existing = [p for p in targets if p.exists()]
     if existing and not force:
-        sys.stderr.write(f"event-driven {command}: refusing to overwrite (pass --force): "
-                         + ", ".join(str(p) for p in existing) + "\nnothing was written\n")
+        sys.stderr.write(
+            f"event-driven {command}: refusing to overwrite (pass --force): "
+            + ", ".join(str(p) for p in existing)
+            + "\nnothing was written\n"
+        )
         return EXIT_USAGE
     try:
         _write_all(targets)
@@ -208,10 +206,6 @@ def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: b
 
 
 def cmd_tests(args: argparse.Namespace) -> int:
-    from event_driven.core.testgen import TestGenInputError, generate_tests
-    from event_driven.core.topology.planner import PlanInputError
-    from event_driven.kb.loader import knowledge
-
     try:
         data = _load_yaml(args.file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -219,7 +213,11 @@ def cmd_tests(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     options: dict = {}
     source = data
-    if isinstance(data, dict) and ("event_context" in data or "plan" in data) and not ("broker" in data and "topology" in data):
+    if (
+        isinstance(data, dict)
+        and ("event_context" in data or "plan" in data)
+        and not ("broker" in data and "topology" in data)
+    ):
         source = data.get("plan", data.get("event_context"))
         if data.get("options") is not None and not isinstance(data["options"], dict):
             sys.stderr.write("event-driven tests: 'options' must be a mapping of names to values\n")
@@ -236,11 +234,11 @@ def cmd_tests(args: argparse.Namespace) -> int:
         options["suites"] = args.suite
     if args.no_integration:
         options["include_integration"] = False
-    try:
-        result = generate_tests(source, knowledge(), options or None)
-    except (TestGenInputError, PlanInputError) as exc:
-        _print_input_errors(exc)
-        return EXIT_INVALID
+    key = "plan" if source is not None and isinstance(source, dict) and "topology" in source else "event_context"
+    result = _run("generate_tests", {key: source, "options": options or None})
+    if isinstance(result, int):
+        return result
+    assert isinstance(result, GeneratedTests)
     rc = _write_files("tests", Path(args.out), {f.path: f.content for f in result.files}, args.force)
     if rc != EXIT_OK:
         return rc
@@ -255,12 +253,8 @@ def cmd_tests(args: argparse.Namespace) -> int:
 
 def cmd_diagnose(args: argparse.Namespace) -> int:
     import yaml
-    from pydantic import ValidationError
 
-    from event_driven.core.diagnosis import DiagnoseInputError, DiagnoseRequest, diagnose
-    from event_driven.kb.loader import knowledge
-
-    raw: dict = {}
+    raw: dict[str, Any] = {}
     try:
         if args.symptom:
             raw["symptoms"] = args.symptom
@@ -278,47 +272,14 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     if args.broker:
         raw["broker"] = args.broker
     raw["max_hypotheses"] = args.top
-    try:
-        result = diagnose(DiagnoseRequest.model_validate(raw), knowledge())
-    except ValidationError as exc:
-        sys.stderr.write("invalid input:\n")
-        for err in exc.errors(include_url=False):
-            sys.stderr.write(f"  $.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}\n")
-        return EXIT_INVALID
-    except DiagnoseInputError as exc:
-        sys.stderr.write(f"event-driven diagnose: {exc} (use --symptom, --errors, --config or --metrics)\n")
+    if not any(k in raw for k in ("symptoms", "error_lines", "config", "metrics")):
+        sys.stderr.write("event-driven diagnose: no evidence given (use --symptom, --errors, --config or --metrics)\n")
         return EXIT_USAGE
-    if args.format == "json":
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
-        return EXIT_OK
-    out = sys.stdout
-    b = result.broker
-    out.write(f"broker: {b.broker or 'unknown'} ({b.how})\n\n")
-    for h in result.hypotheses:
-        out.write(f"{h.rank}. {h.title} [{h.failure_mode_id}]  confidence {h.confidence:.2f}\n")
-        for sign, items, limit in (("+", h.evidence_for, 4), ("-", h.evidence_against, 2)):
-            shown = list(dict.fromkeys(f"{e.kind}: {e.quote or e.matched}" for e in items))[:limit]
-            out.writelines(f"     {sign} {line}\n" for line in shown)
-        if h.resolutions:
-            out.write(f"     fix: {h.resolutions[0].action}\n")
-        if h.next_diagnostics:
-            out.write(f"     next: {h.next_diagnostics[0].command}\n")
-    if result.config_findings:
-        out.write("\nconfig findings:\n")
-        for f in result.config_findings:
-            out.write(f"  {f.severity:<8} {f.key}={f.current_value}: {f.message}\n           fix: {f.fix}\n")
-    if result.lag_verdict is not None:
-        out.write(f"\nlag: {result.lag_verdict.model_dump().get('status', '')}\n")
-    out.write("\nchecklist:\n")
-    for item in result.checklist:
-        out.write(f"  {item.status:<7} {item.question}  {item.reason}\n")
-    return EXIT_OK
+    result = _run("diagnose_issue", raw)
+    return result if isinstance(result, int) else _emit("diagnose_issue", result, args)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from event_driven.core.topology.planner import PlanInputError, plan_topology
-    from event_driven.kb.loader import knowledge
-
     try:
         request = _load_request(args.file)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -327,15 +288,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     options = dict(request.get("options") or {})
     if args.domain:
         options["domain"] = args.domain
-    try:
-        plan = plan_topology(request.get("event_context"), knowledge(), args.broker or request.get("broker"),
-                             options or None)
-    except PlanInputError as exc:
-        _print_input_errors(exc)
-        return EXIT_INVALID
+    plan = _run(
+        "plan_topology",
+        {
+            "event_context": request.get("event_context"),
+            "broker": args.broker or request.get("broker"),
+            "options": options or None,
+        },
+    )
+    if isinstance(plan, int):
+        return plan
+    assert isinstance(plan, TopologyPlan)
     if args.out is None:
-        sys.stdout.write(plan.model_dump_json(indent=2, by_alias=True) + "\n")
-        return EXIT_OK
+        return _emit("plan_topology", plan, args)
     summary = plan.model_copy(update={"artifacts": [a.model_copy(update={"content": ""}) for a in plan.artifacts]})
     contents = {a.path: a.content for a in plan.artifacts}
     contents["plan.json"] = summary.model_dump_json(indent=2, by_alias=True) + "\n"
@@ -343,8 +308,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     rc = _write_files("plan", Path(args.out), contents, args.force)
     if rc != EXIT_OK:
         return rc
-    sys.stdout.write(f"{plan.broker.technology}" + (f" ({plan.broker.variant})" if plan.broker.variant else "")
-                     + f": wrote {len(contents)} files to {args.out}\n")
+    sys.stdout.write(
+        f"{plan.broker.technology}"
+        + (f" ({plan.broker.variant})" if plan.broker.variant else "")
+        + f": wrote {len(contents)} files to {args.out}\n"
+    )
     for artifact in plan.artifacts:
         sys.stdout.write(f"  {artifact.path}  (checked by: {artifact.checked_by})\n")
     sys.stdout.write("  plan.json, diagram.mmd\n")
@@ -356,10 +324,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="event-driven", description="Event-driven architecture advisor.")
+    parser.add_argument("--version", action="version", version=f"event-driven {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate = sub.add_parser("validate", help="validate an event context (YAML or JSON)")
     validate.add_argument("file", metavar="FILE|-", help="a YAML or JSON file, or - for standard input")
     validate.add_argument("--format", choices=["text", "json"], default="text")
+    validate.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     validate.set_defaults(handler=cmd_validate)
 
     select = sub.add_parser("select", help="rank message brokers for a context")
@@ -369,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--max-complexity", dest="max_complexity", choices=["low", "medium", "high"])
     select.add_argument("--existing", action="append", default=[], metavar="BROKER", help="a broker the team runs")
     select.add_argument("--format", choices=["text", "json"], default="text")
+    select.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     select.set_defaults(handler=cmd_select)
 
     plan = sub.add_parser("plan", help="plan a topology and write its artifacts")
@@ -377,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--domain", help="channel name prefix, e.g. orders")
     plan.add_argument("--out", metavar="DIR", help="write artifacts, plan.json and diagram.mmd under DIR")
     plan.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
+    plan.add_argument("--format", choices=["text", "json"], default="text", help="without --out: Markdown or JSON")
+    plan.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     plan.set_defaults(handler=cmd_plan)
 
     diag = sub.add_parser("diagnose", help="rank the likely causes of an incident from its evidence")
@@ -388,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--broker", help="kafka, rabbitmq, sqs, pulsar, nats, redis (default: inferred)")
     diag.add_argument("--top", type=int, default=5, help="how many causes to show (default 5)")
     diag.add_argument("--format", choices=["text", "json"], default="text")
+    diag.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     diag.set_defaults(handler=cmd_diagnose)
 
     tests = sub.add_parser("tests", help="generate a runnable pytest scaffold for a context or a plan")

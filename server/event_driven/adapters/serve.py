@@ -22,7 +22,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 
-log = logging.getLogger("event_driven.serve")
+log = logging.getLogger("event_driven.adapters.serve")
 
 
 class UsageError(Exception):
@@ -61,21 +61,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="event-driven-mcp",
         description="Run the event-driven MCP server (an event-driven-architecture advisor).",
     )
+    from event_driven.version import package_version
+
+    parser.add_argument("--version", action="version", version=f"event-driven-mcp {package_version()}")
     parser.add_argument("--transport", choices=["stdio", "sse", "streamable-http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions")
     parser.add_argument("--json-response", action="store_true", help="streamable HTTP: one JSON body per request")
     parser.add_argument(
-        "--allowed-host", action="append", default=[], metavar="HOST[:PORT|:*]",
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT|:*]",
         help="Host header value to accept (repeatable); required for a non-loopback --host",
     )
     parser.add_argument(
-        "--allowed-origin", action="append", default=[], metavar="ORIGIN",
-        help="Origin header value to accept, e.g. https://app.example:* (repeatable); required for a non-loopback --host",
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="Origin header value to accept, e.g. https://app.example:* (repeatable); needed off loopback",
     )
-    parser.add_argument("--log-level", default=os.environ.get(LOG_ENV, "WARNING").upper(),
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level", default=os.environ.get(LOG_ENV, "WARNING").upper(), choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {args.port}")
@@ -119,9 +129,11 @@ def http_app(mcp: Any, args: argparse.Namespace, token: str | None) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # Configure logging before the SDK does, so every record goes to stderr: stdout is the stdio wire.
-    logging.basicConfig(stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from event_driven.adapters.mcp_server import build_server
     from event_driven.kb.loader import KnowledgeError
-    from event_driven.mcp_server import build_server
 
     token = os.environ.get(TOKEN_ENV) or None
     try:
@@ -142,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     app = http_app(mcp, args, token)
-    log.info("serving %s on http://%s:%s (auth: %s)", args.transport, args.host, args.port, "bearer" if token else "none")
+    log.info(
+        "serving %s on http://%s:%s (auth: %s)", args.transport, args.host, args.port, "bearer" if token else "none"
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower())
     return 0
 

@@ -1,0 +1,108 @@
+"""One tool call, end to end: run the use case off the event loop within a time limit, then build the answer.
+
+The answer is the presenter's Markdown as text content, the structured result (trimmed in summary mode, with what
+was left out), and each file as a resource link (or embedded, on request). Input errors come back in the one
+format of errors.render_errors; nothing else of the server's internals ever reaches the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from mcp.types import CallToolResult, EmbeddedResource, ResourceLink, TextContent, TextResourceContents
+
+from event_driven.adapters.files import encode_request, file_uri, mime_type
+from event_driven.adapters.limits import RUNTIME
+from event_driven.adapters.summary import summarize
+from event_driven.adapters.tools import ToolSpec
+from event_driven.errors import InputError, field_error, render_errors
+from event_driven.kb.loader import KnowledgeBase
+
+log = logging.getLogger("event_driven.mcp")
+
+
+async def run_tool(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBase) -> CallToolResult:
+    detail, files_mode = arguments.get("detail") or "summary", arguments.get("files") or "links"
+    try:
+        _check_presentation(detail, files_mode)
+        call = {k: v for k, v in arguments.items() if k not in ("detail", "files")}
+        result = await RUNTIME.run(spec.run, call, kb)
+    except InputError as exc:
+        return error_result(render_errors(exc.errors))
+    except TimeoutError:
+        return error_result(
+            f"Invalid input:\n- $ (timeout): {spec.name} did not finish within "
+            f"{RUNTIME.timeout_s:g} s; send a smaller input."
+        )
+    dump = result.model_dump(mode="json", by_alias=True)
+    return build_answer(spec, dump, call, detail, files_mode)
+
+
+def _check_presentation(detail: Any, files_mode: Any) -> None:
+    errors = []
+    if detail not in ("summary", "full"):
+        errors.append(
+            field_error(
+                "$.detail", "not_allowed", f"detail must be 'summary' or 'full', got {detail!r:.40}", "summary, full"
+            )
+        )
+    if files_mode not in ("links", "inline"):
+        errors.append(
+            field_error(
+                "$.files", "not_allowed", f"files must be 'links' or 'inline', got {files_mode!r:.40}", "links, inline"
+            )
+        )
+    if errors:
+        raise InputError(errors)
+
+
+def build_answer(
+    spec: ToolSpec, dump: dict[str, Any], call: Mapping[str, Any], detail: str, files_mode: str
+) -> CallToolResult:
+    text = spec.present(dump, detail)
+    blocks: list[Any] = [TextContent(type="text", text=text)]
+    if spec.files_field:
+        blocks += _file_blocks(spec, dump.get(spec.files_field, []), call, files_mode)
+    if detail == "summary":
+        structured = summarize(dump, spec.files_field, drop=spec.summary_drop)
+    else:  # full: every list; file contents still travel as links unless asked inline
+        structured = summarize(dump, spec.files_field if files_mode == "links" else None, keep_lists=True)
+    size = len(text) + len(json.dumps(structured, separators=(",", ":")))
+    if size > RUNTIME.max_answer_chars:
+        return error_result(
+            f"Invalid input:\n- $ (too_large): the answer would be {size:,} characters (at most "
+            f"{RUNTIME.max_answer_chars:,}); ask for detail='summary' or narrow the request."
+        )
+    return CallToolResult(content=blocks, structured_content=structured)
+
+
+def _file_blocks(spec: ToolSpec, files: list[dict[str, Any]], call: Mapping[str, Any], mode: str) -> list[Any]:
+    request = encode_request(call)
+    blocks: list[Any] = []
+    for f in files:
+        path, content = f.get("path", ""), f.get("content", "")
+        uri, mime = file_uri(spec.name, request, path), mime_type(path)
+        about = f.get("checked_by") or f.get("purpose") or ""
+        if mode == "inline":
+            blocks.append(
+                EmbeddedResource(type="resource", resource=TextResourceContents(uri=uri, mime_type=mime, text=content))
+            )
+        else:
+            blocks.append(
+                ResourceLink(
+                    type="resource_link",
+                    uri=uri,
+                    name=path,
+                    mime_type=mime,
+                    size=len(content.encode()),
+                    description=about[:300] or None,
+                )
+            )
+    return blocks
+
+
+def error_result(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text[:2000])], is_error=True)

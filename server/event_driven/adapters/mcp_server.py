@@ -1,0 +1,87 @@
+"""The MCP adapter: registers the tool table, the knowledge and file resources, the prompts and the skill.
+
+Nothing here computes an answer. Each tool accepts any JSON for its arguments (the project validates them, so
+every rejection has one format), runs its use case through ``answers.run_tool`` and returns Markdown, the
+structured result and resource links.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from event_driven.adapters import knowledge_resources, prompts
+from event_driven.adapters.answers import run_tool
+from event_driven.adapters.output_schema import compact_schema
+from event_driven.adapters.tools import TOOLS, ToolSpec
+from event_driven.kb.loader import KnowledgeBase, knowledge
+from event_driven.version import package_version
+
+log = logging.getLogger("event_driven.mcp")
+
+SERVER_NAME = "event-driven"
+
+INSTRUCTIONS = """\
+event-driven advises on event-driven architecture (Kafka, RabbitMQ, SQS, Pulsar, NATS JetStream, Redis Streams).
+It computes and explains; it never connects to a broker. Workflow: validate_context -> select_broker ->
+plan_topology -> generate_tests; diagnose_issue for incidents. Answers are Markdown, verdict first; pass
+detail='full' for every list; files come as resource links (read them with resources/read). Knowledge items:
+event-driven://knowledge/{file}/{id}. Prompts: design_system, diagnose_incident, review_config.
+"""
+
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+
+class Omission(BaseModel):
+    path: str = Field(description="Where a list was cut, e.g. 'rankings'.")
+    shown: int
+    total: int
+    how: str = Field(description="How to get the rest.")
+
+
+SUMMARY_FIELDS: dict[str, Any] = {
+    "detail": {"type": "string", "enum": ["summary", "full"], "description": "summary: lists cut to their top."},
+    "omitted": {
+        "type": "array",
+        "items": Omission.model_json_schema(),
+        "description": "Lists cut in summary mode: where, how many shown, how many in all.",
+    },
+}
+
+
+def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase) -> None:
+    names = list(spec.input_schema["properties"])
+
+    async def call(**arguments: Any) -> CallToolResult:
+        return await run_tool(spec, {k: v for k, v in arguments.items() if v is not None}, kb)
+
+    # Every argument is typed Any with a default, so the SDK passes whatever JSON arrives to the project's own
+    # validation; the published schema is the hand-written one from schemas.py.
+    call.__signature__ = inspect.Signature(  # read by inspect.signature
+        [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Any) for n in names],
+        return_annotation=CallToolResult,
+    )
+    call.__annotations__ = {**{n: Any for n in names}, "return": CallToolResult}
+    mcp.add_tool(call, name=spec.name, title=spec.title, description=spec.description, annotations=READ_ONLY)
+    tool = mcp._tool_manager.get_tool(spec.name)
+    assert tool is not None
+    tool.parameters = spec.input_schema
+    # The content is the model's own dump (valid by construction), so the SDK need not re-validate it per call; the
+    # published schema is the compact one (cached_property: an instance value takes precedence).
+    vars(tool)["output_schema"] = compact_schema(spec.output_model, SUMMARY_FIELDS)
+
+
+def build_server(kb: KnowledgeBase | None = None) -> MCPServer:
+    """Create the MCP server. Loading the knowledge base here makes a malformed file stop start-up."""
+    kb = kb or knowledge()
+    mcp = MCPServer(SERVER_NAME, version=package_version(), instructions=INSTRUCTIONS, log_level="WARNING")
+    for spec in TOOLS:
+        _register_tool(mcp, spec, kb)
+    knowledge_resources.register(mcp, kb)
+    prompts.register(mcp)
+    return mcp

@@ -1,0 +1,57 @@
+"""Small Markdown helpers: bullets, tables, numbers, and cutting a list to its top with a count of the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+DETAILS = ("summary", "full")
+# How many items of a long list a summary shows; full shows them all.
+SUMMARY_TOP = 3
+
+
+def top(items: Sequence[Any], detail: str, n: int = SUMMARY_TOP) -> tuple[Sequence[Any], int]:
+    """The items to show and how many were left out."""
+    if detail == "full" or len(items) <= n:
+        return items, 0
+    return items[:n], len(items) - n
+
+
+def more(left_out: int, what: str, how: str = "call again with detail='full'") -> str:
+    return f"- ... {left_out} more {what} ({how})" if left_out else ""
+
+
+def bullets(lines: Iterable[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines if line)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def cell(value: Any) -> str:
+    text = number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def number(value: float | int | None) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def section(title: str, body: str) -> str:
+    return f"## {title}\n{body}" if body.strip() else ""
+
+
+def join(*parts: str) -> str:
+    return "\n\n".join(p.strip("\n") for p in parts if p and p.strip()) + "\n"
+
+
+def clip(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

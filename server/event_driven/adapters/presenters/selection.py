@@ -1,0 +1,62 @@
+"""select_broker's answer: the winner and why, the runner-up and what would flip it, the ranking table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, table, top
+from event_driven.adapters.presenters.validation import warning_lines
+
+
+def _label(ranking: dict[str, Any]) -> str:
+    return f"{ranking.get('name')} (`{ranking.get('option')}`)"
+
+
+def _ranking_rows(rankings: list[dict[str, Any]], detail: str) -> tuple[str, int]:
+    shown, left = top(rankings, detail, 6)
+    rows = []
+    for r in shown:
+        verdict = (
+            "disqualified: " + clip("; ".join(r.get("disqualifiers") or []), 120)
+            if r.get("disqualified")
+            else ", ".join(f"{f['requirement']} {f['fit']}" for f in r.get("fits", []) if f.get("given"))
+        )
+        rows.append((r.get("rank"), r.get("option"), r.get("score"), clip(verdict, 160)))
+    return table(("rank", "option", "score", "fit"), rows), left
+
+
+def _winner_reasons(winner: dict[str, Any], detail: str) -> str:
+    fits = [f for f in winner.get("fits", []) if f.get("given")]
+    shown, left = top(fits, detail, 6)
+    lines = [f"{f['requirement']}: **{f['fit']}**: {clip(f['reason'], 220)}" for f in shown]
+    return "\n".join([bullets(lines), more(left, "requirement fits")]).strip()
+
+
+def present_selection(result: dict[str, Any], detail: str) -> str:
+    rankings = result.get("rankings", [])
+    by_option = {r.get("option"): r for r in rankings}
+    winner, runner = by_option.get(result.get("winner")), by_option.get(result.get("runner_up"))
+    if winner is None:
+        return join(
+            "**No broker fits** every hard requirement.",
+            section(
+                "Why",
+                bullets(f"{_label(r)}: {clip('; '.join(r.get('disqualifiers') or []), 200)}" for r in rankings[:6]),
+            ),
+            section("Next", "Relax a requirement the disqualifiers name, then call `select_broker` again."),
+        )
+    table_md, left = _ranking_rows(rankings, detail)
+    trade_offs, t_left = top(winner.get("trade_offs", []), detail, 3)
+    return join(
+        f"**Winner: {_label(winner)}**, score {winner.get('score')}"
+        + (f"; runner-up {_label(runner)}, score {runner.get('score')}." if runner else "."),
+        section("Why the winner", bullets(clip(w, 400) for w in result.get("why_winner", []))),
+        section("How it fits", _winner_reasons(winner, detail)),
+        section(
+            "Trade-offs of the winner",
+            "\n".join([bullets(clip(t, 300) for t in trade_offs), more(t_left, "trade-offs")]).strip(),
+        ),
+        section("Ranking", table_md + ("\n" + more(left, "options") if left else "")),
+        section("Warnings", warning_lines(result.get("warnings", []), detail)),
+        section("Next", f'Call `plan_topology` with the same `event_context` and `broker: "{winner.get("option")}"`.'),
+    )

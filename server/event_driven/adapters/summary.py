@@ -1,0 +1,44 @@
+"""The structured result in summary mode: the decision data, no file contents, the top of each long list.
+
+Every list longer than ``TOP`` is cut to its first items (results rank their lists most important first), and
+``omitted`` records each cut (where, how many shown, how many in all) so an agent knows what ``detail='full'``
+adds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOP = 5
+HOW = "call again with detail='full'"
+
+
+def summarize(
+    dump: dict[str, Any], files_field: str | None, keep_lists: bool = False, drop: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    omitted: list[dict[str, Any]] = []
+    out = {k: v for k, v in dump.items()}
+    for name in drop if not keep_lists else ():
+        if out.get(name):
+            # Emptied, not removed: the field stays present with its type, as the output schema requires.
+            out[name] = type(out[name])()
+            omitted.append({"path": name, "shown": 0, "total": 1, "how": HOW})
+    if files_field and isinstance(out.get(files_field), list):
+        # File contents travel as resource links; the entries keep their path, purpose and checker.
+        out[files_field] = [{**f, "content": ""} for f in out[files_field]]
+    if not keep_lists:
+        out = {k: (v if k == files_field else _cut(v, k, omitted)) for k, v in out.items()}
+    out["detail"] = "full" if keep_lists else "summary"
+    out["omitted"] = omitted
+    return out
+
+
+def _cut(value: Any, path: str, omitted: list[dict[str, Any]]) -> Any:
+    if isinstance(value, dict):
+        return {k: _cut(v, f"{path}.{k}", omitted) for k, v in value.items()}
+    if isinstance(value, list):
+        if len(value) > TOP:
+            omitted.append({"path": path, "shown": TOP, "total": len(value), "how": HOW})
+            value = value[:TOP]
+        return [_cut(v, f"{path}[{i}]", omitted) for i, v in enumerate(value)]
+    return value

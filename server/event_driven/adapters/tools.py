@@ -1,0 +1,106 @@
+"""The tool table: each tool's name, title, description, input schema, use case and presenter, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from event_driven.adapters import schemas
+from event_driven.adapters.presenters import PRESENTERS, Presenter
+from event_driven.app import usecases
+from event_driven.core.diagnosis import Diagnosis
+from event_driven.core.selection import BrokerSelection
+from event_driven.core.testgen import GeneratedTests
+from event_driven.core.topology.models import TopologyPlan
+from event_driven.core.validation import ValidationResult
+from event_driven.kb.loader import KnowledgeBase
+
+UseCase = Callable[[Mapping[str, Any], KnowledgeBase], BaseModel]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    input_schema: dict[str, Any]
+    output_model: type[BaseModel]
+    run: UseCase
+    # Where the result keeps its files (path, content), for resource links; None when it has none.
+    files_field: str | None = None
+    # Top-level fields a summary leaves empty (still typed): detail the Markdown already conveys, or bulk.
+    summary_drop: tuple[str, ...] = ()
+
+    @property
+    def present(self) -> Presenter:
+        return PRESENTERS[self.name]
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "validate_context",
+        "Validate an event context",
+        "Call first whenever the user describes a messaging system. Checks and normalises the event context "
+        "(use_case, requirements, producers, consumers) and flags contradictions. Answers valid or not; each error "
+        "with its JSON path and what is allowed; warnings with the rule, a recommendation and sources, most severe "
+        "first. A partial context still gets every warning its fields trigger.",
+        schemas.VALIDATE,
+        ValidationResult,
+        usecases.validate_context,
+    ),
+    ToolSpec(
+        "select_broker",
+        "Rank message brokers for a context",
+        "After the context validates: ranks Kafka, RabbitMQ (classic/quorum/stream), SQS (standard/FIFO), Pulsar, "
+        "NATS JetStream, Redis Streams, Kinesis, Pub/Sub and Event Hubs against it, with a fit and a reason per "
+        "requirement. Hard disqualifiers are listed apart from the score. Answers the winner and why it beats the "
+        "runner-up, trade-offs and warnings. Pass the user's constraints (cloud, deployment, existing_brokers, "
+        "max_complexity).",
+        schemas.SELECT,
+        BrokerSelection,
+        usecases.select_broker,
+    ),
+    ToolSpec(
+        "plan_topology",
+        "Plan a topology with rendered configs",
+        "Designs the system on one broker (or the best plannable one): channels with checked names, partitions "
+        "with the math, replication, retention, consumer groups, retries and dead letters, client settings for the "
+        "guarantee, the event envelope, sizing, alerts and warnings with actions. Broker-native config files come "
+        "back as resource links (each names the validator that checks it); files='inline' embeds them.",
+        schemas.PLAN,
+        TopologyPlan,
+        usecases.plan_topology,
+        "artifacts",
+        ("diagram", "message_schema", "observability", "logical_channels"),
+    ),
+    ToolSpec(
+        "diagnose_issue",
+        "Diagnose a messaging incident",
+        "For an incident: paste symptoms in the user's words, error lines verbatim, configs, metrics and the "
+        "event context (at least one of the first four). Ranks failure modes with confidence, the evidence for and "
+        "against each, fixes with exact keys, read-only commands to run next, the debug checklist, a config audit "
+        "against the guarantee and a Burrow lag verdict when offsets are given.",
+        schemas.DIAGNOSE,
+        Diagnosis,
+        usecases.diagnose_issue,
+        None,
+        ("scoring",),
+    ),
+    ToolSpec(
+        "generate_tests",
+        "Generate pytest scaffolds for a planned system",
+        "After planning (pass the event_context and options.broker, or a plan): a runnable pytest scaffold that "
+        "proves the planned guarantees (idempotency, DLQ routing, backoff, circuit breaker, per-key ordering, "
+        "schema compatibility, replay, projections, saga compensation) and broker integration tests. Files come "
+        "back as resource links; files='inline' embeds them.",
+        schemas.TESTS,
+        GeneratedTests,
+        usecases.generate_tests,
+        "files",
+    ),
+)
+
+BY_NAME: dict[str, ToolSpec] = {t.name: t for t in TOOLS}

@@ -1,0 +1,49 @@
+"""The input boundary shared by every use case: bounded values, text parsed with limits, one error type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from event_driven.bounded import check_value, load_text
+from event_driven.errors import FieldError, InputError, field_error
+
+# Arguments that may arrive as YAML or JSON text instead of an object.
+TEXT_ARGUMENTS = ("event_context", "plan", "constraints", "options")
+# Error paths inside the event context are relative to it ('$.requirements.delivery'), as validate_context reports.
+ROOT = {"event_context": "$"}
+
+
+def bounded(arguments: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Check every argument against the size limits, parse text where an object is expected, refuse unknown names."""
+    unknown = [name for name in arguments if name not in allowed]
+    if unknown:
+        raise InputError(
+            [
+                field_error(f"$.{name[:40]}", "unknown_field", f"unknown argument {name[:40]!r}", ", ".join(allowed))
+                for name in unknown
+            ]
+        )
+    out: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if value is None:
+            continue
+        path = ROOT.get(name, f"$.{name}")
+        if isinstance(value, str) and name in TEXT_ARGUMENTS:
+            value = load_text(value, path)
+        else:
+            check_value(value, path)
+        out[name] = value
+    return out
+
+
+def as_input_error(exc: ValueError) -> InputError:
+    """A core layer's refusal as the one InputError type (layers that still raise their own ValueError subclass)."""
+    if isinstance(exc, InputError):
+        return exc
+    errors = getattr(exc, "errors", None)
+    if isinstance(errors, list) and errors and all(hasattr(e, "path") and hasattr(e, "code") for e in errors):
+        return InputError(
+            [e if isinstance(e, FieldError) else FieldError.model_validate(e, from_attributes=True) for e in errors]
+        )
+    return InputError(field_error("$", "not_allowed", str(exc)))

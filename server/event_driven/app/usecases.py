@@ -1,0 +1,92 @@
+"""The five tools as plain functions over raw arguments: what the MCP server and the CLI both call."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from event_driven.app.arguments import as_input_error, bounded
+from event_driven.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose
+from event_driven.core.selection import BrokerSelection, select
+from event_driven.core.testgen import GeneratedTests
+from event_driven.core.testgen import generate_tests as core_generate_tests
+from event_driven.core.topology.models import TopologyPlan
+from event_driven.core.topology.planner import plan_topology as core_plan
+from event_driven.core.validation import ValidationResult, invalid_result
+from event_driven.core.validation import validate_context as core_validate
+from event_driven.errors import InputError, field_error, from_validation_error
+from event_driven.kb.loader import KnowledgeBase
+
+Arguments = Mapping[str, Any]
+
+VALIDATE_ARGS = ("event_context",)
+SELECT_ARGS = ("event_context", "constraints")
+PLAN_ARGS = ("event_context", "broker", "options")
+DIAGNOSE_ARGS = ("symptoms", "error_lines", "config", "metrics", "broker", "event_context", "max_hypotheses")
+TESTS_ARGS = ("event_context", "plan", "options")
+
+
+def validate_context(arguments: Arguments, kb: KnowledgeBase) -> ValidationResult:
+    """Invalid contexts are a result (valid: false), so only a breach of the input limits raises."""
+    try:
+        args = bounded(arguments, VALIDATE_ARGS)
+    except InputError as exc:
+        return invalid_result(exc.errors)
+    return core_validate(args.get("event_context"), kb.rules)
+
+
+def select_broker(arguments: Arguments, kb: KnowledgeBase) -> BrokerSelection:
+    args = bounded(arguments, SELECT_ARGS)
+    try:
+        return select(args.get("event_context"), kb, args.get("constraints"))
+    except ValueError as exc:
+        raise as_input_error(exc) from None
+
+
+def plan_topology(arguments: Arguments, kb: KnowledgeBase) -> TopologyPlan:
+    args = bounded(arguments, PLAN_ARGS)
+    try:
+        return core_plan(args.get("event_context"), kb, args.get("broker"), args.get("options"))
+    except ValueError as exc:
+        raise as_input_error(exc) from None
+
+
+def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
+    args = bounded(arguments, DIAGNOSE_ARGS)
+    try:
+        request = DiagnoseRequest.model_validate(args)
+    except ValidationError as exc:
+        raise InputError(from_validation_error(exc)) from None
+    try:
+        return diagnose(request, kb)
+    except ValueError as exc:
+        raise as_input_error(exc) from None
+
+
+def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
+    args = bounded(arguments, TESTS_ARGS)
+    if "plan" in args and "event_context" in args:
+        raise InputError(
+            field_error("$", "not_allowed", "pass either event_context or plan, not both", "event_context or plan")
+        )
+    plan = args.get("plan")
+    if isinstance(plan, dict) and plan.get("detail") == "summary":
+        raise InputError(
+            field_error(
+                "$.plan.detail",
+                "not_allowed",
+                "this plan is a summary (lists cut, files left "
+                "out); pass plan_topology's answer with detail='full', or pass event_context "
+                "and options.broker instead",
+                "a plan from plan_topology with detail='full'",
+            )
+        )
+    if isinstance(plan, dict):
+        plan = {k: v for k, v in plan.items() if k not in ("detail", "omitted")}
+    source = plan if plan is not None else args.get("event_context")
+    try:
+        return core_generate_tests(source, kb, args.get("options"))
+    except ValueError as exc:
+        raise as_input_error(exc) from None
