@@ -24,7 +24,7 @@ import evaluate  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.66, "top3": 0.74}, True: {"top1": 0.62, "top3": 0.70}}
+FLOORS = {False: {"top1": 0.55, "top3": 0.62}, True: {"top1": 0.50, "top3": 0.58}}
 
 
 def taxonomy_ids() -> set[str]:
