@@ -4,6 +4,9 @@ The accuracy floors apply to the dev split only. The test split is frozen and he
 and no test reads its misses, so nobody tunes the engine to it (see tests/diagnose_cases/README.md). Floors sit about
 two cases below the dev numbers measured when they were set (see the README), so a change that loses more than two
 dev cases fails. Do not raise accuracy by tuning the knowledge base to these cases' wording.
+
+Measured when the floors were set (178 cases, 108 dev): broker given top-1 56.5 %, top-3 64.8 %; broker withheld
+top-1 53.7 %, top-3 61.1 %. Raise the floors when the engine improves on dev; never set one on the test split.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import evaluate  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.55, "top3": 0.62}, True: {"top1": 0.50, "top3": 0.58}}
+FLOORS = {False: {"top1": 0.54, "top3": 0.62}, True: {"top1": 0.51, "top3": 0.59}}
 
 
 def taxonomy_ids() -> set[str]:
@@ -45,11 +48,13 @@ def test_dev_accuracy_stays_above_floor(infer_broker):
     assert report["top3"] >= FLOORS[infer_broker]["top3"], misses
 
 
-def test_every_case_has_the_split_the_rule_gives():
+def test_every_case_has_the_split_the_rule_gives_and_test_is_a_third():
     cases = evaluate.load_cases()
     assert all(c["split"] == "dev" for c in cases[:FIRST_SET])
     wrong = [c["id"] for c in cases[FIRST_SET:] if c["split"] != rule_split(c["id"])]
     assert not wrong
+    held_out = sum(c["split"] == "test" for c in cases)
+    assert held_out >= 60 and held_out * 3 >= len(cases)
 
 
 def test_ids_and_sources_are_unique():
