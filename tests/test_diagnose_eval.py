@@ -1,35 +1,78 @@
-"""Regression guard: diagnose() accuracy on the 66 real cases in tests/diagnose_cases/cases.yaml.
+"""Regression guard and integrity checks for the real cases in tests/diagnose_cases/cases.yaml.
 
-Measured when the floors were set (broker passed as the reporter named it): top-1 78.8 %, top-3 87.9 %;
-with the broker withheld (inferred): top-1 75.8 %, top-3 83.3 %. The floors sit about two cases (3 points) below,
-so a change that loses more than two cases fails. The 3 cases whose cause is outside the taxonomy always count as
-misses. Do not raise accuracy by tuning the knowledge base to these cases' wording: a held-out set judges the tool.
+The accuracy floors apply to the dev split only. The test split is frozen and held out: no floor is set on it here
+and no test reads its misses, so nobody tunes the engine to it (see tests/diagnose_cases/README.md). Floors sit about
+two cases below the dev numbers measured when they were set (see the README), so a change that loses more than two
+dev cases fails. Do not raise accuracy by tuning the knowledge base to these cases' wording.
+
+Measured when the floors were set (178 cases, 108 dev): broker given top-1 56.5 %, top-3 64.8 %; broker withheld
+top-1 53.7 %, top-3 61.1 %. Raise the floors when the engine improves on dev; never set one on the test split.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "diagnose_cases"))
+CASES_DIR = Path(__file__).parent / "diagnose_cases"
+sys.path.insert(0, str(CASES_DIR))
 import evaluate  # noqa: E402
 
-FLOORS = {False: {"top1": 0.75, "top3": 0.85}, True: {"top1": 0.72, "top3": 0.80}}
+ROOT = Path(__file__).resolve().parents[1]
+README = CASES_DIR / "README.md"
+FIRST_SET = 66  # the first 66 entries predate the split and are all dev
+FLOORS = {False: {"top1": 0.54, "top3": 0.62}, True: {"top1": 0.51, "top3": 0.59}}
+
+
+def taxonomy_ids() -> set[str]:
+    lines = (ROOT / "knowledge" / "failure_mode_ids.txt").read_text(encoding="utf-8").splitlines()
+    return {line.split()[0] for line in lines if line.strip() and not line.startswith("#")}
+
+
+def rule_split(case_id: str) -> str:
+    return "test" if int(hashlib.sha256(case_id.encode()).hexdigest(), 16) % 10 < 6 else "dev"
 
 
 @pytest.mark.parametrize("infer_broker", [False, True], ids=["broker_given", "broker_inferred"])
-def test_accuracy_stays_above_floor(infer_broker):
-    report = evaluate.evaluate(infer_broker=infer_broker)
-    assert report["cases"] == 66
-    misses = [(m["id"], m["expected"], m["ranked"][:3]) for m in report["misses_top1"]]
+def test_dev_accuracy_stays_above_floor(infer_broker):
+    report = evaluate.evaluate(infer_broker=infer_broker, split="dev")
+    assert set(report["per_split"]) == {"dev"}
+    misses = [(m["id"], m["expected"] or m["proposed"], m["ranked"][:3]) for m in report["misses_top1"]]
     assert report["top1"] >= FLOORS[infer_broker]["top1"], misses
     assert report["top3"] >= FLOORS[infer_broker]["top3"], misses
-    assert set(report["taxonomy_gaps"]) == {"kafka-txn-topic-lag-stuck-at-one", "redis-readgroup-zero-records",
-                                            "redis-stream-memory-grows"}
+
+
+def test_every_case_has_the_split_the_rule_gives_and_test_is_a_third():
+    cases = evaluate.load_cases()
+    assert all(c["split"] == "dev" for c in cases[:FIRST_SET])
+    wrong = [c["id"] for c in cases[FIRST_SET:] if c["split"] != rule_split(c["id"])]
+    assert not wrong
+    held_out = sum(c["split"] == "test" for c in cases)
+    assert held_out >= 60 and held_out * 3 >= len(cases)
+
+
+def test_ids_and_sources_are_unique():
+    cases = evaluate.load_cases()
+    assert len({c["id"] for c in cases}) == len(cases)
+    assert len({c["source"] for c in cases}) == len(cases)
+
+
+def test_labels_are_taxonomy_ids_or_proposed_ids_defined_in_the_readme():
+    known = taxonomy_ids()
+    readme = README.read_text(encoding="utf-8")
+    proposed = {evaluate.proposed_id(c) for c in evaluate.load_cases()} - {None}
+    undefined = {p for p in proposed if not re.search(rf"`{re.escape(p)}`", readme)}
+    assert not undefined
+    for c in evaluate.load_cases():
+        assert (c.get("expected_cause") is None) == (c.get("proposed_cause") is not None), c["id"]
+        labels = [c.get("expected_cause"), *(c.get("acceptable_causes") or [])]
+        assert all(x in known | proposed for x in labels if x), c["id"]
 
 
 def test_a_null_expected_cause_is_a_miss_and_acceptable_causes_are_hits(tmp_path):
@@ -45,9 +88,24 @@ def test_a_null_expected_cause_is_a_miss_and_acceptable_causes_are_hits(tmp_path
     assert {m["id"] for m in report["misses_top1"]} == {"gap", "wrong"}
 
 
-def test_cli_json_output():
-    out = subprocess.run([sys.executable, str(Path(evaluate.__file__)), "--json"], capture_output=True, text=True,
+def test_test_split_misses_are_never_listed(tmp_path):
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(
+        "- {id: held, split: test, broker: kafka, symptoms: [consumer lag keeps growing],"
+        " expected_cause: redis_nogroup_error}\n"
+        "- {id: open, split: dev, broker: kafka, symptoms: [consumer lag keeps growing],"
+        " expected_cause: redis_nogroup_error}\n",
+        encoding="utf-8")
+    report = evaluate.evaluate(path=cases)
+    assert set(report["per_split"]) == {"dev", "test"}
+    assert [m["id"] for m in report["misses_top1"]] == ["open"]
+    assert evaluate.evaluate(path=cases, split="test")["cases"] == 1
+
+
+def test_cli_json_output_reports_both_splits():
+    out = subprocess.run([sys.executable, str(CASES_DIR / "evaluate.py"), "--json"], capture_output=True, text=True,
                          check=True)
     report = json.loads(out.stdout)
     assert set(report["per_broker"]) == {"kafka", "rabbitmq", "sqs", "redis", "nats", "pulsar", "null"}
+    assert set(report["per_split"]) == {"dev", "test"}
     assert 0 <= report["top1"] <= report["top3"] <= 1
