@@ -42,3 +42,19 @@ async def test_every_tool_named_is_served():
         served = {t.name for t in (await client.list_tools()).tools}
     assert allowed and allowed <= served
     assert mentioned <= served, f"SKILL.md names tools the server does not serve: {mentioned - served}"
+
+
+def test_skill_install_writes_a_valid_skill(tmp_path):
+    import subprocess
+
+    from conftest import CLI_CMD, VENV_BIN
+
+    r = subprocess.run([*CLI_CMD, "skill", "install", "--dest", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    installed = tmp_path / "event-driven" / "SKILL.md"
+    assert installed.read_text() == SKILL.read_text()
+    checked = subprocess.run([str(VENV_BIN / "agentskills"), "validate", str(installed.parent)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    again = subprocess.run([*CLI_CMD, "skill", "install", "--dest", str(tmp_path)], capture_output=True, text=True)
+    assert again.returncode == 2 and "--force" in again.stderr

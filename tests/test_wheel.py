@@ -35,6 +35,7 @@ def test_wheel_carries_knowledge_and_templates(installed_wheel):
     assert "event_driven/knowledge/rules.yaml" in names
     assert "event_driven/knowledge/debug_checklist.yaml" in names
     assert any(n.startswith("event_driven/templates/") for n in names)
+    assert "event_driven/skills/event-driven/SKILL.md" in names
 
 
 async def test_installed_server_answers_over_stdio(installed_wheel):
@@ -53,10 +54,15 @@ async def test_installed_server_answers_over_stdio(installed_wheel):
         # Templates ship in the wheel: a plan renders its artifacts and a scaffold its files.
         context = {"use_case": "pub_sub", "requirements": {"throughput": "1K msg/s"}, "producers": ["orders"],
                    "consumers": ["billing"]}
-        plan = await client.call_tool("plan_topology", {"event_context": context, "broker": "rabbitmq"})
+        plan = await client.call_tool("plan_topology", {"event_context": context, "broker": "rabbitmq",
+                                                        "detail": "full"})
         paths = {a["path"] for a in plan.structured_content["artifacts"]}
         assert {"rabbitmq/definitions.json", "asyncapi.yaml", "prometheus/alerts.yaml"} <= paths
-        scaffold = await client.call_tool("generate_tests", {"plan": plan.structured_content})
+        link = next(b for b in plan.content if b.type == "resource_link" and b.name == "rabbitmq/definitions.json")
+        assert json.loads((await client.read_resource(link.uri)).contents[0].text)["queues"]
+        skill = await client.read_resource("skill://event-driven/SKILL.md")
+        assert "name: event-driven" in skill.contents[0].text
+        scaffold = await client.call_tool("generate_tests", {"plan": plan.structured_content, "detail": "full"})
         assert any(f["path"] == "requirements.txt" for f in scaffold.structured_content["files"])
 
 

@@ -322,6 +322,26 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SKILL_DEST = Path("~/.claude/skills")
+
+
+def cmd_skill_install(args: argparse.Namespace) -> int:
+    """Write the shipped skill to DEST/event-driven/SKILL.md (the folder name must equal the skill's name)."""
+    from event_driven.paths import skill_file
+
+    target = Path(args.dest).expanduser() / "event-driven" / "SKILL.md"
+    if target.exists() and not args.force:
+        sys.stderr.write(f"event-driven skill install: {target} exists; pass --force to replace it\n")
+        return EXIT_USAGE
+    try:
+        _write_all({target: skill_file().read_text(encoding="utf-8")})
+    except OSError as exc:
+        sys.stderr.write(f"event-driven skill install: cannot write {target}: {exc}\n")
+        return EXIT_USAGE
+    sys.stdout.write(f"installed the event-driven skill at {target}\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="event-driven", description="Event-driven architecture advisor.")
     parser.add_argument("--version", action="version", version=f"event-driven {package_version()}")
@@ -372,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     tests.add_argument("--no-integration", action="store_true", help="leave out broker integration tests")
     tests.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     tests.set_defaults(handler=cmd_tests)
+
+    skill = sub.add_parser("skill", help="the companion Agent Skill")
+    skill_sub = skill.add_subparsers(dest="skill_command", required=True, metavar="ACTION")
+    install = skill_sub.add_parser("install", help="write SKILL.md into a host's skills folder")
+    install.add_argument("--dest", default=str(SKILL_DEST), help=f"skills folder (default {SKILL_DEST})")
+    install.add_argument("--force", action="store_true", help="replace an installed copy")
+    install.set_defaults(handler=cmd_skill_install)
     return parser
 
 

@@ -67,7 +67,9 @@ def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase) -> None:
         return_annotation=CallToolResult,
     )
     call.__annotations__ = {**{n: Any for n in names}, "return": CallToolResult}
-    mcp.add_tool(call, name=spec.name, title=spec.title, description=spec.description, annotations=READ_ONLY)
+    meta = {"anthropic/maxResultSizeChars": spec.max_result_chars} if spec.max_result_chars else None
+    mcp.add_tool(call, name=spec.name, title=spec.title, description=spec.description, annotations=READ_ONLY,
+                 meta=meta)
     tool = mcp._tool_manager.get_tool(spec.name)
     assert tool is not None
     tool.parameters = spec.input_schema

@@ -33,8 +33,10 @@ def _shallow(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     resolved = _resolve(prop, defs)
     out: dict[str, Any] = {}
     types = _types(resolved, defs)
-    if types:
-        out["type"] = types[0] if len(types) == 1 else types
+    if len(types) == 1:
+        out["type"] = types[0]
+    elif types:  # one type per branch: the portable spelling (the Inspector's --strict check)
+        out["anyOf"] = [{"type": t} for t in types]
     if "enum" in resolved and len(str(resolved["enum"])) < 200:
         out["enum"] = resolved["enum"]
     description = prop.get("description") or resolved.get("description")

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 TOP = 5
+# Longer strings are cut in a summary (the Markdown quotes what matters; full has every word).
+TEXT = 240
 HOW = "call again with detail='full'"
+# What a file entry keeps in a summary: the resource link beside it carries the rest.
+FILE_KEYS = ("path", "purpose", "checked_by", "media_type")
+FILE_TEXT = 200
 
 
 def summarize(
@@ -25,9 +30,9 @@ def summarize(
             omitted.append({"path": name, "shown": 0, "total": 1, "how": HOW})
     if files_field and isinstance(out.get(files_field), list):
         # File contents travel as resource links; the entries keep their path, purpose and checker.
-        out[files_field] = [{**f, "content": ""} for f in out[files_field]]
+        out[files_field] = [_file_entry(f, brief=not keep_lists) for f in out[files_field]]
     if not keep_lists:
-        out = {k: (v if k == files_field else _cut(v, k, omitted)) for k, v in out.items()}
+        out = {k: _cut(v, k, omitted) for k, v in out.items()}
     out["detail"] = "full" if keep_lists else "summary"
     out["omitted"] = omitted
     return out
@@ -41,4 +46,13 @@ def _cut(value: Any, path: str, omitted: list[dict[str, Any]]) -> Any:
             omitted.append({"path": path, "shown": TOP, "total": len(value), "how": HOW})
             value = value[:TOP]
         return [_cut(v, f"{path}[{i}]", omitted) for i, v in enumerate(value)]
+    if isinstance(value, str) and len(value) > TEXT:
+        return value[: TEXT - 1] + "…"
     return value
+
+
+def _file_entry(entry: dict[str, Any], brief: bool) -> dict[str, Any]:
+    if not brief:
+        return {**entry, "content": ""}
+    kept = {k: entry[k] for k in FILE_KEYS if k in entry}
+    return {k: (v[:FILE_TEXT] if isinstance(v, str) else v) for k, v in kept.items()} | {"content": ""}

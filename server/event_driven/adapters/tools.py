@@ -33,6 +33,9 @@ class ToolSpec:
     files_field: str | None = None
     # Top-level fields a summary leaves empty (still typed): detail the Markdown already conveys, or bulk.
     summary_drop: tuple[str, ...] = ()
+    # Declared to hosts that cap results (Claude Code: 50,000 characters) only where a full answer is legitimately
+    # larger: plans and test scaffolds with their files embedded (files='inline').
+    max_result_chars: int | None = None
 
     @property
     def present(self) -> Presenter:

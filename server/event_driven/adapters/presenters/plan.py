@@ -9,7 +9,7 @@ from event_driven.adapters.presenters.markdown import bullets, cell, clip, join,
 
 
 def _channels(plan: dict[str, Any], detail: str) -> str:
-    shown, left = top(plan.get("channels", []), detail, 8)
+    shown, left = top(plan.get("channels", []), detail, 6)
     rows = [
         (
             c.get("name"),
@@ -26,7 +26,7 @@ def _channels(plan: dict[str, Any], detail: str) -> str:
 
 
 def _groups(plan: dict[str, Any], detail: str) -> str:
-    shown, left = top(plan.get("consumer_groups", []), detail, 8)
+    shown, left = top(plan.get("consumer_groups", []), detail, 6)
     rows = [(g.get("name"), g.get("channel"), g.get("instances"), clip(g.get("reason", ""), 80)) for g in shown]
     return table(("group", "channel", "instances", "why"), rows) + ("\n" + more(left, "groups") if left else "")
 
@@ -48,13 +48,18 @@ def _retry(plan: dict[str, Any]) -> str:
     return bullets(lines)
 
 
-def _client_keys(plan: dict[str, Any]) -> str:
+def _client_keys(plan: dict[str, Any], detail: str) -> str:
     settings = plan.get("client_settings") or {}
     lines = [f"client: {settings.get('client', '?')}"]
     for side in ("producer", "consumer"):
         values = settings.get(side) or {}
         if isinstance(values, dict) and values:
-            lines.append(f"{side}: " + ", ".join(f"`{k}={cell(v)}`" for k, v in list(values.items())[:12]))
+            shown, left = top(list(values.items()), detail, 8)
+            lines.append(
+                f"{side}: "
+                + ", ".join(f"`{k}={clip(cell(v), 60)}`" for k, v in shown)
+                + (f" and {left} more" if left else "")
+            )
     return bullets(lines)
 
 
@@ -68,7 +73,7 @@ def _sizing(plan: dict[str, Any]) -> str:
 def _files(plan: dict[str, Any], detail: str) -> str:
     shown, left = top(plan.get("artifacts", []), detail, 12)
     rows = [
-        (f"`{a.get('path')}`", a.get("media_type", a.get("format", "")), clip(a.get("checked_by", ""), 90))
+        (f"`{a.get('path')}`", a.get("media_type", a.get("format", "")), clip(a.get("checked_by", ""), 70))
         for a in shown
     ]
     return table(("file", "type", "checked by"), rows) + ("\n" + more(left, "files") if left else "")
@@ -97,7 +102,7 @@ def present_plan(plan: dict[str, Any], detail: str) -> str:
         section("Channels", _channels(plan, detail)),
         section("Consumer groups", _groups(plan, detail)),
         section("Retry and dead letters", _retry(plan)),
-        section("Client settings for the guarantee", _client_keys(plan)),
+        section("Client settings for the guarantee", _client_keys(plan, detail)),
         section("Sizing", _sizing(plan)),
         section("Warnings", _warnings(plan, detail)),
         section("Files (each a resource link; read it with resources/read)", _files(plan, detail)),
