@@ -474,7 +474,7 @@ def machine() -> dict[str, Any]:
             return "?"
 
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),

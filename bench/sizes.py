@@ -64,7 +64,7 @@ async def measure() -> dict[str, Any]:
         tools = (await client.list_tools()).tools
         listing = len(json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]))
         longest = max(len(t.description or "") for t in tools)
-        for tool, case, args in calls():
+        for tool, _case, args in calls():
             row = rows.setdefault(tool, {"cases": 0, "summary_text": 0, "summary_total": 0, "full_text": 0,
                                          "full_total": 0, "errors": 0})
             row["cases"] += 1

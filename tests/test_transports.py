@@ -125,3 +125,47 @@ async def test_bearer_token_client(token_server, mode):
     async with httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret-token"}, timeout=30) as http:
         async with Client(streamable_http_client(f"{token_server.base}/mcp", http_client=http), mode=mode) as client:
             await check(client)
+
+
+def test_bearer_scheme_is_case_insensitive(token_server):
+    url = f"{token_server.base}/mcp"
+    for scheme in ("bearer", "BEARER"):
+        r = httpx2.post(url, json=INIT, headers={**HEADERS, "Authorization": f"{scheme} s3cret-token"}, timeout=10)
+        assert r.status_code == 200, scheme
+
+
+@pytest.fixture(scope="module")
+def second_stateless_server():
+    from conftest import spawn_http
+
+    yield from spawn_http("--transport", "streamable-http", "--stateless", "--json-response")
+
+
+def _call(base: str, request_id: int, method: str, params: dict) -> dict:
+    body = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+    r = httpx2.post(f"{base}/mcp", json=body, headers={**HEADERS, "MCP-Protocol-Version": "2025-11-25"}, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["result"]
+
+
+def test_stateless_replicas_answer_one_client_alternately(stateless_json_server, second_stateless_server):
+    """Behind a load balancer: no session, so any replica answers, and a file link made by one resolves on the other."""
+    replicas = [stateless_json_server.base, second_stateless_server.base]
+    args = {"event_context": {**ARGS["event_context"], "requirements": {"throughput": "1K msg/s"}}, "broker": "kafka"}
+    links: list[list[str]] = []
+    for i in range(4):
+        result = _call(replicas[i % 2], i, "tools/call", {"name": "plan_topology", "arguments": args})
+        links.append([b["uri"] for b in result["content"] if b["type"] == "resource_link"])
+    assert links[0] and all(found == links[0] for found in links)  # the same request, the same links, everywhere
+    made_by_first = _call(replicas[0], 10, "resources/read", {"uri": links[0][0]})
+    read_on_second = _call(replicas[1], 11, "resources/read", {"uri": links[0][0]})
+    assert made_by_first["contents"][0]["text"] == read_on_second["contents"][0]["text"]
+
+
+def test_session_limits_are_settable():
+    proc = subprocess.run([*SERVER_CMD, "--transport", "streamable-http", "--max-sessions", "0"],
+                          capture_output=True, text=True, timeout=60, env=server_env())
+    assert proc.returncode == 2 and "--max-sessions must be between 1" in proc.stderr
+    proc = subprocess.run([*SERVER_CMD, "--transport", "streamable-http"], capture_output=True, text=True, timeout=60,
+                          env=server_env(EVENT_DRIVEN_SESSION_IDLE_TIMEOUT_S="soon"))
+    assert proc.returncode == 2 and "EVENT_DRIVEN_SESSION_IDLE_TIMEOUT_S must be a number" in proc.stderr

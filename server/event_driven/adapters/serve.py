@@ -17,6 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 TOKEN_ENV = "EVENT_DRIVEN_MCP_TOKEN"
+SESSION_IDLE_ENV = "EVENT_DRIVEN_SESSION_IDLE_TIMEOUT_S"
+MAX_SESSIONS_ENV = "EVENT_DRIVEN_MAX_SESSIONS"
+# Defaults tighter than the SDK's (1,800 s and 10,000): an abandoned session holds memory until it idles out.
+SESSION_IDLE_DEFAULT_S = 300
+MAX_SESSIONS_DEFAULT = 1_000
 LOG_ENV = "EVENT_DRIVEN_LOG"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
@@ -34,12 +39,17 @@ class BearerTokenMiddleware:
 
     def __init__(self, app: Any, token: str):
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
+
+    def _authorized(self, header: bytes) -> bool:
+        # RFC 7235: the scheme is case-insensitive ("bearer" or "Bearer"); the token compares in constant time.
+        scheme, _, credentials = header.partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.expected)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or [])
-            if not hmac.compare_digest(headers.get(b"authorization", b""), self.expected):
+            if not self._authorized(headers.get(b"authorization", b"")):
                 body = json.dumps({"error": "unauthorized", "message": f"send 'Authorization: Bearer <{TOKEN_ENV}>'"})
                 await send(
                     {
@@ -56,6 +66,19 @@ class BearerTokenMiddleware:
         await self.app(scope, receive, send)
 
 
+def _setting(parser: argparse.ArgumentParser, given: float | None, env: str, default: float) -> float:
+    """A flag's value, else its environment variable's, else the default; a non-number is a usage error."""
+    if given is not None:
+        return given
+    raw = os.environ.get(env)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        parser.error(f"{env} must be a number, got {raw[:40]!r}")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="event-driven-mcp",
@@ -69,6 +92,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--stateless", action="store_true", help="streamable HTTP without sessions")
     parser.add_argument("--json-response", action="store_true", help="streamable HTTP: one JSON body per request")
+    parser.add_argument(
+        "--session-idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        default=None,
+        help=f"streamable HTTP: close a session idle this long (default {SESSION_IDLE_DEFAULT_S}; "
+        f"env {SESSION_IDLE_ENV})",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        metavar="N",
+        default=None,
+        help=f"streamable HTTP: refuse new sessions past N (default {MAX_SESSIONS_DEFAULT}; env {MAX_SESSIONS_ENV})",
+    )
     parser.add_argument(
         "--allowed-host",
         action="append",
@@ -89,6 +127,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {args.port}")
+    args.session_idle_timeout = _setting(parser, args.session_idle_timeout, SESSION_IDLE_ENV, SESSION_IDLE_DEFAULT_S)
+    args.max_sessions = int(_setting(parser, args.max_sessions, MAX_SESSIONS_ENV, MAX_SESSIONS_DEFAULT))
+    if not 1 <= args.session_idle_timeout <= 86_400:
+        parser.error(f"--session-idle-timeout must be between 1 and 86400 seconds, got {args.session_idle_timeout:g}")
+    if not 1 <= args.max_sessions <= 1_000_000:
+        parser.error(f"--max-sessions must be between 1 and 1000000, got {args.max_sessions}")
     return args
 
 
@@ -122,6 +166,8 @@ def http_app(mcp: Any, args: argparse.Namespace, token: str | None) -> Any:
             host=args.host,
             stateless_http=args.stateless,
             json_response=args.json_response,
+            session_idle_timeout=args.session_idle_timeout,
+            max_sessions=args.max_sessions,
         )
     return BearerTokenMiddleware(app, token) if token else app
 
