@@ -23,7 +23,7 @@ from conftest import reachable, require
 from event_driven.core import testgen
 from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError, generate_tests
 from event_driven.core.topology.models import PLANNABLE_BROKERS
-from event_driven.core.topology.planner import plan_topology
+from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]

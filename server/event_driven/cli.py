@@ -316,7 +316,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from event_driven.core.topology.planner import PlanInputError, plan_topology
+    from event_driven.app.plan import PlanInputError, plan_topology
     from event_driven.kb.loader import knowledge
 
     try:

@@ -22,7 +22,7 @@ from event_driven.core.selection import BrokerSelection, SelectionInputError, se
 from event_driven.core.testgen import GeneratedTests, TestGenInputError
 from event_driven.core.testgen import generate_tests as core_generate_tests
 from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.topology.planner import PlanInputError, plan_topology as core_plan
+from event_driven.app.plan import PlanInputError, plan_topology as core_plan
 from event_driven.core.validation import ValidationResult
 from event_driven.core.validation import validate_context as core_validate
 from event_driven.kb.loader import FILES, KnowledgeBase, knowledge

@@ -324,7 +324,7 @@ def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> Topo
         check_plan_names(plan)
         return plan
     try:
-        return plan_topology(source, kb, opts.broker, opts.plan_options)
+        return plan_topology(source, kb, opts.broker, opts.plan_options).plan
     except PlanInputError as exc:
         errors = [e.model_copy(update={"path": "$.options.broker" + e.path[len("$.broker"):]})
                   if e.path.startswith("$.broker") else
@@ -340,8 +340,6 @@ def _short(value: Any) -> str:
 
 def check_plan_names(plan: TopologyPlan) -> None:
     """Check every identifier-like string of a supplied plan that can reach a rendered file; raise with each field."""
-    from event_driven.render import BROKER_MODULES
-
     errors: list[FieldError] = []
 
     def name(path: str, value: Any, pattern: re.Pattern[str] = PLAN_NAME, allowed: str = PLAN_NAME_ALLOWED) -> None:
@@ -358,8 +356,8 @@ def check_plan_names(plan: TopologyPlan) -> None:
                                      else None))
 
     technology = plan.broker.technology
-    one_of("$.plan.broker.technology", technology, tuple(BROKER_MODULES), "broker")
-    if plan.broker.variant is not None and technology in BROKER_MODULES:
+    one_of("$.plan.broker.technology", technology, tuple(_BROKER_IDS), "broker")
+    if plan.broker.variant is not None and technology in _BROKER_IDS:
         broker_id = _BROKER_IDS[technology]
         variants = VARIANTS.get(broker_id, ())
         if plan.broker.variant not in variants:

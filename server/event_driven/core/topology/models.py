@@ -13,15 +13,17 @@ reaches a template has been validated against the broker's naming rules, so no i
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from event_driven.core.context import Delivery, Ordering, UseCase
 from event_driven.core.sizing import PartitionPlan
+from event_driven.vocab import PLANNABLE_BROKERS, BrokerId, Delivery, Ordering, UseCase
 
-BrokerId = Literal["kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams"]
-PLANNABLE_BROKERS: tuple[str, ...] = BrokerId.__args__  # type: ignore[attr-defined]
+if TYPE_CHECKING:
+    from event_driven.kb.loader import KnowledgeBase
+
+__all__ = ["PLANNABLE_BROKERS", "BrokerId"]
 
 ChannelRole = Literal["events", "commands", "replies", "requests", "jobs", "snapshots", "retry", "dead_letter"]
 ChannelKind = Literal["topic", "queue", "stream", "exchange", "subject"]
@@ -286,11 +288,17 @@ class DesignInput(PlanModel):
     throughput_msg_per_s: int
 
 
+class PlannedTopology(PlanModel):
+    """What the planner returns: the plan without file contents, and what the renderer dispatches on."""
+
+    plan: TopologyPlan
+    broker: BrokerId
+    domain: str
+
+
 class BrokerDesigner(Protocol):
-    """One per broker: maps the logical design onto the broker and renders its native artifacts."""
+    """One per broker: maps the logical design onto the broker's own objects, settings and retry machinery."""
 
-    broker_id: str
+    broker_id: BrokerId
 
-    def design(self, spec: DesignInput) -> BrokerDesign: ...
-
-    def artifacts(self, plan: TopologyPlan) -> list[Artifact]: ...
+    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign: ...

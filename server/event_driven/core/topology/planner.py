@@ -1,7 +1,8 @@
 """plan_topology: from a validated context to a sized, explained design for one broker.
 
 request (context + broker + options) -> validation -> broker choice -> logical design (use-case shape, retry policy)
--> sizing -> broker design -> envelope, observability, diagram -> TopologyPlan -> rendered artifacts.
+-> sizing -> broker design -> envelope, observability, diagram -> TopologyPlan (no file contents; the renderer fills
+its artifacts, see app.plan).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from event_driven.core.topology.models import (
     BrokerChoice,
     CircuitBreakerPolicy,
     DesignInput,
+    PlannedTopology,
     PlanWarning,
     RetryPolicy,
     SeedConsumerConfig,
@@ -228,7 +230,8 @@ def _best_plannable(selection: BrokerSelection) -> tuple[str, str | None, str, B
 
 
 def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, options: Any = None,
-                  constraints: SelectionConstraints | None = None) -> TopologyPlan:
+                  constraints: SelectionConstraints | None = None) -> PlannedTopology:
+    """The sized, explained design (no file contents: rendering is the renderer's job, see app.plan)."""
     validation = validate_context(event_context, kb.rules)
     errors = list(validation.errors)
     n = validation.normalized
@@ -346,9 +349,7 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         observability=obs, diagram=mermaid(logical, design.channels, groups), warnings=warnings,
         notes=design.notes,
     )
-    from event_driven.render import render_artifacts
-
-    return plan.model_copy(update={"artifacts": render_artifacts(plan, domain)})
+    return PlannedTopology(plan=plan, broker=broker_id, domain=domain)
 
 
 MAX_RETENTION_HOURS = 87_600  # ten years: beyond that, ask for retention without end (replay: full) instead
