@@ -208,7 +208,7 @@ def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: b
 
 
 def cmd_tests(args: argparse.Namespace) -> int:
-    from event_driven.core.testgen import TestGenInputError, generate_tests
+    from event_driven.app.testgen import TestGenInputError, generate_tests
     from event_driven.core.topology.planner import PlanInputError
     from event_driven.kb.loader import knowledge
 

@@ -20,7 +20,7 @@ from event_driven.core.diagnosis import DiagnoseInputError, Diagnosis, DiagnoseR
 from event_driven.core.diagnosis import diagnose as core_diagnose
 from event_driven.core.selection import BrokerSelection, SelectionInputError, select
 from event_driven.core.testgen import GeneratedTests, TestGenInputError
-from event_driven.core.testgen import generate_tests as core_generate_tests
+from event_driven.app.testgen import generate_tests as core_generate_tests
 from event_driven.core.topology.models import TopologyPlan
 from event_driven.app.plan import PlanInputError, plan_topology as core_plan
 from event_driven.core.validation import ValidationResult

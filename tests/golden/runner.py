@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from event_driven.core.diagnosis import DiagnoseRequest, diagnose
 from event_driven.core.selection import select
-from event_driven.core.testgen import generate_tests
+from event_driven.app.testgen import generate_tests
 from event_driven.app.plan import plan_topology
 from event_driven.core.validation import validate_context
 from event_driven.kb.loader import knowledge

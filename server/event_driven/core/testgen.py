@@ -2,33 +2,29 @@
 
 source (an event context, or a TopologyPlan / its dict) -> plan -> suites chosen by use case and guarantees ->
 values from the plan (attempts, delays, error classes, thresholds, partitions, DLQ name, ordering key, Avro envelope)
--> rendered files: a small reference implementation of each pattern (``eda_reference/``), one test module per suite,
-broker integration tests that skip without a broker URL, requirements and the commands to run them.
+-> a :class:`ScaffoldPlan`: which suites, reference patterns, requirements, commands and values. The renderer
+(``render.scaffold``) turns it into files: a small reference implementation of each pattern (``eda_reference/``), one
+test module per suite, broker integration tests that skip without a broker URL, requirements and a README.
 
-Pure: no MCP imports, no I/O besides reading templates through the render environment.
+Pure: no templates, no jinja2, no I/O.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 import keyword
-import pprint
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
 from event_driven.core.topology.planner import VARIANTS, PlanInputError, plan_topology
 from event_driven.core.validation import FieldError
 from event_driven.kb.loader import KnowledgeBase
-
-TEMPLATE_ROOT = "tests"
+from event_driven.vocab import BROKER_NAMES, BrokerId
 
 # --- suites -----------------------------------------------------------------------------------------------------------
 
@@ -39,8 +35,7 @@ class SuiteSpec:
     title: str
     guarantee: str
     modules: tuple[str, ...]  # reference modules (patterns) the suite imports
-    template: str
-    path: str
+    path: str  # the test module it writes; its template is named after it (render.scaffold)
     integration: bool = False
 
 
@@ -48,64 +43,64 @@ SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
     SuiteSpec("context", "Event context and partition count",
               "the planned context is valid, global ordering above one channel's capacity is flagged, and the partition "
               "count covers the throughput on both the producer and the consumer side (even, for balancing)",
-              ("context",), "unit/test_context.py.j2", "tests/test_context.py"),
+              ("context",), "tests/test_context.py"),
     SuiteSpec("idempotency", "Idempotent consumer with a dedup store",
               "a redelivered message (same event id) is processed once; a failed attempt is not recorded, so its "
               "redelivery is processed",
-              ("idempotency",), "unit/test_idempotency.py.j2", "tests/test_idempotency.py"),
+              ("idempotency",), "tests/test_idempotency.py"),
     SuiteSpec("transactional", "Transactional producer and outbox",
               "messages sent in one transaction are published all together or not at all; state and outbox rows "
               "commit together; the relay publishes every committed event, in order, at least once",
-              ("transactional",), "unit/test_transactional.py.j2", "tests/test_transactional.py"),
+              ("transactional",), "tests/test_transactional.py"),
     SuiteSpec("dlq", "Dead-letter routing and error classes",
               "retryable errors are retried up to max_attempts and then dead-lettered; non-retryable errors are "
               "dead-lettered at once; nothing is dropped and nothing is retried without bound",
-              ("retry",), "unit/test_dlq.py.j2", "tests/test_dlq.py"),
+              ("retry",), "tests/test_dlq.py"),
     SuiteSpec("backoff", "Exponential backoff with jitter",
               "retry delays follow initial x multiplier^n capped at max_delay, each multiplied by a random factor in "
               "[1 - jitter, 1 + jitter], so retries spread out instead of arriving in lockstep",
-              ("retry",), "unit/test_backoff.py.j2", "tests/test_backoff.py"),
+              ("retry",), "tests/test_backoff.py"),
     SuiteSpec("circuit_breaker", "Circuit breaker transitions",
               "closed -> open after failure_threshold consecutive failures, open rejects without calling the "
               "dependency, half-open after reset_timeout admits half_open_attempts trial calls, then closes or re-opens",
-              ("retry",), "unit/test_circuit_breaker.py.j2", "tests/test_circuit_breaker.py"),
+              ("retry",), "tests/test_circuit_breaker.py"),
     SuiteSpec("ordering", "Per-key ordering",
               "every message with the same ordering key lands on the same partition/lane, so consumers running in "
               "parallel still see each key's messages in order",
-              ("ordering",), "unit/test_ordering.py.j2", "tests/test_ordering.py"),
+              ("ordering",), "tests/test_ordering.py"),
     SuiteSpec("schema", "Schema compatibility (Avro)",
               "the plan's Avro envelope parses, the next version is compatible under the plan's rule, and BACKWARD, "
               "FORWARD and FULL (and their transitive forms) reject the changes they must, as judged by Avro's own "
               "compatibility checker",
-              ("schema",), "unit/test_schema.py.j2", "tests/test_schema.py"),
+              ("schema",), "tests/test_schema.py"),
     SuiteSpec("event_sourcing", "Event sourcing: replay, snapshots, projection rebuild",
               "appends check the expected version (no lost update), replay rebuilds the same state, a snapshot plus the "
               "tail equals a full replay, and a projection rebuilt from the log equals the live one",
-              ("eventsourcing",), "unit/test_eventsourcing.py.j2", "tests/test_eventsourcing.py"),
+              ("eventsourcing",), "tests/test_eventsourcing.py"),
     SuiteSpec("cqrs", "CQRS projection idempotency",
               "commands are validated before events are written; the projection applies each event once (redeliveries "
               "and stale versions are ignored, gaps are refused) and a rebuild equals the live read model",
-              ("cqrs",), "unit/test_cqrs.py.j2", "tests/test_cqrs.py"),
+              ("cqrs",), "tests/test_cqrs.py"),
     SuiteSpec("saga", "Saga compensation",
               "when a step fails, every completed step is compensated in reverse order (compensations retried), a "
               "compensation that keeps failing is surfaced, and a redelivered saga command does not redo steps",
-              ("saga",), "unit/test_saga.py.j2", "tests/test_saga.py"),
+              ("saga",), "tests/test_saga.py"),
     SuiteSpec("integration_rabbitmq", "RabbitMQ integration",
               "on a real RabbitMQ: a quorum queue with the plan's x-delivery-limit and a dead-letter exchange "
               "dead-letters a poison message (x-first-death-reason delivery_limit); a stream replays in order",
-              ("idempotency",), "integration/test_rabbitmq.py.j2", "tests/integration/test_rabbitmq.py", True),
+              ("idempotency",), "tests/integration/test_rabbitmq.py", True),
     SuiteSpec("integration_redis", "Redis integration",
               "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate once; "
               "a stream consumer group reclaims a stuck entry with XAUTOCLAIM and dead-letters it after max deliveries",
-              ("idempotency",), "integration/test_redis.py.j2", "tests/integration/test_redis.py", True),
+              ("idempotency",), "tests/integration/test_redis.py", True),
     SuiteSpec("integration_nats", "NATS JetStream integration",
               "on a real NATS JetStream: a repeated Nats-Msg-Id inside the duplicate window is stored once, and a "
               "message nak'ed max_deliver times stops being delivered and raises the MAX_DELIVERIES advisory",
-              ("idempotency",), "integration/test_nats.py.j2", "tests/integration/test_nats.py", True),
+              ("idempotency",), "tests/integration/test_nats.py", True),
     SuiteSpec("integration_kafka", "Kafka integration",
               "on a real Kafka (KAFKA_BOOTSTRAP_SERVERS): an idempotent producer writes keyed messages to a topic with "
               "the plan's partition count and a consumer sees each key's messages in order on one partition",
-              ("ordering",), "integration/test_kafka.py.j2", "tests/integration/test_kafka.py", True),
+              ("ordering",), "tests/integration/test_kafka.py", True),
 )}
 SUITE_IDS: tuple[str, ...] = tuple(SUITE_SPECS)
 PATTERNS: tuple[str, ...] = ("context", "idempotency", "transactional", "retry", "ordering", "schema", "eventsourcing",
@@ -219,15 +214,6 @@ class TestGenInputError(ValueError):
 
 
 # --- entry point ------------------------------------------------------------------------------------------------------
-
-
-def generate_tests(source: Any, kb: KnowledgeBase, options: Any = None) -> GeneratedTests:
-    opts = _parse_options(options)
-    plan = _resolve_plan(source, kb, opts)
-    imports = _resolve_modules(opts)
-    chosen = _choose_suites(plan, opts)
-    values = plan_values(plan, kb, opts)
-    return _render(plan, opts, chosen, imports, values)
 
 
 def _parse_options(raw: Any) -> GenerateOptions:
@@ -471,12 +457,12 @@ def _choose_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str,
     return out
 
 
-_BROKER_IDS = {"Apache Kafka": "kafka", "RabbitMQ": "rabbitmq", "Amazon SQS": "sqs", "Apache Pulsar": "pulsar",
-               "NATS JetStream": "nats_jetstream", "Redis Streams": "redis_streams"}
+# A supplied plan names its broker for people; the id is read back from the display name here, once.
+_BROKER_IDS: dict[str, BrokerId] = {BROKER_NAMES[b]: b for b in PLANNABLE_BROKERS}  # type: ignore[misc]  # keys of BrokerId
 
 
-def _broker_id(plan: TopologyPlan) -> str:
-    return _BROKER_IDS.get(plan.broker.technology, plan.broker.technology)
+def _broker_id(plan: TopologyPlan) -> BrokerId:
+    return _BROKER_IDS[plan.broker.technology]
 
 
 # --- values from the plan ---------------------------------------------------------------------------------------------
@@ -571,67 +557,33 @@ def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
     return out
 
 
-# --- rendering --------------------------------------------------------------------------------------------------------
+# --- the scaffold plan ------------------------------------------------------------------------------------------
 
 
-class PyLiteral(str):
-    """Text that is one Python literal, checked with ast.literal_eval: safe to paste into Python source."""
+class ScaffoldPlan(BaseModel):
+    """What generate_tests decided, before any file is written; ``render.scaffold`` turns it into files."""
 
+    model_config = ConfigDict(extra="forbid")
 
-def _literal(text: str, value: Any) -> PyLiteral:
-    try:
-        ok = ast.literal_eval(text) == value
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{_short(value)} cannot be written as a Python literal")
-    return PyLiteral(text)
+    use_case: str
+    broker: BrokerId
+    broker_name: str = Field(description="The plan's broker as people read it (plan.broker.technology).")
+    suites: list[SuiteChoice]
+    patterns: list[str] = Field(description="Reference patterns (eda_reference modules) the suites import.")
+    values: dict[str, JsonValue] = Field(description="The plan's figures, written as constants into eda_plan.py.")
+    imports: dict[str, str] = Field(description="Pattern -> the module the tests import it from.")
+    user_modules: dict[str, str] = Field(description="The patterns the user's own modules implement.")
+    requirements: list[str]
+    integration_requirements: list[str]
+    package: str | None
+    kafka_bootstrap: str | None
+    env_vars: list[EnvVar]
+    avro_next: dict[str, JsonValue] = Field(description="The example next envelope version the schema suite checks.")
+    commands: list[str]
+    notes: list[str]
 
-
-def _py(value: Any) -> PyLiteral:
-    """A Python literal for a JSON-like value (repr is exact for str/int/float/bool/None/list/dict)."""
-    return _literal(pprint.pformat(value, width=110, sort_dicts=False), value)
-
-
-def pyrepr(value: Any) -> PyLiteral:
-    """Jinja filter: a plan-derived value as one Python literal on one line (a str becomes a quoted, escaped str)."""
-    if not isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)):
-        raise TypeError(f"pyrepr: {type(value).__name__} is not a plain value")
-    return _literal(repr(value), value)
-
-
-# What a bare {{ expression }} may print into a .py file: words, dotted names, numbers and ', ' lists of them. Anything
-# else (quotes, backslashes, newlines, '#') must come through pyrepr.
-_PY_BARE = re.compile(r"[A-Za-z0-9_., ]*")
-
-
-@jinja2.pass_context
-def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
-    name = context.name or ""
-    if not name.endswith(".py.j2") or isinstance(value, PyLiteral):
-        return value
-    if value is None or isinstance(value, (int, float)):  # bool is an int
-        return value
-    if isinstance(value, str) and _PY_BARE.fullmatch(value):
-        return value
-    raise ValueError(f"{name}: {_short(value)} would be pasted into Python source unquoted; use the pyrepr filter")
-
-
-@lru_cache(maxsize=1)
-def scaffold_environment() -> jinja2.Environment:
-    """The render environment plus the pyrepr filter, and a finalize that refuses unquoted text in .py files."""
-    from event_driven.render import environment
-
-    env = environment().overlay(finalize=_finalize, cache_size=400)  # own cache: templates compile with finalize
-    env.filters = dict(env.filters)  # overlay shares the parent's dict: do not add pyrepr to the artifact renderer
-    env.filters["pyrepr"] = pyrepr
-    return env
-
-
-def _check_constant_name(name: str) -> PyLiteral:
-    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-        raise ValueError(f"{_short(name)} is not a constant name")
-    return PyLiteral(name)
+    def specs(self) -> list[SuiteSpec]:
+        return [SUITE_SPECS[s.id] for s in self.suites]
 
 
 NEXT_FIELD = {"name": "trace_id", "type": ["null", "string"], "default": None,
@@ -645,99 +597,43 @@ def next_envelope(avro_schema: dict[str, Any]) -> dict[str, Any]:
     return nxt
 
 
-def _render(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
-            values: dict[str, Any]) -> GeneratedTests:
-    env = scaffold_environment()
+
+def plan_scaffold(source: Any, kb: KnowledgeBase, options: Any = None) -> ScaffoldPlan:
+    """Which suites, patterns, requirements, commands and values a scaffold for this source needs."""
+    opts = _parse_options(options)
+    plan = _resolve_plan(source, kb, opts)
+    return scaffold_plan(plan, opts, _choose_suites(plan, opts), _resolve_modules(opts), plan_values(plan, kb, opts))
+
+
+def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
+                  values: dict[str, Any]) -> ScaffoldPlan:
     suite_ids = [s for s, _ in chosen]
     specs = [SUITE_SPECS[s] for s in suite_ids]
-    unit = [s for s in specs if not s.integration]
     integ = [s for s in specs if s.integration]
     patterns = sorted({m for s in specs for m in s.modules} | ({"retry"} if "integration_redis" in suite_ids else set()),
                       key=PATTERNS.index)
-    requirements = list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else [])
-    integration_requirements = [INTEGRATION_REQUIREMENTS[s.id] for s in integ]
     user_modules = {p: m for p, m in imports.items() if not m.startswith("eda_reference.")}
-    ctx = {
-        "plan": plan,
-        "values": values,
-        "constants": [(_check_constant_name(k), _py(v)) for k, v in values.items()],
-        "imports": imports,
-        "user_modules": user_modules,
-        "pattern_classes": PATTERN_CLASSES,
-        "suites": suite_ids,
-        "unit_specs": unit,
-        "integration_specs": integ,
-        "patterns": patterns,
-        "requirements": requirements,
-        "integration_requirements": integration_requirements,
-        "package": opts.package,
-        "kafka_bootstrap": opts.kafka_bootstrap,
-        "env_vars": {k: v for k, v in ENV_VARS.items() if v[0] in suite_ids},
-        "avro_next": next_envelope(values["AVRO_ENVELOPE"]),
-    }
-
-    def render(name: str, **extra: Any) -> str:
-        return env.get_template(f"{TEMPLATE_ROOT}/{name}").render(**ctx, **extra)
-
-    files: list[GeneratedFile] = []
-
-    def add(path: str, template: str, purpose: str, **extra: Any) -> None:
-        files.append(GeneratedFile(path=path, content=render(template, **extra), purpose=purpose))
-
-    add("requirements.txt", "scaffold/requirements.txt.j2", "pip requirements of the unit suites")
-    if integ:
-        add("requirements-integration.txt", "scaffold/requirements-integration.txt.j2",
-            "extra requirements of the broker integration tests")
-    add("pytest.ini", "scaffold/pytest.ini.j2", "pytest configuration: test paths, import path, markers")
-    add("conftest.py", "scaffold/conftest.py.j2", "shared fixtures: seeded random generator, fake clock, run ids")
-    add("eda_plan.py", "scaffold/eda_plan.py.j2", "the plan's figures the tests prove (attempts, delays, error "
-                                                   "classes, thresholds, partitions, DLQ name, ordering key, envelope)")
-    add("eda_reference/__init__.py", "eda_reference/__init__.py.j2", "reference implementation package")
-    add("eda_reference/testing.py", "eda_reference/testing.py.j2",
-        "test doubles: MockRedis (a redis-py subset), FakeClock, InMemoryBroker")
-    purposes = {
-        "context": "reference: event-context validation and the partition formula",
-        "idempotency": "reference: idempotent consumer over a dedup store (SET NX EX)",
-        "transactional": "reference: transactional producer, outbox table and relay (sqlite3)",
-        "retry": "reference: error classification, backoff with jitter, DLQ routing, circuit breaker",
-        "ordering": "reference: key router and partitioned log",
-        "schema": "reference: Avro compatibility (BACKWARD/FORWARD/FULL, transitive) and a registry",
-        "eventsourcing": "reference: event store with expected-version append, snapshots, projection rebuild",
-        "cqrs": "reference: command handler and idempotent projection",
-        "saga": "reference: saga orchestrator with compensation and a saga log",
-    }
-    for pattern in patterns:
-        add(f"eda_reference/{pattern}.py", f"eda_reference/{pattern}.py.j2", purposes[pattern])
-    if "schema" in suite_ids:
-        add("schemas/envelope.v1.avsc", "scaffold/envelope.v1.avsc.j2", "the plan's Avro envelope (version 1)")
-        add("schemas/envelope.next.avsc", "scaffold/envelope.next.avsc.j2",
-            "the next envelope version: edit it when the envelope changes; test_schema checks it against v1")
-    add("tests/__init__.py", "scaffold/empty.py.j2", "test package marker")
-    for spec in unit:
-        add(spec.path, spec.template, f"{spec.title}: {spec.guarantee}")
-    if integ:
-        add("tests/integration/__init__.py", "scaffold/empty.py.j2", "test package marker")
-        for spec in integ:
-            add(spec.path, spec.template, f"{spec.title}: {spec.guarantee}")
-    commands = _commands(opts, integ, user_modules)
-    add("README.md", "scaffold/README.md.j2", "what each suite proves and how to run it", commands=commands)
-
     reasons = dict(chosen)
     suites = [SuiteChoice(id=s.id, title=s.title, reason=reasons[s.id], guarantee=s.guarantee, files=[s.path])
               for s in specs]
     env_vars = [EnvVar(name=name, enables=f"{SUITE_SPECS[suite].title}: {SUITE_SPECS[suite].guarantee}",
                        example=example)
                 for name, (suite, example) in ENV_VARS.items() if suite in suite_ids]
+    broker = _broker_id(plan)
     notes = []
-    if _broker_id(plan) in ("sqs", "pulsar"):
+    if broker in ("sqs", "pulsar"):
         notes.append(f"No local integration test for {plan.broker.technology}: the unit suites prove the patterns; "
                      "run the rendered artifacts against a real account or cluster.")
     if user_modules:
         notes.append("The tests import your modules (" + ", ".join(f"{p} -> {m}" for p, m in user_modules.items())
                      + "): install your package into the venv (pip install -e <your project>) before running pytest.")
-    return GeneratedTests(use_case=plan.use_case, broker=plan.broker.technology, files=files,
-                          requirements=requirements, integration_requirements=integration_requirements,
-                          commands=commands, suites=suites, env_vars=env_vars, notes=notes)
+    return ScaffoldPlan(
+        use_case=plan.use_case, broker=broker, broker_name=plan.broker.technology, suites=suites, patterns=patterns,
+        values=values, imports=imports, user_modules=user_modules,
+        requirements=list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else []),
+        integration_requirements=[INTEGRATION_REQUIREMENTS[s.id] for s in integ], package=opts.package,
+        kafka_bootstrap=opts.kafka_bootstrap, env_vars=env_vars, avro_next=next_envelope(values["AVRO_ENVELOPE"]),
+        commands=_commands(opts, integ, user_modules), notes=notes)
 
 
 def _commands(opts: GenerateOptions, integ: list[SuiteSpec], user_modules: dict[str, str]) -> list[str]:
@@ -757,4 +653,5 @@ def _commands(opts: GenerateOptions, integ: list[SuiteSpec], user_modules: dict[
 
 
 __all__ = ["GenerateOptions", "GeneratedFile", "GeneratedTests", "SuiteChoice", "EnvVar", "TestGenInputError",
-           "generate_tests", "default_suites", "plan_values", "SUITE_IDS", "PATTERNS", "PLANNABLE_BROKERS"]
+           "ScaffoldPlan", "plan_scaffold", "default_suites", "plan_values", "SUITE_IDS", "PATTERNS",
+           "PLANNABLE_BROKERS"]
