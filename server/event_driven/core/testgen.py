@@ -21,7 +21,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
-from event_driven.core.topology.planner import VARIANTS, PlanInputError, plan_topology
+from event_driven.core.topology.designers.common import broker_figure
+from event_driven.core.topology.planner import VARIANTS, PlanInputError, default_retention_hours, plan_topology
 from event_driven.core.validation import FieldError
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BROKER_NAMES, BrokerId
@@ -494,7 +495,6 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
         "producers": list(main.producers) or ["producer"],
         "consumers": services,
     }
-    threshold = kb.rules.thresholds.get("single_ordered_channel_msg_per_s")
     values: dict[str, Any] = {
         "BROKER": plan.broker.technology,
         "BROKER_VARIANT": plan.broker.variant,
@@ -508,7 +508,7 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
         "REPLICATION_FACTOR": int(inputs.get("replication_factor", plan.topology.replication_factor)),
         "PARTITIONS_NEEDED": sizing.partitions,
         "DEPLOYED_PARTITIONS": plan.topology.partitions,
-        "SINGLE_ORDERED_CHANNEL_MSG_PER_S": int(threshold.value) if threshold else 10000,
+        "SINGLE_ORDERED_CHANNEL_MSG_PER_S": int(kb.rules.thresholds["single_ordered_channel_msg_per_s"].value),
         "ORDERING_KEY": ordering_key or "aggregate_id",
         "ORDERING_KEY_PLANNED": ordering_key is not None,
         "LANES": 1 if plan.ordering == "global" else max(1, sizing.partitions),
@@ -526,16 +526,16 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
         "CB_FAILURE_THRESHOLD": cb.failure_threshold,
         "CB_RESET_TIMEOUT_SECONDS": cb.reset_timeout_seconds,
         "CB_HALF_OPEN_ATTEMPTS": cb.half_open_attempts,
-        "DEDUP_TTL_SECONDS": (retention_hours or 168) * 3600,
+        "DEDUP_TTL_SECONDS": (retention_hours or default_retention_hours(kb)) * 3600,
         "COMPATIBILITY": plan.message_schema.compatibility,
         "AVRO_ENVELOPE": copy.deepcopy(plan.message_schema.avro_schema),
     }
-    values.update(_broker_values(plan, main_channel))
+    values.update(_broker_values(plan, kb))
     values["KAFKA_BOOTSTRAP_DEFAULT"] = opts.kafka_bootstrap if opts else None
     return values
 
 
-def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
+def _broker_values(plan: TopologyPlan, kb: KnowledgeBase) -> dict[str, Any]:
     out: dict[str, Any] = {}
     main_keys = {c.key for c in _main_channels(plan)}
     queues = [c for c in plan.channels if c.kind == "queue" and c.role not in ("retry", "dead_letter")
@@ -551,7 +551,8 @@ def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
     streams = [c for c in plan.channels if c.kind == "stream" and c.role not in ("retry", "dead_letter")]
     nats = streams[0].settings if streams and "duplicate_window_ns" in streams[0].settings else {}
     out["NATS_RETENTION"] = nats.get("retention", "limits")
-    out["NATS_DUPLICATE_WINDOW_S"] = (nats.get("duplicate_window_ns") or 120_000_000_000) / 1e9
+    default_window_s = broker_figure(kb, "nats_jetstream", "duplicate_window_default") * 60
+    out["NATS_DUPLICATE_WINDOW_S"] = nats["duplicate_window_ns"] / 1e9 if nats else default_window_s
     out["REDIS_MAX_DELIVERIES"] = int(retry.get("max_deliveries", plan.retry_policy.backoff.max_attempts))
     out["KAFKA_PARTITIONS"] = max(1, plan.topology.partitions)
     return out

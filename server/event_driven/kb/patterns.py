@@ -50,6 +50,12 @@ class SizingDefaults(KnowledgeModel):
     rabbitmq_prefetch: SourcedNumber
 
 
+class ClientDefaults(KnowledgeModel):
+    kafka_max_poll_interval_ms: SourcedNumber
+    kafka_heartbeat_interval_ms: SourcedNumber
+    librdkafka_message_max_bytes: SourcedNumber
+
+
 class MetricDefault(KnowledgeModel):
     name: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")]
     type: Literal["counter", "gauge", "histogram"]
@@ -62,5 +68,6 @@ class PatternDefaults(KnowledgeModel):
     seed_source: SourceUrl
     retry: RetryDefaults
     sizing: SizingDefaults
+    clients: ClientDefaults
     metrics: list[MetricDefault]
     log_events: list[str]

@@ -17,6 +17,7 @@ from event_driven.core.selection import BrokerSelection, SelectionConstraints, s
 from event_driven.core.sizing import calculate_partitions
 from event_driven.core.topology import naming
 from event_driven.core.topology.designers import DESIGNERS
+from event_driven.core.topology.designers.common import broker_figure
 from event_driven.core.topology.diagram import mermaid
 from event_driven.core.topology.envelope import message_schema
 from event_driven.core.topology.models import (
@@ -38,6 +39,7 @@ from event_driven.core.topology.observability import observability
 from event_driven.core.topology.shapes import add_failure_channels, logical_design
 from event_driven.core.validation import FieldError, option_errors, validate_context
 from event_driven.kb.loader import KnowledgeBase
+from event_driven.vocab import BrokerId
 
 VARIANTS = {"rabbitmq": ("classic", "quorum", "stream"), "sqs": ("standard", "fifo", "fifo_high_throughput")}
 PARTITIONED = ("kafka", "pulsar")
@@ -146,7 +148,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
         assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
     if broker not in PARTITIONED:
         assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
-    retention_h = _retention_hours(ctx, options)
+    retention_h = _retention_hours(ctx, options, kb)
     seconds = (retention_h or 24) * 3600
     queue = broker == "sqs" or (broker == "rabbitmq" and variant != "stream")
     stored_rf = 1 if broker == "sqs" else rf  # SQS replication is the provider's, not storage you size
@@ -164,7 +166,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
         formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {stored_rf}",
         inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds, "replication_factor": stored_rf},
         assumption=storage_assumption,
-        source="https://kafka.apache.org/documentation/#topicconfigs_retention.bytes")
+        source=kb.sources.url("kafka-topicconfigs-retention-bytes"))
     net_in = SizingFigure(name="network in", value=round(t * size / 1e6, 3), unit="MB/s", formula=f"rate x size = {t} x {size}",
                           inputs={"rate_msg_per_s": t, "message_size_bytes": size})
     fan = max(1, groups_on_main)
@@ -294,27 +296,29 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     shape = logical_design(ctx, request_reply=opts.request_reply, saga_style=opts.saga_style, compaction=opts.compaction)
     logical = add_failure_channels(shape.channels, policy)
     rf = opts.replication_factor or int(kb.patterns.sizing.replication_factor.value)
-    if broker_id == "nats_jetstream" and rf > NATS_MAX_REPLICAS:
+    nats_max = int(broker_figure(kb, "nats_jetstream", "max_stream_replicas"))
+    if broker_id == "nats_jetstream" and rf > nats_max:
         warnings.append(PlanWarning(
-            message=f"NATS JetStream keeps at most {NATS_MAX_REPLICAS} replicas per stream; {rf} was asked for.",
-            action=f"Planned with {NATS_MAX_REPLICAS} replicas.", severity="low"))
-        rf = NATS_MAX_REPLICAS
+            message=f"NATS JetStream keeps at most {nats_max} replicas per stream; {rf} was asked for.",
+            action=f"Planned with {nats_max} replicas.", severity="low"))
+        rf = nats_max
     main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
     sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf)
     groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances)
     warnings += lane_warnings
-    warnings += _partition_warnings(broker_id, partitions, rf)
+    warnings += _partition_warnings(kb, broker_id, partitions, rf)
+    spec_broker: BrokerId = broker_id  # type: ignore[assignment]  # parse_broker admits plannable ids only
     spec = DesignInput(
         use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering, domain=domain, variant=variant,  # type: ignore[arg-type]
         logical_channels=logical, consumer_groups=groups, retry_policy=policy,
         partitions=partitions, replication_factor=rf,
-        retention_hours=_retention_hours(ctx, opts),
+        retention_hours=_retention_hours(ctx, opts, kb),
         message_size_bytes=_message_size(opts, ctx, kb), processing_timeout_ms=opts.processing_timeout_ms or int(
             kb.patterns.sizing.processing_timeout_ms.value),
         throughput_msg_per_s=ctx.throughput_msg_per_s or 0,
     )
     try:
-        design = DESIGNERS[broker_id].design(spec)
+        design = DESIGNERS[spec_broker].design(spec, kb)
     except naming.NamingError as exc:
         # The name is built from the domain and the service names: say so, and which ones.
         where = "$.options.domain" if opts.domain else "$.consumers"
@@ -380,12 +384,6 @@ def _plan_limits(n: NormalizedContext) -> list[FieldError]:
     return errors
 
 
-NATS_MAX_REPLICAS = 5  # JetStream stream Replicas maximum (docs.nats.io, streams)
-# ZooKeeper-era guidance (secondary: a verbatim quote of the Confluent post): ~4,000 partitions per broker, ~200,000 per
-# cluster. Used only to warn, never to refuse.
-PARTITIONS_PER_BROKER_GUIDANCE = 4_000
-PARTITIONS_PER_CLUSTER_GUIDANCE = 200_000
-PARTITION_GUIDANCE_SOURCE = "https://www.confluent.io/blog/apache-kafka-supports-200k-partitions-per-cluster/"
 SINGLE_LANE_BROKERS = ("nats_jetstream", "redis_streams")
 
 
@@ -424,19 +422,23 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
     return out, warnings
 
 
-def _partition_warnings(broker: str, partitions: int, rf: int) -> list[PlanWarning]:
+def _partition_warnings(kb: KnowledgeBase, broker: str, partitions: int, rf: int) -> list[PlanWarning]:
+    """ZooKeeper-era guidance (~4,000 partitions per broker, ~200,000 per cluster): used only to warn, never to refuse."""
     if broker not in PARTITIONED:
         return []
+    per_broker = int(broker_figure(kb, "kafka", "partitions_per_broker_zk_era"))
+    per_cluster = int(broker_figure(kb, "kafka", "partitions_per_cluster_zk_era"))
     replicas = partitions * rf
-    if replicas <= PARTITIONS_PER_BROKER_GUIDANCE:
+    if replicas <= per_broker:
         return []
-    brokers_needed = math.ceil(replicas / PARTITIONS_PER_BROKER_GUIDANCE)
-    severity = "high" if replicas > PARTITIONS_PER_CLUSTER_GUIDANCE else "medium"
+    brokers_needed = math.ceil(replicas / per_broker)
+    severity = "high" if replicas > per_cluster else "medium"
+    source = kb.sources.url("confluent-blog-apache-kafka-supports-200k-partitions-per-cluster")
     return [PlanWarning(
         message=(f"{partitions:,} partitions x {rf} replicas = {replicas:,} partition replicas: above the often-quoted "
-                 f"~{PARTITIONS_PER_BROKER_GUIDANCE:,} per broker (about {brokers_needed:,} brokers) "
-                 + (f"and ~{PARTITIONS_PER_CLUSTER_GUIDANCE:,} per cluster " if severity == "high" else "")
-                 + f"(ZooKeeper-era guidance, {PARTITION_GUIDANCE_SOURCE})."),
+                 f"~{per_broker:,} per broker (about {brokers_needed:,} brokers) "
+                 + (f"and ~{per_cluster:,} per cluster " if severity == "high" else "")
+                 + f"(ZooKeeper-era guidance, {source})."),
         action=("Measure p and c and pass them as options (the defaults are conservative), batch or compress to raise "
                 "p, or split the stream across topics or clusters."),
         severity=severity)]
@@ -465,8 +467,13 @@ def _message_size(opts: PlanOptions, ctx: NormalizedContext, kb: KnowledgeBase) 
     return opts.message_size_bytes or ctx.message_size_bytes or int(kb.patterns.sizing.message_size_bytes.value)
 
 
-def _retention_hours(ctx: NormalizedContext, opts: PlanOptions) -> int | None:
+def default_retention_hours(kb: KnowledgeBase) -> int:
+    """The retention a plan assumes when the context gives none: Kafka's default, 7 days (knowledge/rules.yaml)."""
+    return int(kb.rules.thresholds["kafka_default_retention_hours"].value)
+
+
+def _retention_hours(ctx: NormalizedContext, opts: PlanOptions, kb: KnowledgeBase) -> int | None:
     """None means retention without end (an event store that is not compacted); otherwise 7 days by default."""
     if ctx.use_case == "event_sourcing" and not opts.compaction:
         return None
-    return ctx.retention_hours or 168
+    return ctx.retention_hours or default_retention_hours(kb)
