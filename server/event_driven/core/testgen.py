@@ -20,9 +20,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
 from event_driven.core.topology.designers.common import broker_figure
-from event_driven.core.topology.planner import VARIANTS, PlanInputError, default_retention_hours, plan_topology
+from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
+from event_driven.core.topology.planner import (
+    VARIANTS,
+    PlanInputError,
+    default_retention_hours,
+    field_error,
+    plan_topology,
+)
 from event_driven.core.validation import FieldError
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BROKER_NAMES, BrokerId
@@ -42,7 +48,8 @@ class SuiteSpec:
 
 SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
     SuiteSpec("context", "Event context and partition count",
-              "the planned context is valid, global ordering above one channel's capacity is flagged, and the partition "
+              "the planned context is valid, global ordering above one channel's capacity is flagged, and the "
+              "partition "
               "count covers the throughput on both the producer and the consumer side (even, for balancing)",
               ("context",), "tests/test_context.py"),
     SuiteSpec("idempotency", "Idempotent consumer with a dedup store",
@@ -63,7 +70,8 @@ SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
               ("retry",), "tests/test_backoff.py"),
     SuiteSpec("circuit_breaker", "Circuit breaker transitions",
               "closed -> open after failure_threshold consecutive failures, open rejects without calling the "
-              "dependency, half-open after reset_timeout admits half_open_attempts trial calls, then closes or re-opens",
+              "dependency, half-open after reset_timeout admits half_open_attempts trial calls, then closes or "
+              "re-opens",
               ("retry",), "tests/test_circuit_breaker.py"),
     SuiteSpec("ordering", "Per-key ordering",
               "every message with the same ordering key lands on the same partition/lane, so consumers running in "
@@ -75,7 +83,8 @@ SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
               "compatibility checker",
               ("schema",), "tests/test_schema.py"),
     SuiteSpec("event_sourcing", "Event sourcing: replay, snapshots, projection rebuild",
-              "appends check the expected version (no lost update), replay rebuilds the same state, a snapshot plus the "
+              "appends check the expected version (no lost update), replay rebuilds the same state, a snapshot plus "
+              "the "
               "tail equals a full replay, and a projection rebuilt from the log equals the live one",
               ("eventsourcing",), "tests/test_eventsourcing.py"),
     SuiteSpec("cqrs", "CQRS projection idempotency",
@@ -91,7 +100,8 @@ SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
               "dead-letters a poison message (x-first-death-reason delivery_limit); a stream replays in order",
               ("idempotency",), "tests/integration/test_rabbitmq.py", True),
     SuiteSpec("integration_redis", "Redis integration",
-              "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate once; "
+              "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate "
+              "once; "
               "a stream consumer group reclaims a stuck entry with XAUTOCLAIM and dead-letters it after max deliveries",
               ("idempotency",), "tests/integration/test_redis.py", True),
     SuiteSpec("integration_nats", "NATS JetStream integration",
@@ -144,7 +154,8 @@ PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}")
 PLAN_NAME_ALLOWED = ("1-255 characters: letters, digits and . _ : / @ -, starting with a letter or digit "
                      "(pattern ^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}$)")
 PLAN_SUFFIX = re.compile(r"[A-Za-z0-9._:/@-]{1,64}")
-PLAN_SUFFIX_ALLOWED = "1-64 characters: letters, digits and . _ : / @ -, e.g. '.dlq' (pattern ^[A-Za-z0-9._:/@-]{1,64}$)"
+PLAN_SUFFIX_ALLOWED = ("1-64 characters: letters, digits and . _ : / @ -, e.g. '.dlq' "
+                       "(pattern ^[A-Za-z0-9._:/@-]{1,64}$)")
 COMPATIBILITY_MODES = ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
                        "FULL_TRANSITIVE")
 
@@ -157,18 +168,24 @@ class GenerateOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    suites: list[str] | None = Field(None, description="Suite ids to generate (default: chosen by use case and guarantees). "
-                                                       "Allowed: " + ", ".join(SUITE_IDS))
-    package: str | None = Field(None, description="Your top-level package, e.g. 'orders'; module paths starting with '.' "
-                                                  "are resolved against it.")
-    modules: dict[str, str] | None = Field(None, description="Pattern -> your module, e.g. {'idempotency': 'orders.dedup'}; "
-                                                             "the tests then import your classes instead of the reference "
-                                                             "implementation. Patterns: " + ", ".join(PATTERNS))
-    include_integration: bool = Field(True, description="Add broker integration tests (they skip without a broker URL).")
-    kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap servers, e.g. 'localhost:9092': adds the Kafka "
-                                                          "integration test and puts it in the run command.")
-    broker: str | None = Field(None, description="Broker to plan for when the source is an event context.")
-    plan_options: dict[str, Any] | None = Field(None, description="Options passed to plan_topology for a context.")
+    suites: list[str] | None = Field(
+        default=None, description="Suite ids to generate (default: chosen by use case and guarantees). Allowed: "
+        + ", ".join(SUITE_IDS))
+    package: str | None = Field(
+        default=None, description="Your top-level package, e.g. 'orders'; module paths starting with '.' are "
+                                  "resolved against it.")
+    modules: dict[str, str] | None = Field(
+        default=None, description="Pattern -> your module, e.g. {'idempotency': 'orders.dedup'}; the tests then "
+                                  "import your classes instead of the reference implementation. Patterns: "
+                                  + ", ".join(PATTERNS))
+    include_integration: bool = Field(
+        default=True, description="Add broker integration tests (they skip without a broker URL).")
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka bootstrap servers, e.g. 'localhost:9092': adds the Kafka integration test "
+                                  "and puts it in the run command.")
+    broker: str | None = Field(default=None, description="Broker to plan for when the source is an event context.")
+    plan_options: dict[str, Any] | None = Field(
+        default=None, description="Options passed to plan_topology for a context.")
 
 
 class GeneratedFile(BaseModel):
@@ -230,37 +247,40 @@ def _parse_options(raw: Any) -> GenerateOptions:
     errors: list[FieldError] = []
     for i, suite in enumerate(opts.suites or []):
         if suite not in SUITE_SPECS:
-            errors.append(FieldError(path=f"$.options.suites[{i}]", code="not_allowed",
+            errors.append(field_error(path=f"$.options.suites[{i}]", code="not_allowed",
                                      message=f"unknown suite {suite!r}; allowed: {', '.join(SUITE_IDS)}",
                                      allowed=", ".join(SUITE_IDS), suggestion=_closest(suite, SUITE_IDS)))
         elif SUITE_SPECS[suite].integration and not opts.include_integration:
-            errors.append(FieldError(path=f"$.options.suites[{i}]", code="not_allowed",
+            errors.append(field_error(path=f"$.options.suites[{i}]", code="not_allowed",
                                      message=f"{suite} is an integration suite but include_integration is false",
                                      allowed="unit suites: " + ", ".join(s for s in SUITE_IDS
                                                                          if not SUITE_SPECS[s].integration)))
     if opts.suites is not None and not opts.suites:
-        errors.append(FieldError(path="$.options.suites", code="too_short", message="suites must name at least one suite",
+        errors.append(field_error(path="$.options.suites", code="too_short", message="suites must name at least one "
+                                                                                    "suite",
                                  allowed=", ".join(SUITE_IDS)))
     if opts.package is not None and not _dotted_ok(opts.package):
-        errors.append(FieldError(path="$.options.package", code="pattern_mismatch",
+        errors.append(field_error(path="$.options.package", code="pattern_mismatch",
                                  message=f"{opts.package!r} is not a Python package name",
                                  allowed="a dotted Python identifier such as 'orders' or 'acme.orders'"))
     for pattern, module in (opts.modules or {}).items():
         path = f"$.options.modules.{pattern}"
         if pattern not in PATTERNS:
-            errors.append(FieldError(path=path, code="not_allowed", message=f"unknown pattern {pattern!r}",
+            errors.append(field_error(path=path, code="not_allowed", message=f"unknown pattern {pattern!r}",
                                      allowed=", ".join(PATTERNS), suggestion=_closest(pattern, PATTERNS)))
             continue
         relative = module.startswith(".")
         if not _dotted_ok(module[1:] if relative else module):
-            errors.append(FieldError(path=path, code="pattern_mismatch", message=f"{module!r} is not a Python module path",
-                                     allowed="a dotted module path such as 'orders.dedup', or '.dedup' with package set"))
+            errors.append(field_error(path=path, code="pattern_mismatch", message=f"{module!r} is not a Python module "
+                                                                                 f"path",
+                                     allowed="a dotted module path such as 'orders.dedup', or '.dedup' with package "
+                                             "set"))
         elif relative and not opts.package:
-            errors.append(FieldError(path=path, code="missing",
+            errors.append(field_error(path=path, code="missing",
                                      message=f"{module!r} is relative but options.package is not set",
                                      allowed="an absolute module path, or set options.package"))
     if opts.kafka_bootstrap is not None and not _BOOTSTRAP.fullmatch(opts.kafka_bootstrap):
-        errors.append(FieldError(path="$.options.kafka_bootstrap", code="pattern_mismatch",
+        errors.append(field_error(path="$.options.kafka_bootstrap", code="pattern_mismatch",
                                  message=f"{opts.kafka_bootstrap!r} is not a list of host:port",
                                  allowed="host:port[,host:port...], e.g. 'localhost:9092'"))
     if errors:
@@ -285,18 +305,19 @@ def _pydantic_error(prefix: str, err: Mapping[str, Any]) -> FieldError:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     kind = err.get("type", "")
     code = "unknown_field" if kind == "extra_forbidden" else "missing" if kind == "missing" else "wrong_type"
-    return FieldError(path=path, code=code, message=str(err.get("msg", "invalid value")))
+    return field_error(path=path, code=code, message=str(err.get("msg", "invalid value")))
 
 
 def is_plan(source: Any) -> bool:
-    return isinstance(source, TopologyPlan) or (isinstance(source, Mapping) and "broker" in source and "topology" in source)
+    return isinstance(source, TopologyPlan) or (
+        isinstance(source, Mapping) and "broker" in source and "topology" in source)
 
 
 def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> TopologyPlan:
     if is_plan(source):
         ignored = [name for name in ("broker", "plan_options") if getattr(opts, name) is not None]
         if ignored:
-            raise TestGenInputError([FieldError(path=f"$.options.{name}", code="not_allowed",
+            raise TestGenInputError([field_error(path=f"$.options.{name}", code="not_allowed",
                                                 message=f"options.{name} is only used when the source is an event "
                                                         "context; this source is already a plan")
                                      for name in ignored])
@@ -331,13 +352,14 @@ def check_plan_names(plan: TopologyPlan) -> None:
 
     def name(path: str, value: Any, pattern: re.Pattern[str] = PLAN_NAME, allowed: str = PLAN_NAME_ALLOWED) -> None:
         if not isinstance(value, str) or not pattern.fullmatch(value):
-            errors.append(FieldError(path=path, code="pattern_mismatch",
-                                     message=f"{_short(value)} is not allowed here; allowed: {allowed}", allowed=allowed))
+            errors.append(field_error(path=path, code="pattern_mismatch",
+                                     message=f"{_short(value)} is not allowed here; allowed: {allowed}",
+                                     allowed=allowed))
 
     def one_of(path: str, value: Any, allowed: tuple[str, ...], what: str) -> None:
         if value not in allowed:
             listed = ", ".join(allowed) or "none"
-            errors.append(FieldError(path=path, code="not_allowed",
+            errors.append(field_error(path=path, code="not_allowed",
                                      message=f"{_short(value)} is not a known {what}; allowed: {listed}",
                                      allowed=listed, suggestion=_closest(value, allowed) if isinstance(value, str)
                                      else None))
@@ -349,7 +371,7 @@ def check_plan_names(plan: TopologyPlan) -> None:
         variants = VARIANTS.get(broker_id, ())
         if plan.broker.variant not in variants:
             listed = ", ".join(variants) if variants else f"null ({technology} has no variants)"
-            errors.append(FieldError(path="$.plan.broker.variant", code="not_allowed",
+            errors.append(field_error(path="$.plan.broker.variant", code="not_allowed",
                                      message=f"{_short(plan.broker.variant)} is not a {technology} variant; "
                                              f"allowed: {listed}", allowed=listed,
                                      suggestion=_closest(plan.broker.variant, variants) if variants else None))
@@ -420,10 +442,12 @@ def default_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str,
         chosen.append(("backoff", f"the plan retries up to {rp.backoff.max_attempts} attempts with jitter "
                                   f"{rp.backoff.jitter_factor}"))
     chosen.append(("circuit_breaker", f"the plan's retry policy has a circuit breaker (threshold "
-                                      f"{rp.circuit_breaker.failure_threshold}, reset {rp.circuit_breaker.reset_timeout_seconds} s)"))
+                                      f"{rp.circuit_breaker.failure_threshold}, reset "
+                                      f"{rp.circuit_breaker.reset_timeout_seconds} s)"))
     keys = {c.ordering_key for c in _main_channels(plan) if c.ordering_key}
     if ordering in ("partition", "global") or keys:
-        chosen.append(("ordering", f"ordering is {ordering}" + (f" keyed by {', '.join(sorted(keys))}" if keys else "")))
+        keyed = f" keyed by {', '.join(sorted(keys))}" if keys else ""
+        chosen.append(("ordering", f"ordering is {ordering}{keyed}"))
     chosen.append(("schema", f"the plan's envelope evolves under {plan.message_schema.compatibility}"))
     if uc == "event_sourcing":
         chosen.append(("event_sourcing", "event_sourcing: state is rebuilt from the log"))
@@ -469,6 +493,23 @@ def _broker_id(plan: TopologyPlan) -> BrokerId:
 # --- values from the plan ---------------------------------------------------------------------------------------------
 
 
+def _planned_context(plan: TopologyPlan, main: LogicalChannel, throughput: int,
+                     retention_hours: int | None) -> dict[str, Any]:
+    """The event context the plan answers, as the context suite validates it."""
+    services = list(dict.fromkeys(g.service for g in plan.consumer_groups)) or ["consumer"]
+    return {
+        "use_case": plan.use_case,
+        "requirements": {
+            "throughput": f"{throughput} msg/s",
+            "ordering": plan.ordering,
+            "delivery": plan.delivery,
+            **({"retention": f"{retention_hours} hours"} if retention_hours else {}),
+        },
+        "producers": list(main.producers) or ["producer"],
+        "consumers": services,
+    }
+
+
 def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | None = None) -> dict[str, Any]:
     """Every figure the scaffold uses, taken from the plan (rendered into eda_plan.py)."""
     rp, bo, cb = plan.retry_policy, plan.retry_policy.backoff, plan.retry_policy.circuit_breaker
@@ -483,18 +524,7 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
     inputs = sizing.inputs
     throughput = int(inputs["throughput_per_second"])
     retention_hours = next((c.retention_hours for c in plan.channels if c.retention_hours), None)
-    services = list(dict.fromkeys(g.service for g in plan.consumer_groups)) or ["consumer"]
-    context = {
-        "use_case": plan.use_case,
-        "requirements": {
-            "throughput": f"{throughput} msg/s",
-            "ordering": plan.ordering,
-            "delivery": plan.delivery,
-            **({"retention": f"{retention_hours} hours"} if retention_hours else {}),
-        },
-        "producers": list(main.producers) or ["producer"],
-        "consumers": services,
-    }
+    context = _planned_context(plan, main, throughput, retention_hours)
     values: dict[str, Any] = {
         "BROKER": plan.broker.technology,
         "BROKER_VARIANT": plan.broker.variant,
@@ -544,7 +574,8 @@ def _broker_values(plan: TopologyPlan, kb: KnowledgeBase) -> dict[str, Any]:
     args = dict((queue.settings.get("arguments") or {}) if queue else {})
     for k in ("x-dead-letter-exchange", "x-dead-letter-routing-key"):
         args.pop(k, None)
-    out["RABBITMQ_QUEUE_ARGUMENTS"] = args or {"x-queue-type": "quorum", "x-delivery-limit": plan.retry_policy.backoff.max_attempts}
+    out["RABBITMQ_QUEUE_ARGUMENTS"] = args or {"x-queue-type": "quorum",
+                                               "x-delivery-limit": plan.retry_policy.backoff.max_attempts}
     out["RABBITMQ_HAS_DLQ"] = bool(queue and (queue.settings.get("arguments") or {}).get("x-dead-letter-exchange"))
     retry = plan.retry.settings
     out["NATS_MAX_DELIVER"] = int(retry.get("max_deliver", plan.retry_policy.backoff.max_attempts))
@@ -611,8 +642,8 @@ def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[
     suite_ids = [s for s, _ in chosen]
     specs = [SUITE_SPECS[s] for s in suite_ids]
     integ = [s for s in specs if s.integration]
-    patterns = sorted({m for s in specs for m in s.modules} | ({"retry"} if "integration_redis" in suite_ids else set()),
-                      key=PATTERNS.index)
+    needed = {m for s in specs for m in s.modules} | ({"retry"} if "integration_redis" in suite_ids else set())
+    patterns = sorted(needed, key=PATTERNS.index)
     user_modules = {p: m for p, m in imports.items() if not m.startswith("eda_reference.")}
     reasons = dict(chosen)
     suites = [SuiteChoice(id=s.id, title=s.title, reason=reasons[s.id], guarantee=s.guarantee, files=[s.path])

@@ -159,7 +159,8 @@ def _servers(plan: TopologyPlan, broker: BrokerId) -> list[dict[str, Any]]:
         server["description"] = spec["description"] + " Replace the host variables with your endpoints."
         server["variables"] = {k: {"default": d, "description": text} for k, (d, text) in spec["variables"].items()}
         if spec["id"] == "pulsar":
-            tenant = next((_pulsar_parts(c.name)[1] for c in plan.channels if _pulsar_parts(c.name)), "public")
+            parts = [p for p in (_pulsar_parts(c.name) for c in plan.channels) if p]
+            tenant = parts[0][1] if parts else "public"
             server["bindings"] = {"pulsar": {"tenant": tenant, "bindingVersion": "0.1.0"}}
         servers.append({"id": spec["id"], "body": server})
     return servers
@@ -208,7 +209,7 @@ def _amqp_binding(ch: Channel, name: str) -> dict[str, Any]:
 
 def _sqs_binding(ch: Channel, name: str) -> dict[str, Any]:
     if ch.settings.get("service") == "SNS":
-        ordering = {"type": "FIFO" if ch.settings.get("FifoTopic") else "standard"}
+        ordering: dict[str, Any] = {"type": "FIFO" if ch.settings.get("FifoTopic") else "standard"}
         if ch.settings.get("FifoTopic"):
             ordering["contentBasedDeduplication"] = bool(ch.settings.get("ContentBasedDeduplication", False))
         return {"sns": {"name": name, "ordering": ordering, "bindingVersion": "0.1.0"}}
@@ -260,7 +261,8 @@ def _tier_bindings(broker: BrokerId, members: list[Channel], tiers: list[str], n
     for proto, binding in merged.items():
         differing = [k for k in binding if any(p.get(proto, {}).get(k) != binding[k] for p in per)]
         if differing:
-            binding["x-per-tier"] = {t: {k: p[proto].get(k) for k in differing} for t, p in zip(tiers, per)}
+            binding["x-per-tier"] = {t: {k: p[proto].get(k) for k in differing}
+                                     for t, p in zip(tiers, per, strict=True)}
             for k in differing:
                 del binding[k]
             binding["bindingVersion"] = binding.pop("bindingVersion")  # keep it last
@@ -308,12 +310,29 @@ def _message_for(broker: BrokerId, ch: Channel) -> str:
     return ENVELOPE_MESSAGE
 
 
-def asyncapi_view(planned: PlannedTopology) -> dict[str, Any]:
-    plan, broker, domain = planned.plan, planned.broker, planned.domain
-    servers = _servers(plan, broker)
-    server_ids = [s["id"] for s in servers]
+def _tier_channel(plan: TopologyPlan, broker: BrokerId, ch: Channel, members: list[Channel], prefix: str,
+                  taken: set[str]) -> dict[str, Any]:
+    """One parameterised AsyncAPI channel for a group of retry tiers."""
+    tiers = [re.fullmatch(r".*\D(\d+)", m.name).group(1) for m in members]  # type: ignore[union-attr]  # grouped by it
+    name = prefix + "{tier}"
+    return {
+        "id": _unique(_ident(re.sub(r"\.?\d+$", "", ch.key)), taken), "address": name,
+        "title": f"{ch.key.rsplit('.', 1)[0]} (tiers {', '.join(tiers)})",
+        "description": " ".join(f"{m.purpose}." for m in members)
+        + f" {plan.broker.technology} {ch.kind}s '{name}', one per tier.",
+        "parameters": {"tier": {"enum": tiers, "default": tiers[0],
+                                "description": "Retry tier: the n-th retry, with its own delay."}},
+        "bindings": _tier_bindings(broker, members, tiers, name),
+        "extension": {"keys": [m.key for m in members], "kind": ch.kind, "role": ch.role,
+                      "names": [m.name for m in members]},
+    }
+
+
+def _channels(plan: TopologyPlan, broker: BrokerId, server_ids: list[str]
+              ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The AsyncAPI channels, and plan channel key -> AsyncAPI channel id."""
     channels: list[dict[str, Any]] = []
-    by_key: dict[str, str] = {}  # plan channel key -> AsyncAPI channel id
+    by_key: dict[str, str] = {}
     taken: set[str] = set()
     unique: list[Channel] = []  # first channel of each key, in plan order
     for c in plan.channels:
@@ -323,53 +342,39 @@ def asyncapi_view(planned: PlannedTopology) -> dict[str, Any]:
     grouped_member = {c.key: gk for gk, members in grouped.items() for c in members}
     emitted_groups: set[str] = set()
     for ch in unique:
-        entry: dict[str, Any]
-        if ch.key in grouped_member:
-            gk = grouped_member[ch.key]
-            if gk in emitted_groups:
-                by_key[ch.key] = by_key[grouped[gk][0].key]
-                continue
+        gk = grouped_member.get(ch.key)
+        if gk in emitted_groups:
+            by_key[ch.key] = by_key[grouped[gk][0].key]
+            continue
+        if gk is not None:
             emitted_groups.add(gk)
-            members = grouped[gk]
-            prefix = gk.split("|", 1)[1]
-            tiers = [re.fullmatch(r".*\D(\d+)", m.name).group(1) for m in members]  # type: ignore[union-attr]
-            cid = _unique(_ident(re.sub(r"\.?\d+$", "", ch.key)), taken)
-            name = prefix + "{tier}"
-            entry = {
-                "id": cid, "address": name,
-                "title": f"{ch.key.rsplit('.', 1)[0]} (tiers {', '.join(tiers)})",
-                "description": " ".join(f"{m.purpose}." for m in members)
-                + f" {plan.broker.technology} {ch.kind}s '{name}', one per tier.",
-                "parameters": {"tier": {"enum": tiers, "default": tiers[0],
-                                        "description": "Retry tier: the n-th retry, with its own delay."}},
-                "bindings": _tier_bindings(broker, members, tiers, name),
-            }
-            for m in members:
-                by_key[m.key] = cid
+            entry = _tier_channel(plan, broker, ch, grouped[gk], gk.split("|", 1)[1], taken)
+            by_key.update({m.key: entry["id"] for m in grouped[gk]})
         else:
-            cid = _unique(_ident(ch.key), taken)
-            entry = {"id": cid, "address": _address(broker, ch), "title": ch.key,
+            entry = {"id": _unique(_ident(ch.key), taken), "address": _address(broker, ch), "title": ch.key,
                      "description": _describe(plan, broker, ch), "parameters": {},
-                     "bindings": _bindings(broker, ch, ch.name)}
-            by_key[ch.key] = cid
+                     "bindings": _bindings(broker, ch, ch.name),
+                     "extension": {"key": ch.key, "kind": ch.kind, "role": ch.role, "name": ch.name}}
+            by_key[ch.key] = entry["id"]
         if len(server_ids) > 1:
             sid = "sns" if ch.settings.get("service") == "SNS" else server_ids[0]
             entry["servers"] = [{"$ref": f"#/servers/{sid}"}]
         entry["message"] = _message_for(broker, ch)
-        entry["extension"] = {"key": ch.key, "kind": ch.kind, "role": ch.role, "name": ch.name}
-        if ch.key in grouped_member:
-            members = grouped[grouped_member[ch.key]]
-            entry["extension"] = {"keys": [m.key for m in members], "kind": ch.kind, "role": ch.role,
-                                  "names": [m.name for m in members]}
+        entry["extension"] = entry.pop("extension")  # after servers and message, as the template lists them
         channels.append(entry)
+    return channels, by_key
 
-    operations = _operations(plan, broker, by_key)
+
+def asyncapi_view(planned: PlannedTopology) -> dict[str, Any]:
+    plan, broker, domain = planned.plan, planned.broker, planned.domain
+    servers = _servers(plan, broker)
+    channels, by_key = _channels(plan, broker, [s["id"] for s in servers])
     return {
         "title": f"{_title(domain)} event-driven topology",
         "description": _info_description(plan),
         "servers": servers,
         "channels": channels,
-        "operations": operations,
+        "operations": _operations(plan, broker, by_key),
         "messages": _messages(plan, broker, {c["message"] for c in channels}),
         "schemas": {"EventEnvelope": draft07(plan.message_schema.schema_)},
     }

@@ -16,8 +16,8 @@ from typing import Any
 
 import jinja2
 
-from event_driven.errors import echo
 from event_driven.core.testgen import ENV_VARS, PATTERN_CLASSES, GeneratedFile, ScaffoldPlan, SuiteSpec
+from event_driven.errors import echo
 
 TEMPLATE_ROOT = "tests"
 # Reference pattern -> what its eda_reference module holds.
@@ -133,7 +133,8 @@ def _layout(scaffold: ScaffoldPlan) -> list[tuple[str, str, str]]:
         ("pytest.ini", "scaffold/pytest.ini.j2", "pytest configuration: test paths, import path, markers"),
         ("conftest.py", "scaffold/conftest.py.j2", "shared fixtures: seeded random generator, fake clock, run ids"),
         ("eda_plan.py", "scaffold/eda_plan.py.j2", "the plan's figures the tests prove (attempts, delays, error "
-                                                    "classes, thresholds, partitions, DLQ name, ordering key, envelope)"),
+                                                    "classes, thresholds, partitions, DLQ name, ordering key, "
+                                                    "envelope)"),
         ("eda_reference/__init__.py", "eda_reference/__init__.py.j2", "reference implementation package"),
         ("eda_reference/testing.py", "eda_reference/testing.py.j2",
          "test doubles: MockRedis (a redis-py subset), FakeClock, InMemoryBroker"),

@@ -44,11 +44,11 @@ class LogicalChannel(PlanModel):
     purpose: str
     producers: list[str] = Field(default_factory=list)
     consumers: list[str] = Field(default_factory=list, description="Consumer group ids reading this channel.")
-    ordering_key: str | None = Field(None, description="Message field that keys ordering, e.g. 'aggregate_id'.")
-    keep_forever: bool = Field(False, description="Retention without end (event sourcing, full replay).")
-    compacted: bool = Field(False, description="Keep the latest message per key (snapshots).")
-    dead_letter_of: str | None = Field(None, description="Key of the channel whose failures land here.")
-    retry_of: str | None = Field(None, description="Key of the channel this retry tier feeds back into.")
+    ordering_key: str | None = Field(default=None, description="Message field that keys ordering, e.g. 'aggregate_id'.")
+    keep_forever: bool = Field(default=False, description="Retention without end (event sourcing, full replay).")
+    compacted: bool = Field(default=False, description="Keep the latest message per key (snapshots).")
+    dead_letter_of: str | None = Field(default=None, description="Key of the channel whose failures land here.")
+    retry_of: str | None = Field(default=None, description="Key of the channel this retry tier feeds back into.")
     retry_delay_ms: int | None = None
 
 
@@ -71,7 +71,8 @@ class BackoffSchedule(PlanModel):
     max_delay_ms: int
     multiplier: float
     jitter_factor: float
-    delays_ms: list[int] = Field(description="Delay before each retry, before jitter: min(max, initial x multiplier^n).")
+    delays_ms: list[int] = Field(description="Delay before each retry, before jitter: min(max, initial x "
+                                             "multiplier^n).")
     jitter: str = Field(description="How jitter is applied.")
     source: str
 
@@ -109,9 +110,10 @@ class Channel(PlanModel):
     purpose: str
     partitions: int | None = None
     replication_factor: int | None = None
-    retention_hours: int | None = Field(None, description="None with keep_forever=true means no time limit.")
+    retention_hours: int | None = Field(default=None, description="None with keep_forever=true means no time limit.")
     keep_forever: bool = False
-    cleanup_policy: str | None = Field(None, description="e.g. delete, compact, compact,delete, limits, work_queue.")
+    cleanup_policy: str | None = Field(
+        default=None, description="e.g. delete, compact, compact,delete, limits, work_queue.")
     settings: dict[str, Any] = Field(default_factory=dict, description="Broker-native settings of this channel.")
     naming_rule: str = Field(description="The convention and the broker rule the name was checked against.")
 

@@ -4,24 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.core.topology import naming
-from event_driven.core.topology.designers.common import (
-    HOUR_MS,
-    broker_figure,
-    logical_name,
-    retention_hours,
-    steps,
-    threshold,
-    urls,
-)
-from event_driven.core.topology.models import (
-    BrokerDesign,
-    Channel,
-    ClientSettings,
-    DesignInput,
-    PlanWarning,
-    RetryMapping,
-)
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -34,25 +18,25 @@ def _min_isr(kb: KnowledgeBase, rf: int) -> int:
     return max(1, min(int(kb.patterns.sizing.min_insync_replicas.value), rf - 1))
 
 
-def _topics(spec: DesignInput, kb: KnowledgeBase) -> list[Channel]:
+def _topics(spec: models.DesignInput, kb: KnowledgeBase) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
     min_isr = _min_isr(kb, spec.replication_factor)
-    topic_limit = threshold(kb, "kafka_default_max_message_bytes")
+    topic_limit = common.threshold(kb, "kafka_default_max_message_bytes")
     channels = []
     for lc in spec.logical_channels:
-        name = naming.kafka_topic(logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
-        hours = retention_hours(spec, lc)
+        name = naming.kafka_topic(common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
+        hours = common.retention_hours(spec, lc)
         policy = "compact" if lc.compacted else "delete"
         settings: dict[str, Any] = {
             "cleanup.policy": policy,
-            "retention.ms": -1 if hours is None else hours * HOUR_MS,
+            "retention.ms": -1 if hours is None else hours * common.HOUR_MS,
             "min.insync.replicas": min_isr,
             "unclean.leader.election.enable": False,
         }
         if spec.message_size_bytes + RECORD_OVERHEAD_BYTES > topic_limit:
             # Only ever raise the topic limit above its default (1 MiB + 12 bytes of log overhead).
             settings["max.message.bytes"] = spec.message_size_bytes + RECORD_OVERHEAD_BYTES
-        channels.append(Channel(
+        channels.append(models.Channel(
             key=lc.key, name=name, kind="topic", role=lc.role, purpose=lc.purpose, partitions=spec.partitions,
             replication_factor=spec.replication_factor, retention_hours=hours, keep_forever=hours is None,
             cleanup_policy=policy, settings=settings,
@@ -61,7 +45,7 @@ def _topics(spec: DesignInput, kb: KnowledgeBase) -> list[Channel]:
     return channels
 
 
-def _producer(spec: DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
+def _producer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
     producer: dict[str, Any] = {"acks": "all", "enable.idempotence": True, "max.in.flight.requests.per.connection": 5}
     reasons = {
         "acks": "wait for the full in-sync replica set, so an acknowledged write survives a leader failure",
@@ -84,7 +68,7 @@ def _producer(spec: DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dic
     return producer, reasons
 
 
-def _consumer(spec: DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
+def _consumer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
     amo = spec.delivery == "at_most_once"
     clients = kb.patterns.clients
     max_poll = max(int(clients.kafka_max_poll_interval_ms.value), 2 * spec.processing_timeout_ms)
@@ -93,7 +77,7 @@ def _consumer(spec: DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dic
         "enable.auto.offset.store": amo,
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
-        "session.timeout.ms": int(broker_figure(kb, "kafka", "session_timeout_default_after")),
+        "session.timeout.ms": int(common.broker_figure(kb, "kafka", "session_timeout_default_after")),
         "heartbeat.interval.ms": int(clients.kafka_heartbeat_interval_ms.value),
         "max.poll.interval.ms": max_poll,
     }
@@ -114,29 +98,29 @@ def _consumer(spec: DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dic
     return consumer, reasons
 
 
-def _retry(spec: DesignInput, kb: KnowledgeBase, channels: list[Channel]) -> RetryMapping:
-    return RetryMapping(
+def _retry(spec: models.DesignInput, kb: KnowledgeBase, channels: list[models.Channel]) -> models.RetryMapping:
+    return models.RetryMapping(
         mechanism="retry topics and a dead-letter topic (non-blocking reprocessing); Kafka has no broker-side DLQ",
         settings={"retry_topics": [c.name for c in channels if c.role == "retry"],
                   "dead_letter_topics": [c.name for c in channels if c.role == "dead_letter"],
                   "delays_ms": spec.retry_policy.backoff.delays_ms},
-        steps=steps(spec, "by republishing to retry topic n, whose consumer waits until the message's due time "
+        steps=common.steps(spec, "by republishing to retry topic n, whose consumer waits until the message's due time "
                     "before reprocessing (the main partition is never blocked)", "the .dlq topic"),
-        sources=urls(kb, "uber-blog-reliable-reprocessing", "docs-retrytopic-topic-naming"),
+        sources=common.urls(kb, "uber-blog-reliable-reprocessing", "docs-retrytopic-topic-naming"),
     )
 
 
 class KafkaDesigner:
     broker_id: BrokerId = "kafka"
 
-    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign:
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         channels = _topics(spec, kb)
         producer, reasons = _producer(spec, kb)
         consumer, consumer_reasons = _consumer(spec, kb)
         reasons.update(consumer_reasons)
         warnings = []
         if spec.ordering != "none":
-            warnings.append(PlanWarning(
+            warnings.append(models.PlanWarning(
                 message="Retry topics take a failed message out of its partition, so later messages with the same key "
                         "can overtake it.",
                 action="If per-key order must hold through failures, retry in place (pause the partition) for that "
@@ -144,17 +128,18 @@ class KafkaDesigner:
                 severity="medium"))
         rf, min_isr = spec.replication_factor, _min_isr(kb, spec.replication_factor)
         min_isr_url = kb.sources.url("kafka-topicconfigs-min-insync-replicas")
-        return BrokerDesign(
+        return models.BrokerDesign(
             channels=channels, consumer_groups=spec.consumer_groups,
-            client_settings=ClientSettings(
+            client_settings=models.ClientSettings(
                 client="librdkafka (confluent-kafka)", producer=producer, consumer=consumer, reasons=reasons,
-                sources=urls(kb, "kafka-producerconfigs-enable-idempotence", "kafka-semantics",
+                sources=common.urls(kb, "kafka-producerconfigs-enable-idempotence", "kafka-semantics",
                              "kafka-consumerconfigs-max-poll-interval-ms", "kafka-consumerconfigs-session-timeout-ms",
                              "kafka-consumerconfigs-isolation-level",
                              "kip-kafka-kip-429-3a-kafka-consumer-incremental-rebalance-protoc",
                              "kafka-topicconfigs-min-insync-replicas")),
             retry=_retry(spec, kb, channels), warnings=warnings,
             notes=[f"min.insync.replicas={min_isr} with replication factor {rf} and acks=all: writes continue with up "
-                   f"to {rf - min_isr} replica(s) down, and an acknowledged write is on at least {min_isr} replicas, so "
+                   f"to {rf - min_isr} replica(s) down, and an acknowledged write is on at least {min_isr} replicas, "
+                   f"so "
                    f"it survives the loss of {min_isr - 1} of them ({min_isr_url})"],
         )

@@ -4,26 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.core.topology import naming
-from event_driven.core.topology.designers.common import (
-    HOUR_MS,
-    broker_figure,
-    groups_on,
-    logical_name,
-    main_channels,
-    retention_hours,
-    steps,
-    urls,
-)
-from event_driven.core.topology.models import (
-    BrokerDesign,
-    Channel,
-    ClientSettings,
-    DesignInput,
-    LogicalChannel,
-    PlanWarning,
-    RetryMapping,
-)
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -32,39 +14,40 @@ NS_PER_MS = 1_000_000
 ADVISORIES = ("MAX_DELIVERIES", "MSG_TERMINATED")
 
 
-def _dead_letter_stream(spec: DesignInput, lc: LogicalChannel, base: str, stream: str,
-                        replicas: int) -> Channel | None:
+def _dead_letter_stream(spec: models.DesignInput, lc: models.LogicalChannel, base: str, stream: str,
+                        replicas: int) -> models.Channel | None:
     """A stream capturing the advisories of messages that exhausted max_deliver or were terminated."""
-    groups = groups_on(spec, lc.key)
+    groups = common.groups_on(spec, lc.key)
     adv = [f"$JS.EVENT.ADVISORY.CONSUMER.{kind}.{stream}.{naming.nats_consumer(g.name)}"
            for kind in ADVISORIES for g in groups]
     if not adv:
         return None
     hours = spec.retry_policy.dead_letter_retention_days * 24
-    return Channel(
+    return models.Channel(
         key=f"{lc.key}.dlq", name=naming.nats_stream(base + "_dlq"), kind="stream", role="dead_letter",
         purpose=f"Dead-letter advisories of {stream}: each names the stream sequence of a message that "
                 "exhausted max_deliver or was terminated",
         replication_factor=replicas, retention_hours=hours, cleanup_policy="limits",
         settings={"subjects": adv, "retention": "limits", "storage": "file", "num_replicas": replicas,
-                  "max_age_ns": hours * HOUR_MS * NS_PER_MS},
+                  "max_age_ns": hours * common.HOUR_MS * NS_PER_MS},
         naming_rule=RULE)
 
 
-def _streams(spec: DesignInput, kb: KnowledgeBase, replicas: int) -> list[Channel]:
+def _streams(spec: models.DesignInput, kb: KnowledgeBase, replicas: int) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
-    window_ns = int(broker_figure(kb, "nats_jetstream", "duplicate_window_default")) * 60 * 1_000_000_000
-    channels: list[Channel] = []
-    for lc in main_channels(spec):
-        base = logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix)
+    window_ns = int(common.broker_figure(kb, "nats_jetstream", "duplicate_window_default")) * 60 * 1_000_000_000
+    channels: list[models.Channel] = []
+    for lc in common.main_channels(spec):
+        base = common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix)
         stream = naming.nats_stream(base)
-        hours = retention_hours(spec, lc)
+        hours = common.retention_hours(spec, lc)
         retention = "workqueue" if lc.role in ("jobs", "commands", "requests") else "limits"
-        channels.append(Channel(
+        channels.append(models.Channel(
             key=lc.key, name=stream, kind="stream", role=lc.role, purpose=lc.purpose, replication_factor=replicas,
             retention_hours=hours, keep_forever=hours is None, cleanup_policy=retention,
             settings={"subjects": [naming.nats_subject(base)], "retention": retention, "storage": "file",
-                      "num_replicas": replicas, "max_age_ns": 0 if hours is None else hours * HOUR_MS * NS_PER_MS,
+                      "num_replicas": replicas,
+                      "max_age_ns": 0 if hours is None else hours * common.HOUR_MS * NS_PER_MS,
                       "duplicate_window_ns": window_ns, "discard": "old"},
             naming_rule=RULE))
         dead = _dead_letter_stream(spec, lc, base, stream, replicas) if spec.retry_policy.dead_letter_enabled else None
@@ -73,10 +56,11 @@ def _streams(spec: DesignInput, kb: KnowledgeBase, replicas: int) -> list[Channe
     return channels
 
 
-def _consumers(spec: DesignInput, kb: KnowledgeBase, channels: list[Channel]) -> dict[str, dict[str, Any]]:
+def _consumers(spec: models.DesignInput, kb: KnowledgeBase,
+               channels: list[models.Channel]) -> dict[str, dict[str, Any]]:
     b = spec.retry_policy.backoff
     ack_wait_ns = spec.processing_timeout_ms * NS_PER_MS
-    max_ack_pending = int(broker_figure(kb, "nats_jetstream", "max_ack_pending_default"))
+    max_ack_pending = int(common.broker_figure(kb, "nats_jetstream", "max_ack_pending_default"))
     consumers = {}
     for g in spec.consumer_groups:
         stream = next(c for c in channels if c.key == g.channel)
@@ -97,9 +81,9 @@ def _consumers(spec: DesignInput, kb: KnowledgeBase, channels: list[Channel]) ->
 class NATSDesigner:
     broker_id: BrokerId = "nats_jetstream"
 
-    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign:
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         b = spec.retry_policy.backoff
-        replicas = min(int(broker_figure(kb, "nats_jetstream", "max_stream_replicas")), spec.replication_factor)
+        replicas = min(int(common.broker_figure(kb, "nats_jetstream", "max_stream_replicas")), spec.replication_factor)
         channels = _streams(spec, kb, replicas)
         producer = {"Nats-Msg-Id": "event_id", "publish": "js.publish() and wait for the PubAck"}
         consumer = {"consumers": _consumers(spec, kb, channels),
@@ -108,27 +92,32 @@ class NATSDesigner:
         reasons = {
             "Nats-Msg-Id": "duplicates with the same id inside the 2-minute duplicate window are dropped",
             "ack_policy": "explicit acks (at-least-once)", "max_deliver": "bounds delivery attempts per message",
-            "backoff_ns": "per-delivery ack wait: processing budget + retry delay (the server uses it instead of ack_wait)",
+            "backoff_ns": "per-delivery ack wait: processing budget + retry delay (the server uses it instead of "
+                          "ack_wait)",
             "max_ack_pending": "caps unacknowledged messages in flight (1 for a single active consumer keeps order)",
         }
-        retry = RetryMapping(
+        retry = models.RetryMapping(
             mechanism=f"consumer max_deliver={b.max_attempts} with a backoff schedule; exhausted or terminated "
                       "messages raise advisories captured by a dead-letter stream",
             settings={"max_deliver": b.max_attempts, "backoff_ms": b.delays_ms},
-            steps=steps(spec, "by the server (nak or missed ack, then backoff)", "the _DLQ stream (advisory with the "
+            steps=common.steps(spec, "by the server (nak or missed ack, then backoff)", "the _DLQ stream (advisory "
+                                                                                        "with the "
                         "stream sequence; fetch the original by sequence)"),
-            sources=urls(kb, "nats-jetstream-consumers", "nats-jetstream-monitoring", "nats-jetstream-model-deep-dive"),
+            sources=common.urls(kb, "nats-jetstream-consumers", "nats-jetstream-monitoring",
+                                "nats-jetstream-model-deep-dive"),
         )
         warnings = []
         if replicas > 1:
-            warnings.append(PlanWarning(message=f"num_replicas={replicas} needs a clustered JetStream with at least "
+            warnings.append(models.PlanWarning(message=f"num_replicas={replicas} needs a clustered JetStream with at "
+                                                       f"least "
                                         f"{replicas} servers; a single server rejects it.",
-                                        action="Pass options.replication_factor=1 for a single-server development setup.",
+                                        action="Pass options.replication_factor=1 for a single-server development "
+                                               "setup.",
                                         severity="info"))
-        return BrokerDesign(
+        return models.BrokerDesign(
             channels=channels, consumer_groups=spec.consumer_groups,
-            client_settings=ClientSettings(client="nats.py JetStream", producer=producer, consumer=consumer,
-                                           reasons=reasons, sources=urls(kb, "nats-jetstream-streams",
+            client_settings=models.ClientSettings(client="nats.py JetStream", producer=producer, consumer=consumer,
+                                           reasons=reasons, sources=common.urls(kb, "nats-jetstream-streams",
                                                                          "nats-jetstream-consumers",
                                                                          "nats-jetstream-model-deep-dive")),
             retry=retry, warnings=warnings,

@@ -5,17 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.core.topology import naming
-from event_driven.core.topology.designers.common import logical_name, main_channels, retention_hours, steps, urls
-from event_driven.core.topology.models import (
-    BrokerDesign,
-    Channel,
-    ClientSettings,
-    ConsumerGroup,
-    DesignInput,
-    PlanWarning,
-    RetryMapping,
-)
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -23,7 +14,7 @@ RULE = f"{naming.CONVENTION}; Pulsar: persistent://tenant/namespace/topic"
 SEND_TIMEOUT_MS = 30000  # the Pulsar client's default send timeout, kept explicit
 
 
-def _subscription_type(spec: DesignInput, g: ConsumerGroup) -> str:
+def _subscription_type(spec: models.DesignInput, g: models.ConsumerGroup) -> str:
     if g.strategy == "single_active":
         return "Failover"
     if spec.ordering == "partition":
@@ -33,13 +24,13 @@ def _subscription_type(spec: DesignInput, g: ConsumerGroup) -> str:
     return "Failover" if spec.ordering != "none" else "Shared"
 
 
-def _topics(spec: DesignInput) -> list[Channel]:
+def _topics(spec: models.DesignInput) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
     channels = []
-    for lc in main_channels(spec):
-        name = naming.pulsar_topic(logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
-        hours = retention_hours(spec, lc)
-        channels.append(Channel(
+    for lc in common.main_channels(spec):
+        name = naming.pulsar_topic(common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
+        hours = common.retention_hours(spec, lc)
+        channels.append(models.Channel(
             key=lc.key, name=name, kind="topic", role=lc.role, purpose=lc.purpose, partitions=spec.partitions,
             retention_hours=hours, keep_forever=hours is None, cleanup_policy="retention policy",
             settings={"retention_time": "-1" if hours is None else f"{hours}h", "retention_size": "-1"},
@@ -47,7 +38,7 @@ def _topics(spec: DesignInput) -> list[Channel]:
     return channels
 
 
-def _subscriptions(spec: DesignInput, channels: list[Channel]) -> dict[str, dict[str, Any]]:
+def _subscriptions(spec: models.DesignInput, channels: list[models.Channel]) -> dict[str, dict[str, Any]]:
     """One subscription per group; with dead letters, its own -RETRY and -DLQ topics (added to ``channels``)."""
     subs: dict[str, dict[str, Any]] = {}
     for g in spec.consumer_groups:
@@ -59,7 +50,7 @@ def _subscriptions(spec: DesignInput, channels: list[Channel]) -> dict[str, dict
         subs[g.name].update({"dead_letter_topic": f"{topic}-{g.name}-DLQ",
                              "retry_letter_topic": f"{topic}-{g.name}-RETRY",
                              "max_redeliver_count": max(0, spec.retry_policy.backoff.max_attempts - 1)})
-        channels.append(Channel(key=f"{g.channel}@{g.name}.dlq", name=f"{topic}-{g.name}-DLQ", kind="topic",
+        channels.append(models.Channel(key=f"{g.channel}@{g.name}.dlq", name=f"{topic}-{g.name}-DLQ", kind="topic",
                                 role="dead_letter", purpose=f"Dead letters of subscription {g.name}",
                                 retention_hours=spec.retry_policy.dead_letter_retention_days * 24,
                                 cleanup_policy="retention policy", settings={},
@@ -67,7 +58,7 @@ def _subscriptions(spec: DesignInput, channels: list[Channel]) -> dict[str, dict
     return subs
 
 
-def _client(spec: DesignInput, kb: KnowledgeBase, subs: dict[str, dict[str, Any]]) -> ClientSettings:
+def _client(spec: models.DesignInput, kb: KnowledgeBase, subs: dict[str, dict[str, Any]]) -> models.ClientSettings:
     key_shared = any(sub["subscription_type"] == "Key_Shared" for sub in subs.values())
     producer: dict[str, Any] = {"send_timeout_millis": SEND_TIMEOUT_MS, "batching_enabled": True,
                                 "message_key": "aggregate_id" if spec.ordering != "none" else None}
@@ -84,17 +75,17 @@ def _client(spec: DesignInput, kb: KnowledgeBase, subs: dict[str, dict[str, Any]
                "batching_type": "KeyBased batches hold one key each, as Key_Shared dispatch requires",
                "enable_retry": "retry-letter topic with reconsumeLater: Java and Go clients; the Python client "
                                "redelivers with negative_acknowledge after negative_ack_redelivery_delay_ms"}
-    return ClientSettings(client="pulsar-client (Python)", producer=producer, consumer=consumer, reasons=reasons,
-                          sources=urls(kb, "pulsar-client-libraries-consumers",
+    return models.ClientSettings(client="pulsar-client (Python)", producer=producer, consumer=consumer, reasons=reasons,
+                          sources=common.urls(kb, "pulsar-client-libraries-consumers",
                                        "pulsar-3-6-x-pulsar-consumerdeadletterpolicy", "pulsar-txn-use",
                                        "pulsar-2-6-4-cookbooks-partitioned"))
 
 
-def _warnings(spec: DesignInput, subs: dict[str, dict[str, Any]]) -> list[PlanWarning]:
+def _warnings(spec: models.DesignInput, subs: dict[str, dict[str, Any]]) -> list[models.PlanWarning]:
     warnings = []
     ordered_subs = sorted(n for n, sub in subs.items() if sub["subscription_type"] in ("Failover", "Exclusive"))
     if ordered_subs and spec.retry_policy.dead_letter_enabled:
-        warnings.append(PlanWarning(
+        warnings.append(models.PlanWarning(
             message=f"Subscriptions {', '.join(ordered_subs)} are Failover (ordered); a Pulsar maintainer reported "
                     "the client dead-letter policy as disabled for Failover and Exclusive subscriptions "
                     "(apache/pulsar#4100, 2019), and negative acks on ordered subscriptions redeliver out of order.",
@@ -102,9 +93,10 @@ def _warnings(spec: DesignInput, subs: dict[str, dict[str, Any]]) -> list[PlanWa
                    "-DLQ topic from the consumer and acknowledge it, instead of negative-acking.",
             severity="medium"))
     if spec.delivery == "exactly_once":
-        warnings.append(PlanWarning(message="Pulsar transactions are disabled by default.",
+        warnings.append(models.PlanWarning(message="Pulsar transactions are disabled by default.",
                                     action="Set transactionCoordinatorEnabled=true and systemTopicEnabled=true on "
-                                           "the brokers, initialise the coordinator metadata, and enable deduplication.",
+                                           "the brokers, initialise the coordinator metadata, and enable "
+                                           "deduplication.",
                                     severity="medium"))
     return warnings
 
@@ -112,18 +104,18 @@ def _warnings(spec: DesignInput, subs: dict[str, dict[str, Any]]) -> list[PlanWa
 class PulsarDesigner:
     broker_id: BrokerId = "pulsar"
 
-    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign:
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         channels = _topics(spec)
         subs = _subscriptions(spec, channels)
-        retry = RetryMapping(
+        retry = models.RetryMapping(
             mechanism="client dead-letter policy (maxRedeliverCount, deadLetterTopic) and a retry-letter topic "
                       "(reconsumeLater with the backoff delays)",
             settings={"max_redeliver_count": max(0, spec.retry_policy.backoff.max_attempts - 1),
                       "delays_ms": spec.retry_policy.backoff.delays_ms},
-            steps=steps(spec, "through the retry-letter topic (reconsumeLater(delay))",
+            steps=common.steps(spec, "through the retry-letter topic (reconsumeLater(delay))",
                         "the <topic>-<subscription>-DLQ topic"),
-            sources=urls(kb, "pulsar-3-6-x-pulsar-consumerdeadletterpolicy",
+            sources=common.urls(kb, "pulsar-3-6-x-pulsar-consumerdeadletterpolicy",
                          "pulsar-concepts-messaging-retry-letter-topic", "pulsar-client-libraries-consumers"),
         )
-        return BrokerDesign(channels=channels, consumer_groups=spec.consumer_groups,
+        return models.BrokerDesign(channels=channels, consumer_groups=spec.consumer_groups,
                             client_settings=_client(spec, kb, subs), retry=retry, warnings=_warnings(spec, subs))

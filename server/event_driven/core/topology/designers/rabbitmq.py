@@ -1,29 +1,11 @@
-"""RabbitMQ: exchanges, quorum/classic queues or streams, dead-letter exchange, TTL retry tiers, AMQP client settings."""
+"""RabbitMQ: exchanges, quorum/classic queues or streams, a dead-letter exchange, TTL retry tiers, AMQP settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from event_driven.core.topology import naming
-from event_driven.core.topology.designers.common import (
-    HOUR_MS,
-    groups_on,
-    logical_name,
-    main_channels,
-    retention_hours,
-    steps,
-    urls,
-)
-from event_driven.core.topology.models import (
-    BrokerDesign,
-    Channel,
-    ClientSettings,
-    ConsumerGroup,
-    DesignInput,
-    LogicalChannel,
-    PlanWarning,
-    RetryMapping,
-)
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -33,7 +15,7 @@ RULE = f"{naming.CONVENTION}; RabbitMQ: at most 255 bytes, 'amq.' reserved"
 class _Names:
     """The exchanges every queue of one plan shares, and the delivery limit (redeliveries, not deliveries)."""
 
-    def __init__(self, spec: DesignInput):
+    def __init__(self, spec: models.DesignInput):
         self.variant = spec.variant or ("stream" if spec.use_case == "event_sourcing" else "quorum")
         self.dlx = naming.rabbitmq_name(f"{spec.domain}.dlx")
         self.retry_x = naming.rabbitmq_name(f"{spec.domain}.retry")
@@ -42,7 +24,7 @@ class _Names:
         self.suffix = spec.retry_policy.dead_letter_suffix
 
 
-def _arguments(spec: DesignInput, names: _Names, qname: str, hours: int | None) -> dict[str, Any]:
+def _arguments(spec: models.DesignInput, names: _Names, qname: str, hours: int | None) -> dict[str, Any]:
     variant = names.variant
     args: dict[str, Any] = {"x-queue-type": variant}
     if variant == "stream":
@@ -58,20 +40,21 @@ def _arguments(spec: DesignInput, names: _Names, qname: str, hours: int | None) 
     return args
 
 
-def _failure_queues(spec: DesignInput, names: _Names, lc: LogicalChannel, qname: str, lane: str) -> list[Channel]:
+def _failure_queues(spec: models.DesignInput, names: _Names, lc: models.LogicalChannel, qname: str,
+                    lane: str) -> list[models.Channel]:
     """The queue's dead-letter queue and its TTL retry tiers (quorum and classic queues)."""
     days = spec.retry_policy.dead_letter_retention_days
-    out = [Channel(
+    out = [models.Channel(
         key=f"{lc.key}@{lane}.dlq", name=naming.rabbitmq_name(qname + names.suffix), kind="queue",
         role="dead_letter", purpose=f"Dead letters of {qname}",
         replication_factor=spec.replication_factor if names.variant == "quorum" else 1,
         retention_hours=days * 24, cleanup_policy="message TTL",
         settings={"durable": True, "bind_to": names.dlx, "routing_key": qname, "arguments": {
             "x-queue-type": "quorum" if names.variant == "quorum" else "classic",
-            "x-message-ttl": days * 24 * HOUR_MS}},
+            "x-message-ttl": days * 24 * common.HOUR_MS}},
         naming_rule=RULE)]
     for i, delay in enumerate(spec.retry_policy.backoff.delays_ms, start=1):
-        out.append(Channel(
+        out.append(models.Channel(
             key=f"{lc.key}@{lane}.retry.{i}", name=naming.rabbitmq_name(f"{qname}.retry.{i}"), kind="queue",
             role="retry", purpose=f"Wait {delay} ms, then dead-letter back to {qname}",
             settings={"durable": True, "bind_to": names.retry_x, "routing_key": f"{qname}.retry.{i}",
@@ -81,10 +64,11 @@ def _failure_queues(spec: DesignInput, names: _Names, lc: LogicalChannel, qname:
     return out
 
 
-def _stream_dead_letters(spec: DesignInput, names: _Names, lc: LogicalChannel, qname: str) -> Channel:
+def _stream_dead_letters(spec: models.DesignInput, names: _Names, lc: models.LogicalChannel,
+                         qname: str) -> models.Channel:
     """Streams cannot dead-letter: consumers republish failures here (default exchange, by name)."""
     days = spec.retry_policy.dead_letter_retention_days
-    return Channel(
+    return models.Channel(
         key=f"{lc.key}@stream.dlq", name=naming.rabbitmq_name(qname + names.suffix), kind="queue",
         role="dead_letter", purpose=f"Failed messages of the {qname} stream, republished by consumers",
         replication_factor=spec.replication_factor, retention_hours=days * 24, cleanup_policy="stream max-age",
@@ -92,28 +76,29 @@ def _stream_dead_letters(spec: DesignInput, names: _Names, lc: LogicalChannel, q
         naming_rule=RULE)
 
 
-def _channel_objects(spec: DesignInput, names: _Names, lc: LogicalChannel, base: str) -> list[Channel]:
+def _channel_objects(spec: models.DesignInput, names: _Names, lc: models.LogicalChannel,
+                     base: str) -> list[models.Channel]:
     """The exchange of one logical channel, its queues (one per fan-out group) and their failure queues."""
-    groups = groups_on(spec, lc.key)
+    groups = common.groups_on(spec, lc.key)
     fan_out = lc.role == "events" and len(groups) > 0
     exchange_type = "topic" if fan_out else "direct"
-    out = [Channel(key=lc.key, name=base, kind="exchange", role=lc.role, purpose=lc.purpose,
+    out = [models.Channel(key=lc.key, name=base, kind="exchange", role=lc.role, purpose=lc.purpose,
                    settings={"type": exchange_type, "durable": True}, naming_rule=RULE)]
     is_stream = names.variant == "stream"
     if is_stream:
         # A stream is read non-destructively: every group reads the one stream at its own offset.
         fan_out, groups = False, []
-    lanes: list[ConsumerGroup | None] = list(groups) or [None]
+    lanes: list[models.ConsumerGroup | None] = list(groups) or [None]
     for g in lanes:
         per_group = g is not None and fan_out
         qname = naming.rabbitmq_name(f"{base}.{naming.check_service(g.name)}" if g and per_group else base)
         lane = g.name if g and per_group else "queue"
-        hours = retention_hours(spec, lc)
+        hours = common.retention_hours(spec, lc)
         args = _arguments(spec, names, qname, hours)
-        single = spec.ordering == "global" or any(x.strategy == "single_active" for x in groups_on(spec, lc.key))
+        single = spec.ordering == "global" or any(x.strategy == "single_active" for x in common.groups_on(spec, lc.key))
         if single and not is_stream:
             args["x-single-active-consumer"] = True
-        out.append(Channel(
+        out.append(models.Channel(
             key=f"{lc.key}@{lane}", name=qname, kind="queue", role=lc.role,
             purpose=f"{lc.purpose}" + (f", for {g.name}" if g and per_group else ""),
             replication_factor=spec.replication_factor if names.variant in ("quorum", "stream") else 1,
@@ -129,23 +114,23 @@ def _channel_objects(spec: DesignInput, names: _Names, lc: LogicalChannel, base:
     return out
 
 
-def _channels(spec: DesignInput, names: _Names) -> list[Channel]:
+def _channels(spec: models.DesignInput, names: _Names) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
-    channels: list[Channel] = []
-    for lc in main_channels(spec):
-        base = naming.rabbitmq_name(logical_name(spec, lc, by_key, names.suffix))
+    channels: list[models.Channel] = []
+    for lc in common.main_channels(spec):
+        base = naming.rabbitmq_name(common.logical_name(spec, lc, by_key, names.suffix))
         channels += _channel_objects(spec, names, lc, base)
     if spec.retry_policy.dead_letter_enabled and names.variant != "stream":
-        channels.append(Channel(key="dlx", name=names.dlx, kind="exchange", role="dead_letter",
+        channels.append(models.Channel(key="dlx", name=names.dlx, kind="exchange", role="dead_letter",
                                 purpose="Dead-letter exchange: routes each dead letter to its queue's .dlq",
                                 settings={"type": "direct", "durable": True}, naming_rule=RULE))
-        channels.append(Channel(key="retry", name=names.retry_x, kind="exchange", role="retry",
+        channels.append(models.Channel(key="retry", name=names.retry_x, kind="exchange", role="retry",
                                 purpose="Retry exchange: consumers republish a failed message to <queue>.retry.<n>",
                                 settings={"type": "direct", "durable": True}, naming_rule=RULE))
     return channels
 
 
-def _client(spec: DesignInput, kb: KnowledgeBase, variant: str) -> ClientSettings:
+def _client(spec: models.DesignInput, kb: KnowledgeBase, variant: str) -> models.ClientSettings:
     amo = spec.delivery == "at_most_once"
     producer = {"publisher_confirms": not amo, "delivery_mode": 2, "mandatory": True}
     on_crash = {"quorum": "unacked deliveries are requeued; x-delivery-limit caps poison messages",
@@ -161,14 +146,14 @@ def _client(spec: DesignInput, kb: KnowledgeBase, variant: str) -> ClientSetting
         "prefetch_count": "100-300 usually gives optimal throughput; quorum queues cap effective prefetch at 2,000",
         "auto_ack": "manual acks after processing (at-least-once)" if not amo else "auto-ack: at-most-once",
     }
-    return ClientSettings(client="AMQP 0-9-1 (pika / aio-pika)", producer=producer, consumer=consumer,
-                          reasons=reasons, sources=urls(
+    return models.ClientSettings(client="AMQP 0-9-1 (pika / aio-pika)", producer=producer, consumer=consumer,
+                          reasons=reasons, sources=common.urls(
                               kb, "rabbitmq-confirms-publisher-confirms",
                               "rabbitmq-confirms-channel-qos-prefetch-throughput", "rabbitmq-quorum-queues",
                               "rabbitmq-consumers-single-active-consumer"))
 
 
-def _mechanism(names: _Names, attempts: int) -> tuple[str, list[PlanWarning]]:
+def _mechanism(names: _Names, attempts: int) -> tuple[str, list[models.PlanWarning]]:
     if names.variant == "quorum":
         return (f"quorum queues with x-delivery-limit={names.delivery_limit} (redeliveries, so {attempts} deliveries "
                 f"in all) and a dead-letter exchange ({names.dlx}); delayed retries through TTL wait queues that "
@@ -176,7 +161,7 @@ def _mechanism(names: _Names, attempts: int) -> tuple[str, list[PlanWarning]]:
     if names.variant == "classic":
         return (f"classic queues with a dead-letter exchange ({names.dlx}) for rejected messages and TTL wait queues "
                 "for delayed retries; classic queues have no delivery limit, so the consumer counts attempts "
-                "(x-death count) and rejects with requeue=false after the last one"), [PlanWarning(
+                "(x-death count) and rejects with requeue=false after the last one"), [models.PlanWarning(
                     message="Classic queues have no delivery limit: a message that crashes its consumer is requeued "
                             "forever.",
                     action="Use quorum queues (x-delivery-limit), or have consumers check the x-death count and "
@@ -185,14 +170,15 @@ def _mechanism(names: _Names, attempts: int) -> tuple[str, list[PlanWarning]]:
             "the .dlq stream, records its offset and moves on"), []
 
 
-def _warnings(spec: DesignInput, names: _Names) -> list[PlanWarning]:
+def _warnings(spec: models.DesignInput, names: _Names) -> list[models.PlanWarning]:
     warnings = []
     if names.variant == "stream" and any(lc.compacted for lc in spec.logical_channels):
-        warnings.append(PlanWarning(message="RabbitMQ streams cannot compact: the snapshots stream keeps every snapshot.",
+        warnings.append(models.PlanWarning(message="RabbitMQ streams cannot compact: the snapshots stream keeps every "
+                                            "snapshot.",
                                     action="Keep snapshots in a database table keyed by aggregate id, or trim the "
                                            "stream by max-age.", severity="medium"))
     if spec.delivery == "exactly_once":
-        warnings.append(PlanWarning(message="RabbitMQ has no exactly-once delivery; redeliveries happen.",
+        warnings.append(models.PlanWarning(message="RabbitMQ has no exactly-once delivery; redeliveries happen.",
                                     action="Deduplicate on event_id in the consumer (inbox table) to get "
                                            "effectively-once processing.", severity="high"))
     return warnings
@@ -201,21 +187,22 @@ def _warnings(spec: DesignInput, names: _Names) -> list[PlanWarning]:
 class RabbitMQDesigner:
     broker_id: BrokerId = "rabbitmq"
 
-    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign:
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         names = _Names(spec)
         mechanism, mechanism_warnings = _mechanism(names, spec.retry_policy.backoff.max_attempts)
-        retry = RetryMapping(
+        retry = models.RetryMapping(
             mechanism=mechanism,
             settings={"x-delivery-limit": names.delivery_limit, "dead_letter_exchange": names.dlx,
                       "retry_exchange": names.retry_x, "x-dead-letter-strategy": "at-least-once",
                       "delays_ms": spec.retry_policy.backoff.delays_ms},
-            steps=steps(spec, "through the retry exchange into <queue>.retry.<n>, whose message TTL dead-letters it "
+            steps=common.steps(spec, "through the retry exchange into <queue>.retry.<n>, whose message TTL "
+                                     "dead-letters it "
                         "back to the queue", "<queue>.dlq through the dead-letter exchange (also when the delivery "
                         "limit is hit by crashes or requeues)"),
-            sources=urls(kb, "rabbitmq-quorum-queues-poison-message-handling", "rabbitmq-dlx",
+            sources=common.urls(kb, "rabbitmq-quorum-queues-poison-message-handling", "rabbitmq-dlx",
                          "rabbitmq-quorum-queues-dead-lettering", "rabbitmq-ttl"),
         )
-        return BrokerDesign(
+        return models.BrokerDesign(
             channels=_channels(spec, names), consumer_groups=spec.consumer_groups,
             client_settings=_client(spec, kb, names.variant), retry=retry,
             warnings=_warnings(spec, names) + mechanism_warnings,

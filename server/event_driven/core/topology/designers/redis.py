@@ -2,52 +2,37 @@
 
 from __future__ import annotations
 
-from event_driven.core.topology import naming
-from event_driven.core.topology.designers.common import (
-    HOUR_MS,
-    groups_on,
-    logical_name,
-    retention_hours,
-    steps,
-    urls,
-)
-from event_driven.core.topology.models import (
-    BrokerDesign,
-    Channel,
-    ClientSettings,
-    DesignInput,
-    PlanWarning,
-    RetryMapping,
-)
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
 RULE = f"{naming.CONVENTION} with ':' for '.'; Redis keys are binary-safe, the planner emits [a-z0-9:_.-]"
 
 
-def _streams(spec: DesignInput) -> list[Channel]:
+def _streams(spec: models.DesignInput) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
-    channels: list[Channel] = []
+    channels: list[models.Channel] = []
     for lc in spec.logical_channels:
         if lc.role == "retry":
             continue
-        key = naming.redis_key(logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
-        hours = retention_hours(spec, lc)
+        key = naming.redis_key(common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
+        hours = common.retention_hours(spec, lc)
         memory = None if hours is None else spec.throughput_msg_per_s * hours * 3600 * spec.message_size_bytes
-        channels.append(Channel(
+        channels.append(models.Channel(
             key=lc.key, name=key, kind="stream", role=lc.role, purpose=lc.purpose, retention_hours=hours,
             keep_forever=hours is None, cleanup_policy="none" if hours is None else "XTRIM MINID ~ (now - retention)",
-            settings={"groups": [g.name for g in groups_on(spec, lc.key)], "trim_minid_age_ms":
-                      None if hours is None else hours * HOUR_MS, "estimated_memory_bytes": memory},
+            settings={"groups": [g.name for g in common.groups_on(spec, lc.key)], "trim_minid_age_ms":
+                      None if hours is None else hours * common.HOUR_MS, "estimated_memory_bytes": memory},
             naming_rule=RULE))
     return channels
 
 
-def _memory_warning(spec: DesignInput, channels: list[Channel]) -> PlanWarning:
+def _memory_warning(spec: models.DesignInput, channels: list[models.Channel]) -> models.PlanWarning:
     estimates = [c.settings.get("estimated_memory_bytes") or 0 for c in channels]
     size = (f"{max(estimates) / 1e9:,.1f} GB (rate x retention x message size, before per-entry overhead)."
             if any(estimates) else "as much memory as the whole log, kept without end.")
-    return PlanWarning(
+    return models.PlanWarning(
         message="Redis keeps streams in memory: the retained entries need about " + size,
         action="Trim by MINID to the retention, shorten retention, or keep the long tail in a log store; monitor "
                "used_memory.",
@@ -57,7 +42,7 @@ def _memory_warning(spec: DesignInput, channels: list[Channel]) -> PlanWarning:
 class RedisDesigner:
     broker_id: BrokerId = "redis_streams"
 
-    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign:
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         channels = _streams(spec)
         b = spec.retry_policy.backoff
         producer = {"XADD": "XADD <stream> * envelope <json> (id is the time-ordered entry id)"}
@@ -69,16 +54,16 @@ class RedisDesigner:
                    "reclaim": "entries idle longer than the processing budget are claimed by a live consumer",
                    "dead_letter_after_deliveries": "XPENDING's delivery count bounds retries; then XADD to .dlq and "
                                                    "XACK"}
-        retry = RetryMapping(
+        retry = models.RetryMapping(
             mechanism="pending entries list: unacked entries are reclaimed with XAUTOCLAIM; after max deliveries "
                       "the consumer copies the entry to the dead-letter stream and acknowledges it",
             settings={"min_idle_time_ms": spec.processing_timeout_ms, "max_deliveries": b.max_attempts},
-            steps=steps(spec, "by leaving the entry unacknowledged until XAUTOCLAIM reclaims it (no per-entry "
+            steps=common.steps(spec, "by leaving the entry unacknowledged until XAUTOCLAIM reclaims it (no per-entry "
                         "delay: the idle time is the backoff floor)", "the :dlq stream"),
-            sources=urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim", "redis-commands-xtrim"),
+            sources=common.urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim", "redis-commands-xtrim"),
         )
-        return BrokerDesign(channels=channels, consumer_groups=spec.consumer_groups,
-                            client_settings=ClientSettings(
+        return models.BrokerDesign(channels=channels, consumer_groups=spec.consumer_groups,
+                            client_settings=models.ClientSettings(
                                 client="redis-py", producer=producer, consumer=consumer, reasons=reasons,
-                                sources=urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim")),
+                                sources=common.urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim")),
                             retry=retry, warnings=[_memory_warning(spec, channels)])

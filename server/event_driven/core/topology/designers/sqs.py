@@ -5,26 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from event_driven.core.topology import naming
-from event_driven.core.topology.designers.common import (
-    broker_figure,
-    groups_on,
-    logical_name,
-    main_channels,
-    steps,
-    threshold,
-    urls,
-)
-from event_driven.core.topology.models import (
-    BrokerDesign,
-    Channel,
-    ClientSettings,
-    ConsumerGroup,
-    DesignInput,
-    LogicalChannel,
-    PlanWarning,
-    RetryMapping,
-)
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -34,20 +16,20 @@ LONG_POLL_SECONDS = 20  # ReceiveMessage WaitTimeSeconds maximum (brokers.yaml s
 class _Queues:
     """What every queue of one plan shares."""
 
-    def __init__(self, spec: DesignInput, kb: KnowledgeBase):
+    def __init__(self, spec: models.DesignInput, kb: KnowledgeBase):
         self.fifo = spec.variant in ("fifo", "fifo_high_throughput") or (
             spec.variant is None and (spec.ordering != "none" or spec.delivery == "exactly_once"))
         self.high = spec.variant == "fifo_high_throughput"
-        default_visibility = int(broker_figure(kb, "sqs", "visibility_timeout_default"))
+        default_visibility = int(common.broker_figure(kb, "sqs", "visibility_timeout_default"))
         self.visibility = max(default_visibility, math.ceil(spec.processing_timeout_ms / 1000))
-        self.max_retention_s = int(threshold(kb, "sqs_max_retention_hours")) * 3600
+        self.max_retention_s = int(common.threshold(kb, "sqs_max_retention_hours")) * 3600
         default = kb.brokers.broker("sqs").retention.default_retention
         default_hours = int(default.value) if default else 0  # brokers.yaml gives it in hours (4 days)
         self.retention_s = min(self.max_retention_s, (spec.retention_hours or default_hours) * 3600)
         self.rule = f"{naming.CONVENTION} with '-' for '.'; SQS: [A-Za-z0-9_-], at most 80 characters" + (
             ", '.fifo' suffix" if self.fifo else "")
 
-    def attributes(self, spec: DesignInput, dlq_name: str) -> dict[str, Any]:
+    def attributes(self, spec: models.DesignInput, dlq_name: str) -> dict[str, Any]:
         attrs: dict[str, Any] = {
             "VisibilityTimeout": self.visibility,
             "MessageRetentionPeriod": self.retention_s,
@@ -63,15 +45,15 @@ class _Queues:
         return attrs
 
 
-def _queue_pair(spec: DesignInput, q: _Queues, lc: LogicalChannel, g: ConsumerGroup | None, base: str,
-                topic: str | None) -> list[Channel]:
+def _queue_pair(spec: models.DesignInput, q: _Queues, lc: models.LogicalChannel, g: models.ConsumerGroup | None,
+                base: str, topic: str | None) -> list[models.Channel]:
     """The queue a group (or the channel) reads, and its dead-letter queue."""
     fan_out = topic is not None
     qbase = f"{base}.{naming.check_service(g.name)}" if fan_out and g else base
     dlq_name = naming.sqs_queue(qbase + "-dlq", q.fifo)
     qname = naming.sqs_queue(qbase, q.fifo)
     key = f"{lc.key}@{g.name}" if fan_out and g else f"{lc.key}@queue"
-    out = [Channel(key=key, name=qname, kind="queue", role=lc.role,
+    out = [models.Channel(key=key, name=qname, kind="queue", role=lc.role,
                    purpose=lc.purpose + (f", for {g.name}" if fan_out and g else ""),
                    retention_hours=q.retention_s // 3600, cleanup_policy="deleted on DeleteMessage",
                    settings={"attributes": q.attributes(spec, dlq_name), "subscribes_to": topic},
@@ -80,62 +62,65 @@ def _queue_pair(spec: DesignInput, q: _Queues, lc: LogicalChannel, g: ConsumerGr
         dattrs: dict[str, Any] = {"MessageRetentionPeriod": q.max_retention_s}
         if q.fifo:
             dattrs["FifoQueue"] = True
-        out.append(Channel(key=key + ".dlq", name=dlq_name, kind="queue", role="dead_letter",
+        out.append(models.Channel(key=key + ".dlq", name=dlq_name, kind="queue", role="dead_letter",
                            purpose=f"Dead letters of {qname}", retention_hours=q.max_retention_s // 3600,
                            cleanup_policy="14-day retention (maximum)", settings={"attributes": dattrs},
                            naming_rule=q.rule))
     return out
 
 
-def _channels(spec: DesignInput, q: _Queues) -> list[Channel]:
+def _channels(spec: models.DesignInput, q: _Queues) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
-    channels: list[Channel] = []
-    for lc in main_channels(spec):
-        base = logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix)
-        groups = groups_on(spec, lc.key)
+    channels: list[models.Channel] = []
+    for lc in common.main_channels(spec):
+        base = common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix)
+        groups = common.groups_on(spec, lc.key)
         topic = naming.sqs_queue(base, q.fifo) if lc.role == "events" and groups else None
         if topic:
-            channels.append(Channel(key=lc.key, name=topic, kind="topic", role=lc.role,
+            channels.append(models.Channel(key=lc.key, name=topic, kind="topic", role=lc.role,
                                     purpose=f"SNS topic: {lc.purpose}",
                                     settings={"FifoTopic": q.fifo, "service": "SNS"}, naming_rule=q.rule))
-        lanes: list[ConsumerGroup | None] = list(groups) or [None]
+        lanes: list[models.ConsumerGroup | None] = list(groups) or [None]
         for g in lanes:
             channels += _queue_pair(spec, q, lc, g, base, topic)
     return channels
 
 
-def _warnings(spec: DesignInput, kb: KnowledgeBase, q: _Queues) -> list[PlanWarning]:
+def _warnings(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> list[models.PlanWarning]:
     warnings = []
-    fifo_limit = int(broker_figure(kb, "sqs", "batched_msgs_per_action"))
+    fifo_limit = int(common.broker_figure(kb, "sqs", "batched_msgs_per_action"))
     if q.fifo and spec.ordering != "none" and spec.retry_policy.dead_letter_enabled:
-        warnings.append(PlanWarning(
+        warnings.append(models.PlanWarning(
             message="A dead-letter queue on a FIFO queue can break strict ordering: a message moved to the DLQ "
                     "lets later messages of its group through.",
             action="If exact order matters more than progress, drop the redrive policy and alert on stuck groups; "
                    "otherwise keep it and make consumers tolerate a gap.", severity="medium"))
     if q.fifo and not q.high and spec.throughput_msg_per_s > fifo_limit:
-        warnings.append(PlanWarning(
+        warnings.append(models.PlanWarning(
             message=f"{spec.throughput_msg_per_s:,} msg/s exceeds a FIFO queue's {fifo_limit:,} msg/s per API action "
                     "(300 TPS with 10-message batches); SQS throttles the excess.",
             action="Use sqs.fifo_high_throughput with many distinct MessageGroupIds.", severity="high"))
     if not q.fifo and spec.retry_policy.dead_letter_enabled and q.retention_s >= q.max_retention_s:
-        warnings.append(PlanWarning(
+        warnings.append(models.PlanWarning(
             message="The source queue keeps messages 14 days, the DLQ's maximum too: a standard queue keeps the "
                     "original enqueue time on redrive, so dead letters near that age expire almost at once.",
             action="Keep the source queue's retention well below 14 days so the DLQ holds messages long enough "
                    "to inspect and redrive.", severity="medium"))
     if spec.delivery == "exactly_once" and not q.fifo:
-        warnings.append(PlanWarning(message="SQS standard queues deliver at least once; exactly-once needs FIFO.",
+        warnings.append(models.PlanWarning(message="SQS standard queues deliver at least once; exactly-once needs "
+                                                   "FIFO.",
                                     action="Use a FIFO queue with MessageDeduplicationId = event_id.", severity="high"))
     if spec.retention_hours and spec.retention_hours * 3600 > q.max_retention_s:
-        warnings.append(PlanWarning(message=f"Retention of {spec.retention_hours} h exceeds SQS's 14-day maximum; capped.",
+        warnings.append(models.PlanWarning(message=f"Retention of {spec.retention_hours} h exceeds SQS's 14-day "
+                                                   f"maximum; "
+                                            f"capped.",
                                     action="Archive messages elsewhere (S3) or choose a log-based broker.",
                                     severity="high"))
     return warnings
 
 
-def _client(spec: DesignInput, kb: KnowledgeBase, q: _Queues) -> ClientSettings:
-    batch = int(broker_figure(kb, "sqs", "max_messages_per_batch"))
+def _client(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> models.ClientSettings:
+    batch = int(common.broker_figure(kb, "sqs", "max_messages_per_batch"))
     producer = {"MessageGroupId": "aggregate_id" if q.fifo else None,
                 "MessageDeduplicationId": "event_id" if q.fifo else None, "batch_size": batch}
     consumer = {"WaitTimeSeconds": LONG_POLL_SECONDS, "MaxNumberOfMessages": batch, "VisibilityTimeout": q.visibility,
@@ -149,28 +134,29 @@ def _client(spec: DesignInput, kb: KnowledgeBase, q: _Queues) -> ClientSettings:
         "VisibilityTimeout": f"covers the {spec.processing_timeout_ms} ms processing budget; extend with "
                              "ChangeMessageVisibility for longer jobs (up to 12 h)",
     }
-    return ClientSettings(client="AWS SDK (boto3)", producer=producer, consumer=consumer, reasons=reasons,
-                          sources=urls(kb, "aws-fifo-key-terms", "aws-quotas-messages", "aws-quotas-queues",
+    return models.ClientSettings(client="AWS SDK (boto3)", producer=producer, consumer=consumer, reasons=reasons,
+                          sources=common.urls(kb, "aws-fifo-key-terms", "aws-quotas-messages", "aws-quotas-queues",
                                        "aws-apireference-api-changemessagevisibility"))
 
 
 class SQSDesigner:
     broker_id: BrokerId = "sqs"
 
-    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign:
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         q = _Queues(spec, kb)
         attempts = spec.retry_policy.backoff.max_attempts
-        retry = RetryMapping(
+        retry = models.RetryMapping(
             mechanism=f"redrive policy: after maxReceiveCount={attempts} receives the "
                       "message moves to the DLQ; backoff by extending the visibility timeout",
             settings={"maxReceiveCount": attempts, "delays_ms": spec.retry_policy.backoff.delays_ms,
                       "dlq_retention_seconds": q.max_retention_s},
-            steps=steps(spec, "by setting the message's visibility timeout to the delay (ChangeMessageVisibility) and "
+            steps=common.steps(spec, "by setting the message's visibility timeout to the delay "
+                                     "(ChangeMessageVisibility) and "
                         "not deleting it", "the -dlq queue by the redrive policy"),
-            sources=urls(kb, "aws-sqs-dead-letter-queues", "aws-setting-up-dead-letter-queue-retention",
+            sources=common.urls(kb, "aws-sqs-dead-letter-queues", "aws-setting-up-dead-letter-queue-retention",
                          "aws-apireference-api-changemessagevisibility"),
         )
-        return BrokerDesign(
+        return models.BrokerDesign(
             channels=_channels(spec, q), consumer_groups=spec.consumer_groups, client_settings=_client(spec, kb, q),
             retry=retry, warnings=_warnings(spec, kb, q),
             notes=["FIFO" + (" high-throughput" if q.high else "") + " queues" if q.fifo else "standard queues",
