@@ -48,6 +48,8 @@ class SizingDefaults(KnowledgeModel):
     message_size_bytes: SourcedNumber
     processing_timeout_ms: SourcedNumber
     rabbitmq_prefetch: SourcedNumber
+    processing_margin: SourcedNumber
+    consumer_slots_per_instance: SourcedNumber
 
 
 class ClientDefaults(KnowledgeModel):

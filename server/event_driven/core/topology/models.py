@@ -147,6 +147,20 @@ class SizingFigure(PlanModel):
     source: str | None = None
 
 
+class Workload(PlanModel):
+    """What the processing time implies for every broker: work in flight, deadlines and client buffers."""
+
+    processing_time_ms: int | None = Field(description="Time to process one message; None when not stated.")
+    ack_deadline_ms: int = Field(description="How long a delivery may stay unacknowledged before the broker "
+                                             "redelivers it: processing time x margin, else the processing budget.")
+    slots_per_instance: int = Field(description="Messages one consumer instance processes at the same time.")
+    prefetch: int = Field(description="Unacknowledged messages one instance holds (RabbitMQ prefetch, SQS "
+                                      "MaxNumberOfMessages, NATS fetch batch).")
+    in_flight: float = Field(description="Messages being processed at once at the arrival rate (Little's law).")
+    heartbeat: bool = Field(description="Jobs outlive the broker's default deadline: extend it while working "
+                                        "(in-progress ack, ChangeMessageVisibility, XCLAIM, consumer_timeout).")
+
+
 class Sizing(PlanModel):
     partitions: PartitionPlan
     storage: SizingFigure
@@ -154,6 +168,10 @@ class Sizing(PlanModel):
     network_out: SizingFigure
     consumer_instances: SizingFigure
     assumptions: list[str]
+    concurrency: SizingFigure | None = Field(
+        default=None, description="Messages in flight = arrival rate x processing time, when the time is stated.")
+    deadlines: list[SizingFigure] = Field(
+        default_factory=list, description="Acknowledgement deadline, prefetch and client buffer, with the math.")
 
 
 class MetricSpec(PlanModel):
@@ -288,6 +306,7 @@ class DesignInput(PlanModel):
     message_size_bytes: int
     processing_timeout_ms: int
     throughput_msg_per_s: int
+    workload: Workload
 
 
 class PlannedTopology(PlanModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from event_driven.core.topology.models import AlertRule, MetricSpec, Observability
+from event_driven.core.topology.workload import histogram_buckets
 from event_driven.kb.loader import KnowledgeBase
 
 HELP = {
@@ -14,8 +15,10 @@ HELP = {
 }
 
 
-def observability(kb: KnowledgeBase, dlq_threshold: int, lag_window_minutes: int = 10) -> Observability:
-    metrics = [MetricSpec(name=m.name, type=m.type, labels=m.labels, buckets=m.buckets, help=HELP[m.name])
+def observability(kb: KnowledgeBase, dlq_threshold: int, lag_window_minutes: int = 10,
+                  processing_time_ms: int | None = None) -> Observability:
+    metrics = [MetricSpec(name=m.name, type=m.type, labels=m.labels, help=HELP[m.name],
+                          buckets=None if m.buckets is None else histogram_buckets(m.buckets, processing_time_ms))
                for m in kb.patterns.metrics]
     burrow = kb.sources.url("gh-linkedin-burrow-consumer-lag-evaluation-rules")
     alerts = [

@@ -37,9 +37,11 @@ from event_driven.core.topology.models import (
     Sizing,
     SizingFigure,
     TopologyPlan,
+    Workload,
 )
 from event_driven.core.topology.observability import observability
 from event_driven.core.topology.shapes import add_failure_channels, logical_design
+from event_driven.core.topology.workload import consumer_rate, plan_workload, workload_figures
 from event_driven.core.validation import ErrorCode, FieldError, ValidationResult, option_errors, validate_context
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
@@ -67,6 +69,12 @@ class PlanOptions(BaseModel):
         default=None, gt=0, le=999_000_000, description="Average message size (default: the context's, else 1 KiB).")
     processing_timeout_ms: int | None = Field(
         default=None, gt=0, le=43_200_000, description="Longest time one message may take to process (default 30 s).")
+    processing_time_ms: int | None = Field(
+        default=None, gt=0, le=604_800_000,
+        description="How long one message takes to process (e.g. 1200000 for 20-minute jobs; default: the context's "
+                    "requirements.processing_time). Sizes consumers, deadlines, prefetch and histogram buckets.")
+    consumer_slots_per_instance: int | None = Field(
+        default=None, ge=1, le=10_000, description="Messages one consumer instance processes at once (default 1).")
     max_attempts: int | None = Field(
         default=None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
     dead_letter: bool = Field(default=True, description="Plan retry tiers and dead-letter channels.")
@@ -146,7 +154,7 @@ def retry_policy(kb: KnowledgeBase, options: PlanOptions) -> RetryPolicy:
 
 
 def _rate_assumptions(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, size: int, p_bytes: float,
-                      c: float) -> list[str]:
+                      c: float, workload: Workload) -> list[str]:
     s = kb.patterns.sizing
     p = p_bytes / size
     assumed = s.message_size_bytes.assumptions.strip() if s.message_size_bytes.assumptions else ""
@@ -155,9 +163,18 @@ def _rate_assumptions(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOp
         f"message size {size} B" + ("" if given_size else f" (assumed: {assumed})"),
         f"p = {p_bytes:,.0f} B/s per partition / {size} B = {p:,.0f} msg/s"
         + ("" if options.producer_bytes_per_s_per_partition else " (default: low end of 'tens of MB/s')"),
-        f"c = {c:,.0f} msg/s per consumer" + ("" if options.consumer_msg_per_s_per_partition else (
-            " (placeholder: measure your consumer and pass options.consumer_msg_per_s_per_partition)")),
+        _consumer_rate_assumption(options, c, workload),
     ]
+
+
+def _consumer_rate_assumption(options: PlanOptions, c: float, workload: Workload) -> str:
+    if options.consumer_msg_per_s_per_partition:
+        return f"c = {c:,.0f} msg/s per consumer"
+    if workload.processing_time_ms:
+        return (f"c = slots / processing time = {workload.slots_per_instance} / "
+                f"{workload.processing_time_ms / 1000:g} s = {c:.6g} msg/s per consumer instance")
+    return (f"c = {c:,.0f} msg/s per consumer (placeholder: measure your consumer and pass "
+            "options.consumer_msg_per_s_per_partition, or state the processing time)")
 
 
 def _storage(kb: KnowledgeBase, t: int, size: int, retention_h: int | None, broker: str, variant: str | None,
@@ -206,16 +223,31 @@ def _consumer_instances(ctx: NormalizedContext, broker: str, t: int, c: float, p
         inputs={"t": t, "c": c, "partitions": partitions})
 
 
+def processing_time_ms(ctx: NormalizedContext, opts: PlanOptions) -> int | None:
+    """The stated processing time: the option, else the context's requirements.processing_time."""
+    # NormalizedContext.processing_time_ms is the context extension (core/context.py); absent on older contexts.
+    from_context = getattr(ctx, "processing_time_ms", None)
+    return opts.processing_time_ms or (int(from_context) if from_context else None)
+
+
+def _workload(ctx: NormalizedContext, kb: KnowledgeBase, opts: PlanOptions) -> Workload:
+    s = kb.patterns.sizing
+    return plan_workload(kb, ctx.throughput_msg_per_s or 0, processing_time_ms(ctx, opts),
+                         opts.processing_timeout_ms or int(s.processing_timeout_ms.value),
+                         opts.consumer_slots_per_instance or int(s.consumer_slots_per_instance.value))
+
+
 def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, broker: str, variant: str | None,
-            groups_on_main: int, rf: int) -> tuple[Sizing, int, int]:
+            groups_on_main: int, rf: int, workload: Workload) -> tuple[Sizing, int, int]:
     s = kb.patterns.sizing
     t = ctx.throughput_msg_per_s or 0
     size = _message_size(options, ctx, kb)
     p_bytes = options.producer_bytes_per_s_per_partition or float(s.partition_produce_bytes_per_s.value)
-    c = options.consumer_msg_per_s_per_partition or float(s.consumer_msg_per_s_per_partition.value)
+    measured = consumer_rate(workload)
+    c = options.consumer_msg_per_s_per_partition or measured or float(s.consumer_msg_per_s_per_partition.value)
     plan = calculate_partitions(t, p_bytes / size, rf, consumer_throughput_per_partition=c,
                                 source=kb.sources.url("confluent-blog-how-choose-number-topics-partitions-kafka-cluster"))
-    assumptions = _rate_assumptions(ctx, kb, options, size, p_bytes, c)
+    assumptions = _rate_assumptions(ctx, kb, options, size, p_bytes, c, workload)
     partitions = plan.partitions
     if ctx.ordering == "global":
         partitions = 1
@@ -225,8 +257,10 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
     net_in, net_out = _network(t, size, groups_on_main, rf)
     consumers = _consumer_instances(ctx, broker, t, c, partitions)
     storage = _storage(kb, t, size, _retention_hours(ctx, options, kb), broker, variant, rf)
+    concurrency, deadlines = workload_figures(kb, workload, t)
     return (Sizing(partitions=plan, storage=storage, network_in=net_in, network_out=net_out,
-                   consumer_instances=consumers, assumptions=assumptions), partitions, int(consumers.value))
+                   consumer_instances=consumers, assumptions=assumptions, concurrency=concurrency,
+                   deadlines=deadlines), partitions, int(consumers.value))
 
 
 def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
@@ -437,8 +471,9 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
                            compaction=opts.compaction)
     logical = add_failure_channels(shape.channels, policy)
     rf = _replication(kb, req, broker_id)
+    workload = _workload(ctx, kb, opts)
     main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
-    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf)
+    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf, workload)
     groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances)
     req.warnings += lane_warnings + _partition_warnings(kb, broker_id, partitions, rf)
     spec = DesignInput(
@@ -447,7 +482,7 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         partitions=partitions, replication_factor=rf, retention_hours=_retention_hours(ctx, opts, kb),
         message_size_bytes=_message_size(opts, ctx, kb),
         processing_timeout_ms=opts.processing_timeout_ms or int(kb.patterns.sizing.processing_timeout_ms.value),
-        throughput_msg_per_s=ctx.throughput_msg_per_s or 0,
+        throughput_msg_per_s=ctx.throughput_msg_per_s or 0, workload=workload,
     )
     design = _run_designer(plannable, spec, kb, req)
     warnings = [PlanWarning(message=w.message, action=w.recommendation, rule_id=w.rule_id, severity=w.severity)
@@ -461,7 +496,7 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]  # defaulted
         shape=shape.description, logical_channels=logical, channels=design.channels, consumer_groups=groups,
         retry_policy=policy, retry=design.retry, client_settings=design.client_settings, sizing=sizing,
-        observability=observability(kb, policy.dlq_alert_threshold),
+        observability=observability(kb, policy.dlq_alert_threshold, processing_time_ms=workload.processing_time_ms),
         diagram=mermaid(logical, design.channels, groups), warnings=warnings, notes=design.notes,
     )
     return PlannedTopology(plan=plan, broker=plannable, domain=req.domain)

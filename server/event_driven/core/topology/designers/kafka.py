@@ -71,7 +71,8 @@ def _producer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, An
 def _consumer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
     amo = spec.delivery == "at_most_once"
     clients = kb.patterns.clients
-    max_poll = max(int(clients.kafka_max_poll_interval_ms.value), 2 * spec.processing_timeout_ms)
+    max_poll = max(int(clients.kafka_max_poll_interval_ms.value), 2 * spec.processing_timeout_ms,
+                   spec.workload.ack_deadline_ms)
     consumer: dict[str, Any] = {
         "enable.auto.commit": amo,
         "enable.auto.offset.store": amo,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from event_driven.core.topology import models, naming
@@ -59,8 +60,10 @@ def _streams(spec: models.DesignInput, kb: KnowledgeBase, replicas: int) -> list
 def _consumers(spec: models.DesignInput, kb: KnowledgeBase,
                channels: list[models.Channel]) -> dict[str, dict[str, Any]]:
     b = spec.retry_policy.backoff
-    ack_wait_ns = spec.processing_timeout_ms * NS_PER_MS
-    max_ack_pending = int(common.broker_figure(kb, "nats_jetstream", "max_ack_pending_default"))
+    ack_wait_ns = spec.workload.ack_deadline_ms * NS_PER_MS
+    # All instances of a group share one durable consumer: max_ack_pending must admit all the work in flight.
+    max_ack_pending = max(int(common.broker_figure(kb, "nats_jetstream", "max_ack_pending_default")),
+                          math.ceil(spec.workload.in_flight))
     consumers = {}
     for g in spec.consumer_groups:
         stream = next(c for c in channels if c.key == g.channel)
@@ -94,8 +97,13 @@ class NATSDesigner:
             "ack_policy": "explicit acks (at-least-once)", "max_deliver": "bounds delivery attempts per message",
             "backoff_ns": "per-delivery ack wait: processing budget + retry delay (the server uses it instead of "
                           "ack_wait)",
-            "max_ack_pending": "caps unacknowledged messages in flight (1 for a single active consumer keeps order)",
+            "max_ack_pending": "caps unacknowledged messages in flight (1 for a single active consumer keeps order); "
+                               "at least the messages in flight (rate x processing time), or it caps the rate",
         }
+        if spec.workload.heartbeat:
+            consumer["in_progress"] = (f"msg.in_progress() every {spec.workload.ack_deadline_ms // 2} ms while a job "
+                                       "runs: each resets the ack_wait timer")
+            reasons["in_progress"] = "AckProgress extends the ack wait by another ack_wait while work is ongoing"
         retry = models.RetryMapping(
             mechanism=f"consumer max_deliver={b.max_attempts} with a backoff schedule; exhausted or terminated "
                       "messages raise advisories captured by a dead-letter stream",

@@ -6,10 +6,21 @@ from typing import Any
 
 from event_driven.core.topology import models, naming
 from event_driven.core.topology.designers import common
+from event_driven.core.topology.workload import buffer_size
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
 RULE = f"{naming.CONVENTION}; RabbitMQ: at most 255 bytes, 'amq.' reserved"
+
+
+def consumer_timeout(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[int, int]:
+    """(consumer_timeout, prefetch): the timeout covers a job with margin; prefetch fits inside the timeout."""
+    default = int(common.broker_figure(kb, "rabbitmq", "consumer_timeout_default"))
+    w = spec.workload
+    margin = float(kb.patterns.sizing.processing_margin.value)
+    cap = int(kb.patterns.sizing.rabbitmq_prefetch.value)
+    timeout = max(default, w.ack_deadline_ms) if w.processing_time_ms else default
+    return timeout, buffer_size(w.slots_per_instance, timeout, w.processing_time_ms, margin, cap)
 
 
 class _Names:
@@ -136,16 +147,27 @@ def _client(spec: models.DesignInput, kb: KnowledgeBase, variant: str) -> models
     on_crash = {"quorum": "unacked deliveries are requeued; x-delivery-limit caps poison messages",
                 "classic": "unacked deliveries are requeued; count x-death and reject after the last attempt",
                 "stream": "reading resumes from the last stored offset; the failed message is republished to .dlq"}
-    consumer = {"prefetch_count": int(kb.patterns.sizing.rabbitmq_prefetch.value), "auto_ack": amo,
-                "on_retryable_error": "publish to <queue>.retry.<n> via the retry exchange, then ack",
-                "on_non_retryable_error": "basic.reject requeue=false (dead-letters at once)",
-                "on_crash": on_crash[variant]}
+    timeout, prefetch = consumer_timeout(spec, kb)
+    consumer: dict[str, Any] = {"prefetch_count": prefetch, "auto_ack": amo,
+                                "on_retryable_error": "publish to <queue>.retry.<n> via the retry exchange, then ack",
+                                "on_non_retryable_error": "basic.reject requeue=false (dead-letters at once)",
+                                "on_crash": on_crash[variant]}
     reasons = {
         "publisher_confirms": "the broker confirms each message once it is safely stored (a quorum of replicas)",
         "delivery_mode": "2 = persistent", "mandatory": "unroutable messages come back instead of vanishing",
         "prefetch_count": "100-300 usually gives optimal throughput; quorum queues cap effective prefetch at 2,000",
         "auto_ack": "manual acks after processing (at-least-once)" if not amo else "auto-ack: at-most-once",
     }
+    w = spec.workload
+    if w.processing_time_ms:
+        consumer["consumer_timeout_ms"] = timeout
+        reasons["prefetch_count"] = (
+            f"{prefetch}: the last prefetched delivery waits for the ones ahead of it, so prefetch x "
+            f"{w.processing_time_ms} ms processing (/{w.slots_per_instance} slots, x margin) must fit in the "
+            f"{timeout} ms consumer_timeout or the channel is closed and every delivery requeued")
+        reasons["consumer_timeout_ms"] = (
+            "delivery acknowledgement timeout (default 30 min): set consumer_timeout in rabbitmq.conf, or per queue "
+            "with the consumer-timeout policy / x-consumer-timeout argument on RabbitMQ 3.11.15+")
     return models.ClientSettings(client="AMQP 0-9-1 (pika / aio-pika)", producer=producer, consumer=consumer,
                           reasons=reasons, sources=common.urls(
                               kb, "rabbitmq-confirms-publisher-confirms",
@@ -170,8 +192,16 @@ def _mechanism(names: _Names, attempts: int) -> tuple[str, list[models.PlanWarni
             "the .dlq stream, records its offset and moves on"), []
 
 
-def _warnings(spec: models.DesignInput, names: _Names) -> list[models.PlanWarning]:
+def _warnings(spec: models.DesignInput, names: _Names, kb: KnowledgeBase) -> list[models.PlanWarning]:
     warnings = []
+    timeout, prefetch = consumer_timeout(spec, kb)
+    if timeout > int(common.broker_figure(kb, "rabbitmq", "consumer_timeout_default")):
+        warnings.append(models.PlanWarning(
+            message=f"Jobs of {spec.workload.processing_time_ms} ms outlive RabbitMQ's default 30-minute delivery "
+                    "acknowledgement timeout: the channel would be closed and every unacknowledged delivery requeued, "
+                    "counting against the delivery limit until healthy jobs are dead-lettered.",
+            action=f"Set consumer_timeout = {timeout} in rabbitmq.conf (or the consumer-timeout policy on RabbitMQ "
+                   f"3.11.15+) and keep prefetch at {prefetch}.", severity="high"))
     if names.variant == "stream" and any(lc.compacted for lc in spec.logical_channels):
         warnings.append(models.PlanWarning(message="RabbitMQ streams cannot compact: the snapshots stream keeps every "
                                             "snapshot.",
@@ -205,7 +235,7 @@ class RabbitMQDesigner:
         return models.BrokerDesign(
             channels=_channels(spec, names), consumer_groups=spec.consumer_groups,
             client_settings=_client(spec, kb, names.variant), retry=retry,
-            warnings=_warnings(spec, names) + mechanism_warnings,
+            warnings=_warnings(spec, names, kb) + mechanism_warnings,
             notes=[f"queue type {names.variant}"
                    + (": replicated with Raft, default 3 replicas" if names.variant == "quorum" else "")],
         )

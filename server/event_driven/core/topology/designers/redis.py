@@ -46,18 +46,23 @@ class RedisDesigner:
         channels = _streams(spec)
         b = spec.retry_policy.backoff
         producer = {"XADD": "XADD <stream> * envelope <json> (id is the time-ordered entry id)"}
-        consumer = {"XREADGROUP": "GROUP <group> <consumer> COUNT 100 BLOCK 5000 STREAMS <stream> >",
+        count = spec.workload.prefetch
+        consumer = {"XREADGROUP": f"GROUP <group> <consumer> COUNT {count} BLOCK 5000 STREAMS <stream> >",
                     "ack": "XACK after processing" if spec.delivery != "at_most_once" else "NOACK",
-                    "reclaim": f"XAUTOCLAIM <stream> <group> <consumer> {spec.processing_timeout_ms} 0-0 COUNT 100",
+                    "reclaim": f"XAUTOCLAIM <stream> <group> <consumer> {spec.workload.ack_deadline_ms} 0-0 COUNT 100",
                     "dead_letter_after_deliveries": b.max_attempts}
         reasons = {"XREADGROUP": "'>' delivers new entries and records them in the pending entries list (PEL)",
                    "reclaim": "entries idle longer than the processing budget are claimed by a live consumer",
                    "dead_letter_after_deliveries": "XPENDING's delivery count bounds retries; then XADD to .dlq and "
                                                    "XACK"}
+        if spec.workload.heartbeat:
+            consumer["heartbeat"] = (f"XCLAIM <stream> <group> <consumer> 0 <id> JUSTID every "
+                                     f"{spec.workload.ack_deadline_ms // 2} ms while a job runs: resets its idle time")
+            reasons["heartbeat"] = "the owner re-claims its own entry so XAUTOCLAIM never steals a running job"
         retry = models.RetryMapping(
             mechanism="pending entries list: unacked entries are reclaimed with XAUTOCLAIM; after max deliveries "
                       "the consumer copies the entry to the dead-letter stream and acknowledges it",
-            settings={"min_idle_time_ms": spec.processing_timeout_ms, "max_deliveries": b.max_attempts},
+            settings={"min_idle_time_ms": spec.workload.ack_deadline_ms, "max_deliveries": b.max_attempts},
             steps=common.steps(spec, "by leaving the entry unacknowledged until XAUTOCLAIM reclaims it (no per-entry "
                         "delay: the idle time is the backoff floor)", "the :dlq stream"),
             sources=common.urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim", "redis-commands-xtrim"),

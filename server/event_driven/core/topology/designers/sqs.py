@@ -7,6 +7,7 @@ from typing import Any
 
 from event_driven.core.topology import models, naming
 from event_driven.core.topology.designers import common
+from event_driven.core.topology.workload import buffer_size
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -21,7 +22,8 @@ class _Queues:
             spec.variant is None and (spec.ordering != "none" or spec.delivery == "exactly_once"))
         self.high = spec.variant == "fifo_high_throughput"
         default_visibility = int(common.broker_figure(kb, "sqs", "visibility_timeout_default"))
-        self.visibility = max(default_visibility, math.ceil(spec.processing_timeout_ms / 1000))
+        max_visibility = int(common.broker_figure(kb, "sqs", "visibility_timeout_max"))
+        self.visibility = min(max_visibility, max(default_visibility, math.ceil(spec.workload.ack_deadline_ms / 1000)))
         self.max_retention_s = int(common.threshold(kb, "sqs_max_retention_hours")) * 3600
         default = kb.brokers.broker("sqs").retention.default_retention
         default_hours = int(default.value) if default else 0  # brokers.yaml gives it in hours (4 days)
@@ -110,6 +112,13 @@ def _warnings(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> list[m
         warnings.append(models.PlanWarning(message="SQS standard queues deliver at least once; exactly-once needs "
                                                    "FIFO.",
                                     action="Use a FIFO queue with MessageDeduplicationId = event_id.", severity="high"))
+    max_visibility = int(common.broker_figure(kb, "sqs", "visibility_timeout_max"))
+    if spec.workload.ack_deadline_ms > max_visibility * 1000:
+        warnings.append(models.PlanWarning(
+            message=f"Jobs need a {spec.workload.ack_deadline_ms} ms deadline but SQS caps a message's visibility at "
+                    f"{max_visibility} s in total, heartbeats included: longer jobs are redelivered while they run.",
+            action="Split the job into steps under 12 h, or hand it to a workflow engine and acknowledge the message "
+                   "once the job is accepted.", severity="high"))
     if spec.retention_hours and spec.retention_hours * 3600 > q.max_retention_s:
         warnings.append(models.PlanWarning(message=f"Retention of {spec.retention_hours} h exceeds SQS's 14-day "
                                                    f"maximum; "
@@ -121,9 +130,12 @@ def _warnings(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> list[m
 
 def _client(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> models.ClientSettings:
     batch = int(common.broker_figure(kb, "sqs", "max_messages_per_batch"))
+    w = spec.workload
+    receive = buffer_size(w.slots_per_instance, q.visibility * 1000, w.processing_time_ms,
+                          float(kb.patterns.sizing.processing_margin.value), batch)
     producer = {"MessageGroupId": "aggregate_id" if q.fifo else None,
                 "MessageDeduplicationId": "event_id" if q.fifo else None, "batch_size": batch}
-    consumer = {"WaitTimeSeconds": LONG_POLL_SECONDS, "MaxNumberOfMessages": batch, "VisibilityTimeout": q.visibility,
+    consumer = {"WaitTimeSeconds": LONG_POLL_SECONDS, "MaxNumberOfMessages": receive, "VisibilityTimeout": q.visibility,
                 "delete_after": "processing succeeds (DeleteMessage)",
                 "on_retryable_error": "ChangeMessageVisibility to the backoff delay, leave undeleted"}
     reasons = {
@@ -131,9 +143,17 @@ def _client(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> models.C
         "MessageDeduplicationId": "duplicates with the same id within 5 minutes are dropped",
         "batch_size": f"up to {batch} messages per SendMessageBatch",
         "WaitTimeSeconds": f"long polling (maximum {LONG_POLL_SECONDS} s) instead of empty short polls",
-        "VisibilityTimeout": f"covers the {spec.processing_timeout_ms} ms processing budget; extend with "
+        "VisibilityTimeout": f"covers the {spec.workload.ack_deadline_ms} ms acknowledgement deadline; extend with "
                              "ChangeMessageVisibility for longer jobs (up to 12 h)",
     }
+    if w.processing_time_ms:
+        reasons["MaxNumberOfMessages"] = (
+            f"{receive}: received messages' visibility runs while they wait in the batch, so each must still finish "
+            f"inside the {q.visibility} s visibility timeout")
+    if w.heartbeat:
+        consumer["heartbeat"] = (f"ChangeMessageVisibility(VisibilityTimeout={q.visibility}) every "
+                                 f"{max(1, q.visibility // 2)} s while the job runs")
+        reasons["heartbeat"] = "AWS: extend the visibility timeout with a heartbeat for jobs that may outlive it"
     return models.ClientSettings(client="AWS SDK (boto3)", producer=producer, consumer=consumer, reasons=reasons,
                           sources=common.urls(kb, "aws-fifo-key-terms", "aws-quotas-messages", "aws-quotas-queues",
                                        "aws-apireference-api-changemessagevisibility"))
