@@ -52,7 +52,7 @@ def run_one_job(plan: Any) -> tuple[list[int], int]:
     return asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
-def test_a_job_longer_than_the_budget_completes_once_when_the_plan_knows_its_time(fresh_plan):
+def test_a_job_longer_than_the_budget_completes_once_when_the_plan_knows_its_time(fresh_plan):  # noqa: F811
     plan = fresh_plan("work_queue", processing_timeout_ms=BUDGET_MS, processing_time_ms=int(JOB_S * 1000))
     consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
     assert consumer["ack_wait_ns"] >= 2 * JOB_S * 1e9
@@ -60,7 +60,7 @@ def test_a_job_longer_than_the_budget_completes_once_when_the_plan_knows_its_tim
     assert deliveries == [1] and dead == 0
 
 
-def test_without_the_processing_time_the_same_job_is_redelivered_mid_processing(fresh_plan):
+def test_without_the_processing_time_the_same_job_is_redelivered_mid_processing(fresh_plan):  # noqa: F811
     plan = fresh_plan("work_queue", processing_timeout_ms=BUDGET_MS)
     deliveries, _ = run_one_job(plan)
     assert deliveries[:2] == [1, 2]  # the broker gave the running job to the other worker
