@@ -30,7 +30,7 @@ from jsonschema.exceptions import SchemaError
 
 from event_driven.core.context import USE_CASES
 from event_driven.core.topology.models import PLANNABLE_BROKERS, TopologyPlan
-from event_driven.core.topology.planner import plan_topology
+from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render.common import draft07
 

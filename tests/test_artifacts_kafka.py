@@ -23,7 +23,7 @@ import pytest
 from conftest import require
 
 from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.topology.planner import PlanInputError, plan_topology
+from event_driven.app.plan import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
 from event_driven.render import kafka as kafka_render
@@ -304,7 +304,7 @@ def test_injection_in_service_names_is_rejected_before_any_template(broker: str,
     def no_render(*_: Any, **__: Any) -> None:
         raise AssertionError("a template was rendered for an invalid request")
 
-    monkeypatch.setattr(render, "render_artifacts", no_render)
+    monkeypatch.setattr(render, "render_plan_artifacts", no_render)
     ctx = context()
     ctx[field] = value
     with pytest.raises(PlanInputError):

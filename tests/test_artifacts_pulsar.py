@@ -25,7 +25,7 @@ import pytest
 from conftest import require
 
 from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.topology.planner import plan_topology
+from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
 from event_driven.render import pulsar as pulsar_render

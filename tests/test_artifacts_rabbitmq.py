@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import reachable, require
-from event_driven.core.topology.planner import PlanInputError, plan_topology
+from event_driven.app.plan import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
 from event_driven.render.rabbitmq import render

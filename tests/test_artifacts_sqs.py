@@ -19,7 +19,7 @@ import yaml
 from conftest import require
 
 from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.topology.planner import plan_topology
+from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"

@@ -21,9 +21,11 @@ import pytest
 
 from conftest import reachable, require
 from event_driven.core import testgen
-from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError, generate_tests
+from event_driven.app.testgen import generate_tests
+from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError
+from event_driven.render import scaffold
 from event_driven.core.topology.models import PLANNABLE_BROKERS
-from event_driven.core.topology.planner import plan_topology
+from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
@@ -481,8 +483,9 @@ def test_direct_render_quotes_every_plan_string():
             values[key] = [INJECTION, INJECTION]
     values["CONTEXT"]["producers"] = [INJECTION]
     assert values["DLQ_NAME"] == values["BROKER"] == values["ORDERING_KEY"] == INJECTION
-    gen = testgen._render(plan, opts, [(s, "requested") for s in SUITE_IDS], testgen._resolve_modules(opts), values)
-    py = {f.path: f.content for f in gen.files if f.path.endswith(".py")}
+    chosen = [(s, "requested") for s in SUITE_IDS]
+    files = scaffold.render_scaffold(testgen.scaffold_plan(plan, opts, chosen, testgen._resolve_modules(opts), values))
+    py = {f.path: f.content for f in files if f.path.endswith(".py")}
     assert "tests/test_dlq.py" in py and "tests/integration/test_rabbitmq.py" in py
     for path, content in py.items():
         compile(content, path, "exec")
@@ -497,7 +500,7 @@ def test_direct_render_quotes_every_plan_string():
 def test_bare_text_in_python_templates_is_refused():
     import jinja2
 
-    env = testgen.scaffold_environment().overlay(loader=jinja2.DictLoader({
+    env = scaffold.scaffold_environment().overlay(loader=jinja2.DictLoader({
         "bad.py.j2": '"""{{ v }}"""', "good.py.j2": '"""""" {{ v|pyrepr }} ""', "doc.md.j2": "{{ v }}"}))
     with pytest.raises(ValueError, match="pyrepr"):
         env.get_template("bad.py.j2").render(v=INJECTION)

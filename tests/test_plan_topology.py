@@ -7,7 +7,7 @@ import copy
 import pytest
 from jsonschema import Draft202012Validator
 
-from event_driven.core.topology.planner import PlanInputError, plan_topology
+from event_driven.app.plan import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 
 BASE = {

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from event_driven.app.arguments import as_input_error, bounded
 from event_driven.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose
 from event_driven.core.selection import BrokerSelection, select
+from event_driven.app.plan import plan_topology as core_plan
+from event_driven.app.testgen import generate_tests as core_generate_tests
 from event_driven.core.testgen import GeneratedTests
-from event_driven.core.testgen import generate_tests as core_generate_tests
 from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.topology.planner import plan_topology as core_plan
 from event_driven.core.validation import ValidationResult, invalid_result
 from event_driven.core.validation import validate_context as core_validate
 from event_driven.errors import InputError, field_error, from_validation_error

@@ -11,8 +11,6 @@ import math
 
 from pydantic import BaseModel, Field
 
-PARTITION_FORMULA_SOURCE = "https://www.confluent.io/blog/how-choose-number-topics-partitions-kafka-cluster/"
-
 
 class SizingStep(BaseModel):
     description: str
@@ -31,7 +29,7 @@ class PartitionPlan(BaseModel):
     inputs: dict[str, float]
     steps: list[SizingStep]
     explanation: str
-    source: str = PARTITION_FORMULA_SOURCE
+    source: str | None = Field(default=None, description="Where the formula comes from (Confluent's sizing post).")
 
 
 class SizingInputError(ValueError):
@@ -48,21 +46,22 @@ def calculate_partitions(
     max_throughput_per_partition: float,
     replication_factor: int = 3,
     consumer_throughput_per_partition: float | None = None,
+    source: str | None = None,
 ) -> PartitionPlan:
     """Partitions for a target rate.
 
     ``max_throughput_per_partition`` is p, what one partition sustains on the produce side;
-    ``consumer_throughput_per_partition`` is c, what one consumer sustains on one partition (defaults to p when unknown).
+    ``consumer_throughput_per_partition`` is c, what one consumer sustains on one partition (p when unknown).
     """
     _positive("throughput_per_second", throughput_per_second)
     _positive("max_throughput_per_partition", max_throughput_per_partition)
     if isinstance(replication_factor, bool) or not isinstance(replication_factor, int) or replication_factor < 1:
         raise SizingInputError(f"replication_factor must be a whole number >= 1, got {replication_factor!r}")
     c_given = consumer_throughput_per_partition is not None
-    c = consumer_throughput_per_partition if c_given else max_throughput_per_partition
-    _positive("consumer_throughput_per_partition", c)  # type: ignore[arg-type]
+    c = max_throughput_per_partition if consumer_throughput_per_partition is None else consumer_throughput_per_partition
+    _positive("consumer_throughput_per_partition", c)
     t, p = throughput_per_second, max_throughput_per_partition
-    producer_bound, consumer_bound = t / p, t / c  # type: ignore[operator]
+    producer_bound, consumer_bound = t / p, t / c
     needed = max(producer_bound, consumer_bound)
     whole = max(1, math.ceil(needed - 1e-9))
     even = whole + (whole % 2)
@@ -73,7 +72,8 @@ def calculate_partitions(
             formula=f"t / c = {t:g} / {c:g}",
             value=consumer_bound,
         ),
-        SizingStep(description="larger bound, rounded up", formula=f"ceil(max({producer_bound:g}, {consumer_bound:g}))", value=whole),
+        SizingStep(description="larger bound, rounded up",
+                   formula=f"ceil(max({producer_bound:g}, {consumer_bound:g}))", value=whole),
         SizingStep(description="rounded up to an even count", formula=f"{whole} + ({whole} mod 2)", value=even),
         SizingStep(
             description="replicas hosted by the cluster",
@@ -82,7 +82,8 @@ def calculate_partitions(
         ),
     ]
     explanation = (
-        f"{t:g} msg/s needs max({t:g}/{p:g}, {t:g}/{c:g}) = {needed:g} partitions; rounded up to {whole} and then to the "
+        f"{t:g} msg/s needs max({t:g}/{p:g}, {t:g}/{c:g}) = {needed:g} partitions; rounded up to {whole} and then to "
+        f"the "
         f"even count {even}, with replication factor {replication_factor} that is {even * replication_factor} replicas."
     )
     return PartitionPlan(
@@ -94,9 +95,10 @@ def calculate_partitions(
         inputs={
             "throughput_per_second": t,
             "max_throughput_per_partition": p,
-            "consumer_throughput_per_partition": c,  # type: ignore[dict-item]
+            "consumer_throughput_per_partition": c,
             "replication_factor": replication_factor,
         },
         steps=steps,
         explanation=explanation,
+        source=source,
     )

@@ -2,33 +2,36 @@
 
 source (an event context, or a TopologyPlan / its dict) -> plan -> suites chosen by use case and guarantees ->
 values from the plan (attempts, delays, error classes, thresholds, partitions, DLQ name, ordering key, Avro envelope)
--> rendered files: a small reference implementation of each pattern (``eda_reference/``), one test module per suite,
-broker integration tests that skip without a broker URL, requirements and the commands to run them.
+-> a :class:`ScaffoldPlan`: which suites, reference patterns, requirements, commands and values. The renderer
+(``render.scaffold``) turns it into files: a small reference implementation of each pattern (``eda_reference/``), one
+test module per suite, broker integration tests that skip without a broker URL, requirements and a README.
 
-Pure: no MCP imports, no I/O besides reading templates through the render environment.
+Pure: no templates, no jinja2, no I/O.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 import keyword
-import pprint
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from event_driven.core.topology.designers.common import broker_figure
 from event_driven.core.topology.models import PLANNABLE_BROKERS, Channel, LogicalChannel, TopologyPlan
-from event_driven.core.topology.planner import VARIANTS, PlanInputError, plan_topology
+from event_driven.core.topology.planner import (
+    VARIANTS,
+    PlanInputError,
+    default_retention_hours,
+    field_error,
+    plan_topology,
+)
 from event_driven.core.validation import FieldError
 from event_driven.kb.loader import KnowledgeBase
-
-TEMPLATE_ROOT = "tests"
+from event_driven.vocab import BROKER_NAMES, BrokerId
 
 # --- suites -----------------------------------------------------------------------------------------------------------
 
@@ -39,73 +42,76 @@ class SuiteSpec:
     title: str
     guarantee: str
     modules: tuple[str, ...]  # reference modules (patterns) the suite imports
-    template: str
-    path: str
+    path: str  # the test module it writes; its template is named after it (render.scaffold)
     integration: bool = False
 
 
 SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
     SuiteSpec("context", "Event context and partition count",
-              "the planned context is valid, global ordering above one channel's capacity is flagged, and the partition "
+              "the planned context is valid, global ordering above one channel's capacity is flagged, and the "
+              "partition "
               "count covers the throughput on both the producer and the consumer side (even, for balancing)",
-              ("context",), "unit/test_context.py.j2", "tests/test_context.py"),
+              ("context",), "tests/test_context.py"),
     SuiteSpec("idempotency", "Idempotent consumer with a dedup store",
               "a redelivered message (same event id) is processed once; a failed attempt is not recorded, so its "
               "redelivery is processed",
-              ("idempotency",), "unit/test_idempotency.py.j2", "tests/test_idempotency.py"),
+              ("idempotency",), "tests/test_idempotency.py"),
     SuiteSpec("transactional", "Transactional producer and outbox",
               "messages sent in one transaction are published all together or not at all; state and outbox rows "
               "commit together; the relay publishes every committed event, in order, at least once",
-              ("transactional",), "unit/test_transactional.py.j2", "tests/test_transactional.py"),
+              ("transactional",), "tests/test_transactional.py"),
     SuiteSpec("dlq", "Dead-letter routing and error classes",
               "retryable errors are retried up to max_attempts and then dead-lettered; non-retryable errors are "
               "dead-lettered at once; nothing is dropped and nothing is retried without bound",
-              ("retry",), "unit/test_dlq.py.j2", "tests/test_dlq.py"),
+              ("retry",), "tests/test_dlq.py"),
     SuiteSpec("backoff", "Exponential backoff with jitter",
               "retry delays follow initial x multiplier^n capped at max_delay, each multiplied by a random factor in "
               "[1 - jitter, 1 + jitter], so retries spread out instead of arriving in lockstep",
-              ("retry",), "unit/test_backoff.py.j2", "tests/test_backoff.py"),
+              ("retry",), "tests/test_backoff.py"),
     SuiteSpec("circuit_breaker", "Circuit breaker transitions",
               "closed -> open after failure_threshold consecutive failures, open rejects without calling the "
-              "dependency, half-open after reset_timeout admits half_open_attempts trial calls, then closes or re-opens",
-              ("retry",), "unit/test_circuit_breaker.py.j2", "tests/test_circuit_breaker.py"),
+              "dependency, half-open after reset_timeout admits half_open_attempts trial calls, then closes or "
+              "re-opens",
+              ("retry",), "tests/test_circuit_breaker.py"),
     SuiteSpec("ordering", "Per-key ordering",
               "every message with the same ordering key lands on the same partition/lane, so consumers running in "
               "parallel still see each key's messages in order",
-              ("ordering",), "unit/test_ordering.py.j2", "tests/test_ordering.py"),
+              ("ordering",), "tests/test_ordering.py"),
     SuiteSpec("schema", "Schema compatibility (Avro)",
               "the plan's Avro envelope parses, the next version is compatible under the plan's rule, and BACKWARD, "
               "FORWARD and FULL (and their transitive forms) reject the changes they must, as judged by Avro's own "
               "compatibility checker",
-              ("schema",), "unit/test_schema.py.j2", "tests/test_schema.py"),
+              ("schema",), "tests/test_schema.py"),
     SuiteSpec("event_sourcing", "Event sourcing: replay, snapshots, projection rebuild",
-              "appends check the expected version (no lost update), replay rebuilds the same state, a snapshot plus the "
+              "appends check the expected version (no lost update), replay rebuilds the same state, a snapshot plus "
+              "the "
               "tail equals a full replay, and a projection rebuilt from the log equals the live one",
-              ("eventsourcing",), "unit/test_eventsourcing.py.j2", "tests/test_eventsourcing.py"),
+              ("eventsourcing",), "tests/test_eventsourcing.py"),
     SuiteSpec("cqrs", "CQRS projection idempotency",
               "commands are validated before events are written; the projection applies each event once (redeliveries "
               "and stale versions are ignored, gaps are refused) and a rebuild equals the live read model",
-              ("cqrs",), "unit/test_cqrs.py.j2", "tests/test_cqrs.py"),
+              ("cqrs",), "tests/test_cqrs.py"),
     SuiteSpec("saga", "Saga compensation",
               "when a step fails, every completed step is compensated in reverse order (compensations retried), a "
               "compensation that keeps failing is surfaced, and a redelivered saga command does not redo steps",
-              ("saga",), "unit/test_saga.py.j2", "tests/test_saga.py"),
+              ("saga",), "tests/test_saga.py"),
     SuiteSpec("integration_rabbitmq", "RabbitMQ integration",
               "on a real RabbitMQ: a quorum queue with the plan's x-delivery-limit and a dead-letter exchange "
               "dead-letters a poison message (x-first-death-reason delivery_limit); a stream replays in order",
-              ("idempotency",), "integration/test_rabbitmq.py.j2", "tests/integration/test_rabbitmq.py", True),
+              ("idempotency",), "tests/integration/test_rabbitmq.py", True),
     SuiteSpec("integration_redis", "Redis integration",
-              "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate once; "
+              "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate "
+              "once; "
               "a stream consumer group reclaims a stuck entry with XAUTOCLAIM and dead-letters it after max deliveries",
-              ("idempotency",), "integration/test_redis.py.j2", "tests/integration/test_redis.py", True),
+              ("idempotency",), "tests/integration/test_redis.py", True),
     SuiteSpec("integration_nats", "NATS JetStream integration",
               "on a real NATS JetStream: a repeated Nats-Msg-Id inside the duplicate window is stored once, and a "
               "message nak'ed max_deliver times stops being delivered and raises the MAX_DELIVERIES advisory",
-              ("idempotency",), "integration/test_nats.py.j2", "tests/integration/test_nats.py", True),
+              ("idempotency",), "tests/integration/test_nats.py", True),
     SuiteSpec("integration_kafka", "Kafka integration",
               "on a real Kafka (KAFKA_BOOTSTRAP_SERVERS): an idempotent producer writes keyed messages to a topic with "
               "the plan's partition count and a consumer sees each key's messages in order on one partition",
-              ("ordering",), "integration/test_kafka.py.j2", "tests/integration/test_kafka.py", True),
+              ("ordering",), "tests/integration/test_kafka.py", True),
 )}
 SUITE_IDS: tuple[str, ...] = tuple(SUITE_SPECS)
 PATTERNS: tuple[str, ...] = ("context", "idempotency", "transactional", "retry", "ordering", "schema", "eventsourcing",
@@ -148,7 +154,8 @@ PLAN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}")
 PLAN_NAME_ALLOWED = ("1-255 characters: letters, digits and . _ : / @ -, starting with a letter or digit "
                      "(pattern ^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}$)")
 PLAN_SUFFIX = re.compile(r"[A-Za-z0-9._:/@-]{1,64}")
-PLAN_SUFFIX_ALLOWED = "1-64 characters: letters, digits and . _ : / @ -, e.g. '.dlq' (pattern ^[A-Za-z0-9._:/@-]{1,64}$)"
+PLAN_SUFFIX_ALLOWED = ("1-64 characters: letters, digits and . _ : / @ -, e.g. '.dlq' "
+                       "(pattern ^[A-Za-z0-9._:/@-]{1,64}$)")
 COMPATIBILITY_MODES = ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
                        "FULL_TRANSITIVE")
 
@@ -161,18 +168,24 @@ class GenerateOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    suites: list[str] | None = Field(None, description="Suite ids to generate (default: chosen by use case and guarantees). "
-                                                       "Allowed: " + ", ".join(SUITE_IDS))
-    package: str | None = Field(None, description="Your top-level package, e.g. 'orders'; module paths starting with '.' "
-                                                  "are resolved against it.")
-    modules: dict[str, str] | None = Field(None, description="Pattern -> your module, e.g. {'idempotency': 'orders.dedup'}; "
-                                                             "the tests then import your classes instead of the reference "
-                                                             "implementation. Patterns: " + ", ".join(PATTERNS))
-    include_integration: bool = Field(True, description="Add broker integration tests (they skip without a broker URL).")
-    kafka_bootstrap: str | None = Field(None, description="Kafka bootstrap servers, e.g. 'localhost:9092': adds the Kafka "
-                                                          "integration test and puts it in the run command.")
-    broker: str | None = Field(None, description="Broker to plan for when the source is an event context.")
-    plan_options: dict[str, Any] | None = Field(None, description="Options passed to plan_topology for a context.")
+    suites: list[str] | None = Field(
+        default=None, description="Suite ids to generate (default: chosen by use case and guarantees). Allowed: "
+        + ", ".join(SUITE_IDS))
+    package: str | None = Field(
+        default=None, description="Your top-level package, e.g. 'orders'; module paths starting with '.' are "
+                                  "resolved against it.")
+    modules: dict[str, str] | None = Field(
+        default=None, description="Pattern -> your module, e.g. {'idempotency': 'orders.dedup'}; the tests then "
+                                  "import your classes instead of the reference implementation. Patterns: "
+                                  + ", ".join(PATTERNS))
+    include_integration: bool = Field(
+        default=True, description="Add broker integration tests (they skip without a broker URL).")
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka bootstrap servers, e.g. 'localhost:9092': adds the Kafka integration test "
+                                  "and puts it in the run command.")
+    broker: str | None = Field(default=None, description="Broker to plan for when the source is an event context.")
+    plan_options: dict[str, Any] | None = Field(
+        default=None, description="Options passed to plan_topology for a context.")
 
 
 class GeneratedFile(BaseModel):
@@ -221,15 +234,6 @@ class TestGenInputError(ValueError):
 # --- entry point ------------------------------------------------------------------------------------------------------
 
 
-def generate_tests(source: Any, kb: KnowledgeBase, options: Any = None) -> GeneratedTests:
-    opts = _parse_options(options)
-    plan = _resolve_plan(source, kb, opts)
-    imports = _resolve_modules(opts)
-    chosen = _choose_suites(plan, opts)
-    values = plan_values(plan, kb, opts)
-    return _render(plan, opts, chosen, imports, values)
-
-
 def _parse_options(raw: Any) -> GenerateOptions:
     if raw is None:
         opts = GenerateOptions()
@@ -243,37 +247,40 @@ def _parse_options(raw: Any) -> GenerateOptions:
     errors: list[FieldError] = []
     for i, suite in enumerate(opts.suites or []):
         if suite not in SUITE_SPECS:
-            errors.append(FieldError(path=f"$.options.suites[{i}]", code="not_allowed",
+            errors.append(field_error(path=f"$.options.suites[{i}]", code="not_allowed",
                                      message=f"unknown suite {suite!r}; allowed: {', '.join(SUITE_IDS)}",
                                      allowed=", ".join(SUITE_IDS), suggestion=_closest(suite, SUITE_IDS)))
         elif SUITE_SPECS[suite].integration and not opts.include_integration:
-            errors.append(FieldError(path=f"$.options.suites[{i}]", code="not_allowed",
+            errors.append(field_error(path=f"$.options.suites[{i}]", code="not_allowed",
                                      message=f"{suite} is an integration suite but include_integration is false",
                                      allowed="unit suites: " + ", ".join(s for s in SUITE_IDS
                                                                          if not SUITE_SPECS[s].integration)))
     if opts.suites is not None and not opts.suites:
-        errors.append(FieldError(path="$.options.suites", code="too_short", message="suites must name at least one suite",
+        errors.append(field_error(path="$.options.suites", code="too_short", message="suites must name at least one "
+                                                                                    "suite",
                                  allowed=", ".join(SUITE_IDS)))
     if opts.package is not None and not _dotted_ok(opts.package):
-        errors.append(FieldError(path="$.options.package", code="pattern_mismatch",
+        errors.append(field_error(path="$.options.package", code="pattern_mismatch",
                                  message=f"{opts.package!r} is not a Python package name",
                                  allowed="a dotted Python identifier such as 'orders' or 'acme.orders'"))
     for pattern, module in (opts.modules or {}).items():
         path = f"$.options.modules.{pattern}"
         if pattern not in PATTERNS:
-            errors.append(FieldError(path=path, code="not_allowed", message=f"unknown pattern {pattern!r}",
+            errors.append(field_error(path=path, code="not_allowed", message=f"unknown pattern {pattern!r}",
                                      allowed=", ".join(PATTERNS), suggestion=_closest(pattern, PATTERNS)))
             continue
         relative = module.startswith(".")
         if not _dotted_ok(module[1:] if relative else module):
-            errors.append(FieldError(path=path, code="pattern_mismatch", message=f"{module!r} is not a Python module path",
-                                     allowed="a dotted module path such as 'orders.dedup', or '.dedup' with package set"))
+            errors.append(field_error(path=path, code="pattern_mismatch", message=f"{module!r} is not a Python module "
+                                                                                 f"path",
+                                     allowed="a dotted module path such as 'orders.dedup', or '.dedup' with package "
+                                             "set"))
         elif relative and not opts.package:
-            errors.append(FieldError(path=path, code="missing",
+            errors.append(field_error(path=path, code="missing",
                                      message=f"{module!r} is relative but options.package is not set",
                                      allowed="an absolute module path, or set options.package"))
     if opts.kafka_bootstrap is not None and not _BOOTSTRAP.fullmatch(opts.kafka_bootstrap):
-        errors.append(FieldError(path="$.options.kafka_bootstrap", code="pattern_mismatch",
+        errors.append(field_error(path="$.options.kafka_bootstrap", code="pattern_mismatch",
                                  message=f"{opts.kafka_bootstrap!r} is not a list of host:port",
                                  allowed="host:port[,host:port...], e.g. 'localhost:9092'"))
     if errors:
@@ -298,18 +305,19 @@ def _pydantic_error(prefix: str, err: Mapping[str, Any]) -> FieldError:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
     kind = err.get("type", "")
     code = "unknown_field" if kind == "extra_forbidden" else "missing" if kind == "missing" else "wrong_type"
-    return FieldError(path=path, code=code, message=str(err.get("msg", "invalid value")))
+    return field_error(path=path, code=code, message=str(err.get("msg", "invalid value")))
 
 
 def is_plan(source: Any) -> bool:
-    return isinstance(source, TopologyPlan) or (isinstance(source, Mapping) and "broker" in source and "topology" in source)
+    return isinstance(source, TopologyPlan) or (
+        isinstance(source, Mapping) and "broker" in source and "topology" in source)
 
 
 def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> TopologyPlan:
     if is_plan(source):
         ignored = [name for name in ("broker", "plan_options") if getattr(opts, name) is not None]
         if ignored:
-            raise TestGenInputError([FieldError(path=f"$.options.{name}", code="not_allowed",
+            raise TestGenInputError([field_error(path=f"$.options.{name}", code="not_allowed",
                                                 message=f"options.{name} is only used when the source is an event "
                                                         "context; this source is already a plan")
                                      for name in ignored])
@@ -324,7 +332,7 @@ def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> Topo
         check_plan_names(plan)
         return plan
     try:
-        return plan_topology(source, kb, opts.broker, opts.plan_options)
+        return plan_topology(source, kb, opts.broker, opts.plan_options).plan
     except PlanInputError as exc:
         errors = [e.model_copy(update={"path": "$.options.broker" + e.path[len("$.broker"):]})
                   if e.path.startswith("$.broker") else
@@ -340,31 +348,30 @@ def _short(value: Any) -> str:
 
 def check_plan_names(plan: TopologyPlan) -> None:
     """Check every identifier-like string of a supplied plan that can reach a rendered file; raise with each field."""
-    from event_driven.render import BROKER_MODULES
-
     errors: list[FieldError] = []
 
     def name(path: str, value: Any, pattern: re.Pattern[str] = PLAN_NAME, allowed: str = PLAN_NAME_ALLOWED) -> None:
         if not isinstance(value, str) or not pattern.fullmatch(value):
-            errors.append(FieldError(path=path, code="pattern_mismatch",
-                                     message=f"{_short(value)} is not allowed here; allowed: {allowed}", allowed=allowed))
+            errors.append(field_error(path=path, code="pattern_mismatch",
+                                     message=f"{_short(value)} is not allowed here; allowed: {allowed}",
+                                     allowed=allowed))
 
     def one_of(path: str, value: Any, allowed: tuple[str, ...], what: str) -> None:
         if value not in allowed:
             listed = ", ".join(allowed) or "none"
-            errors.append(FieldError(path=path, code="not_allowed",
+            errors.append(field_error(path=path, code="not_allowed",
                                      message=f"{_short(value)} is not a known {what}; allowed: {listed}",
                                      allowed=listed, suggestion=_closest(value, allowed) if isinstance(value, str)
                                      else None))
 
     technology = plan.broker.technology
-    one_of("$.plan.broker.technology", technology, tuple(BROKER_MODULES), "broker")
-    if plan.broker.variant is not None and technology in BROKER_MODULES:
+    one_of("$.plan.broker.technology", technology, tuple(_BROKER_IDS), "broker")
+    if plan.broker.variant is not None and technology in _BROKER_IDS:
         broker_id = _BROKER_IDS[technology]
         variants = VARIANTS.get(broker_id, ())
         if plan.broker.variant not in variants:
             listed = ", ".join(variants) if variants else f"null ({technology} has no variants)"
-            errors.append(FieldError(path="$.plan.broker.variant", code="not_allowed",
+            errors.append(field_error(path="$.plan.broker.variant", code="not_allowed",
                                      message=f"{_short(plan.broker.variant)} is not a {technology} variant; "
                                              f"allowed: {listed}", allowed=listed,
                                      suggestion=_closest(plan.broker.variant, variants) if variants else None))
@@ -435,10 +442,12 @@ def default_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str,
         chosen.append(("backoff", f"the plan retries up to {rp.backoff.max_attempts} attempts with jitter "
                                   f"{rp.backoff.jitter_factor}"))
     chosen.append(("circuit_breaker", f"the plan's retry policy has a circuit breaker (threshold "
-                                      f"{rp.circuit_breaker.failure_threshold}, reset {rp.circuit_breaker.reset_timeout_seconds} s)"))
+                                      f"{rp.circuit_breaker.failure_threshold}, reset "
+                                      f"{rp.circuit_breaker.reset_timeout_seconds} s)"))
     keys = {c.ordering_key for c in _main_channels(plan) if c.ordering_key}
     if ordering in ("partition", "global") or keys:
-        chosen.append(("ordering", f"ordering is {ordering}" + (f" keyed by {', '.join(sorted(keys))}" if keys else "")))
+        keyed = f" keyed by {', '.join(sorted(keys))}" if keys else ""
+        chosen.append(("ordering", f"ordering is {ordering}{keyed}"))
     chosen.append(("schema", f"the plan's envelope evolves under {plan.message_schema.compatibility}"))
     if uc == "event_sourcing":
         chosen.append(("event_sourcing", "event_sourcing: state is rebuilt from the log"))
@@ -473,15 +482,32 @@ def _choose_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str,
     return out
 
 
-_BROKER_IDS = {"Apache Kafka": "kafka", "RabbitMQ": "rabbitmq", "Amazon SQS": "sqs", "Apache Pulsar": "pulsar",
-               "NATS JetStream": "nats_jetstream", "Redis Streams": "redis_streams"}
+# A supplied plan names its broker for people; the id is read back from the display name here, once.
+_BROKER_IDS: dict[str, BrokerId] = {BROKER_NAMES[b]: b for b in PLANNABLE_BROKERS}  # type: ignore[misc]  # keys of BrokerId
 
 
-def _broker_id(plan: TopologyPlan) -> str:
-    return _BROKER_IDS.get(plan.broker.technology, plan.broker.technology)
+def _broker_id(plan: TopologyPlan) -> BrokerId:
+    return _BROKER_IDS[plan.broker.technology]
 
 
 # --- values from the plan ---------------------------------------------------------------------------------------------
+
+
+def _planned_context(plan: TopologyPlan, main: LogicalChannel, throughput: int,
+                     retention_hours: int | None) -> dict[str, Any]:
+    """The event context the plan answers, as the context suite validates it."""
+    services = list(dict.fromkeys(g.service for g in plan.consumer_groups)) or ["consumer"]
+    return {
+        "use_case": plan.use_case,
+        "requirements": {
+            "throughput": f"{throughput} msg/s",
+            "ordering": plan.ordering,
+            "delivery": plan.delivery,
+            **({"retention": f"{retention_hours} hours"} if retention_hours else {}),
+        },
+        "producers": list(main.producers) or ["producer"],
+        "consumers": services,
+    }
 
 
 def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | None = None) -> dict[str, Any]:
@@ -498,19 +524,7 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
     inputs = sizing.inputs
     throughput = int(inputs["throughput_per_second"])
     retention_hours = next((c.retention_hours for c in plan.channels if c.retention_hours), None)
-    services = list(dict.fromkeys(g.service for g in plan.consumer_groups)) or ["consumer"]
-    context = {
-        "use_case": plan.use_case,
-        "requirements": {
-            "throughput": f"{throughput} msg/s",
-            "ordering": plan.ordering,
-            "delivery": plan.delivery,
-            **({"retention": f"{retention_hours} hours"} if retention_hours else {}),
-        },
-        "producers": list(main.producers) or ["producer"],
-        "consumers": services,
-    }
-    threshold = kb.rules.thresholds.get("single_ordered_channel_msg_per_s")
+    context = _planned_context(plan, main, throughput, retention_hours)
     values: dict[str, Any] = {
         "BROKER": plan.broker.technology,
         "BROKER_VARIANT": plan.broker.variant,
@@ -524,7 +538,7 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
         "REPLICATION_FACTOR": int(inputs.get("replication_factor", plan.topology.replication_factor)),
         "PARTITIONS_NEEDED": sizing.partitions,
         "DEPLOYED_PARTITIONS": plan.topology.partitions,
-        "SINGLE_ORDERED_CHANNEL_MSG_PER_S": int(threshold.value) if threshold else 10000,
+        "SINGLE_ORDERED_CHANNEL_MSG_PER_S": int(kb.rules.thresholds["single_ordered_channel_msg_per_s"].value),
         "ORDERING_KEY": ordering_key or "aggregate_id",
         "ORDERING_KEY_PLANNED": ordering_key is not None,
         "LANES": 1 if plan.ordering == "global" else max(1, sizing.partitions),
@@ -542,16 +556,16 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
         "CB_FAILURE_THRESHOLD": cb.failure_threshold,
         "CB_RESET_TIMEOUT_SECONDS": cb.reset_timeout_seconds,
         "CB_HALF_OPEN_ATTEMPTS": cb.half_open_attempts,
-        "DEDUP_TTL_SECONDS": (retention_hours or 168) * 3600,
+        "DEDUP_TTL_SECONDS": (retention_hours or default_retention_hours(kb)) * 3600,
         "COMPATIBILITY": plan.message_schema.compatibility,
         "AVRO_ENVELOPE": copy.deepcopy(plan.message_schema.avro_schema),
     }
-    values.update(_broker_values(plan, main_channel))
+    values.update(_broker_values(plan, kb))
     values["KAFKA_BOOTSTRAP_DEFAULT"] = opts.kafka_bootstrap if opts else None
     return values
 
 
-def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
+def _broker_values(plan: TopologyPlan, kb: KnowledgeBase) -> dict[str, Any]:
     out: dict[str, Any] = {}
     main_keys = {c.key for c in _main_channels(plan)}
     queues = [c for c in plan.channels if c.kind == "queue" and c.role not in ("retry", "dead_letter")
@@ -560,80 +574,48 @@ def _broker_values(plan: TopologyPlan, main_channel: str) -> dict[str, Any]:
     args = dict((queue.settings.get("arguments") or {}) if queue else {})
     for k in ("x-dead-letter-exchange", "x-dead-letter-routing-key"):
         args.pop(k, None)
-    out["RABBITMQ_QUEUE_ARGUMENTS"] = args or {"x-queue-type": "quorum", "x-delivery-limit": plan.retry_policy.backoff.max_attempts}
+    out["RABBITMQ_QUEUE_ARGUMENTS"] = args or {"x-queue-type": "quorum",
+                                               "x-delivery-limit": plan.retry_policy.backoff.max_attempts}
     out["RABBITMQ_HAS_DLQ"] = bool(queue and (queue.settings.get("arguments") or {}).get("x-dead-letter-exchange"))
     retry = plan.retry.settings
     out["NATS_MAX_DELIVER"] = int(retry.get("max_deliver", plan.retry_policy.backoff.max_attempts))
     streams = [c for c in plan.channels if c.kind == "stream" and c.role not in ("retry", "dead_letter")]
     nats = streams[0].settings if streams and "duplicate_window_ns" in streams[0].settings else {}
     out["NATS_RETENTION"] = nats.get("retention", "limits")
-    out["NATS_DUPLICATE_WINDOW_S"] = (nats.get("duplicate_window_ns") or 120_000_000_000) / 1e9
+    default_window_s = broker_figure(kb, "nats_jetstream", "duplicate_window_default") * 60
+    out["NATS_DUPLICATE_WINDOW_S"] = nats["duplicate_window_ns"] / 1e9 if nats else default_window_s
     out["REDIS_MAX_DELIVERIES"] = int(retry.get("max_deliveries", plan.retry_policy.backoff.max_attempts))
     out["KAFKA_PARTITIONS"] = max(1, plan.topology.partitions)
     return out
 
 
-# --- rendering --------------------------------------------------------------------------------------------------------
+# --- the scaffold plan ------------------------------------------------------------------------------------------
 
 
-class PyLiteral(str):
-    """Text that is one Python literal, checked with ast.literal_eval: safe to paste into Python source."""
+class ScaffoldPlan(BaseModel):
+    """What generate_tests decided, before any file is written; ``render.scaffold`` turns it into files."""
 
+    model_config = ConfigDict(extra="forbid")
 
-def _literal(text: str, value: Any) -> PyLiteral:
-    try:
-        ok = ast.literal_eval(text) == value
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{_short(value)} cannot be written as a Python literal")
-    return PyLiteral(text)
+    use_case: str
+    broker: BrokerId
+    broker_name: str = Field(description="The plan's broker as people read it (plan.broker.technology).")
+    suites: list[SuiteChoice]
+    patterns: list[str] = Field(description="Reference patterns (eda_reference modules) the suites import.")
+    values: dict[str, JsonValue] = Field(description="The plan's figures, written as constants into eda_plan.py.")
+    imports: dict[str, str] = Field(description="Pattern -> the module the tests import it from.")
+    user_modules: dict[str, str] = Field(description="The patterns the user's own modules implement.")
+    requirements: list[str]
+    integration_requirements: list[str]
+    package: str | None
+    kafka_bootstrap: str | None
+    env_vars: list[EnvVar]
+    avro_next: dict[str, JsonValue] = Field(description="The example next envelope version the schema suite checks.")
+    commands: list[str]
+    notes: list[str]
 
-
-def _py(value: Any) -> PyLiteral:
-    """A Python literal for a JSON-like value (repr is exact for str/int/float/bool/None/list/dict)."""
-    return _literal(pprint.pformat(value, width=110, sort_dicts=False), value)
-
-
-def pyrepr(value: Any) -> PyLiteral:
-    """Jinja filter: a plan-derived value as one Python literal on one line (a str becomes a quoted, escaped str)."""
-    if not isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)):
-        raise TypeError(f"pyrepr: {type(value).__name__} is not a plain value")
-    return _literal(repr(value), value)
-
-
-# What a bare {{ expression }} may print into a .py file: words, dotted names, numbers and ', ' lists of them. Anything
-# else (quotes, backslashes, newlines, '#') must come through pyrepr.
-_PY_BARE = re.compile(r"[A-Za-z0-9_., ]*")
-
-
-@jinja2.pass_context
-def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
-    name = context.name or ""
-    if not name.endswith(".py.j2") or isinstance(value, PyLiteral):
-        return value
-    if value is None or isinstance(value, (int, float)):  # bool is an int
-        return value
-    if isinstance(value, str) and _PY_BARE.fullmatch(value):
-        return value
-    raise ValueError(f"{name}: {_short(value)} would be pasted into Python source unquoted; use the pyrepr filter")
-
-
-@lru_cache(maxsize=1)
-def scaffold_environment() -> jinja2.Environment:
-    """The render environment plus the pyrepr filter, and a finalize that refuses unquoted text in .py files."""
-    from event_driven.render import environment
-
-    env = environment().overlay(finalize=_finalize, cache_size=400)  # own cache: templates compile with finalize
-    env.filters = dict(env.filters)  # overlay shares the parent's dict: do not add pyrepr to the artifact renderer
-    env.filters["pyrepr"] = pyrepr
-    return env
-
-
-def _check_constant_name(name: str) -> PyLiteral:
-    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-        raise ValueError(f"{_short(name)} is not a constant name")
-    return PyLiteral(name)
+    def specs(self) -> list[SuiteSpec]:
+        return [SUITE_SPECS[s.id] for s in self.suites]
 
 
 NEXT_FIELD = {"name": "trace_id", "type": ["null", "string"], "default": None,
@@ -647,99 +629,43 @@ def next_envelope(avro_schema: dict[str, Any]) -> dict[str, Any]:
     return nxt
 
 
-def _render(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
-            values: dict[str, Any]) -> GeneratedTests:
-    env = scaffold_environment()
+
+def plan_scaffold(source: Any, kb: KnowledgeBase, options: Any = None) -> ScaffoldPlan:
+    """Which suites, patterns, requirements, commands and values a scaffold for this source needs."""
+    opts = _parse_options(options)
+    plan = _resolve_plan(source, kb, opts)
+    return scaffold_plan(plan, opts, _choose_suites(plan, opts), _resolve_modules(opts), plan_values(plan, kb, opts))
+
+
+def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
+                  values: dict[str, Any]) -> ScaffoldPlan:
     suite_ids = [s for s, _ in chosen]
     specs = [SUITE_SPECS[s] for s in suite_ids]
-    unit = [s for s in specs if not s.integration]
     integ = [s for s in specs if s.integration]
-    patterns = sorted({m for s in specs for m in s.modules} | ({"retry"} if "integration_redis" in suite_ids else set()),
-                      key=PATTERNS.index)
-    requirements = list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else [])
-    integration_requirements = [INTEGRATION_REQUIREMENTS[s.id] for s in integ]
+    needed = {m for s in specs for m in s.modules} | ({"retry"} if "integration_redis" in suite_ids else set())
+    patterns = sorted(needed, key=PATTERNS.index)
     user_modules = {p: m for p, m in imports.items() if not m.startswith("eda_reference.")}
-    ctx = {
-        "plan": plan,
-        "values": values,
-        "constants": [(_check_constant_name(k), _py(v)) for k, v in values.items()],
-        "imports": imports,
-        "user_modules": user_modules,
-        "pattern_classes": PATTERN_CLASSES,
-        "suites": suite_ids,
-        "unit_specs": unit,
-        "integration_specs": integ,
-        "patterns": patterns,
-        "requirements": requirements,
-        "integration_requirements": integration_requirements,
-        "package": opts.package,
-        "kafka_bootstrap": opts.kafka_bootstrap,
-        "env_vars": {k: v for k, v in ENV_VARS.items() if v[0] in suite_ids},
-        "avro_next": next_envelope(values["AVRO_ENVELOPE"]),
-    }
-
-    def render(name: str, **extra: Any) -> str:
-        return env.get_template(f"{TEMPLATE_ROOT}/{name}").render(**ctx, **extra)
-
-    files: list[GeneratedFile] = []
-
-    def add(path: str, template: str, purpose: str, **extra: Any) -> None:
-        files.append(GeneratedFile(path=path, content=render(template, **extra), purpose=purpose))
-
-    add("requirements.txt", "scaffold/requirements.txt.j2", "pip requirements of the unit suites")
-    if integ:
-        add("requirements-integration.txt", "scaffold/requirements-integration.txt.j2",
-            "extra requirements of the broker integration tests")
-    add("pytest.ini", "scaffold/pytest.ini.j2", "pytest configuration: test paths, import path, markers")
-    add("conftest.py", "scaffold/conftest.py.j2", "shared fixtures: seeded random generator, fake clock, run ids")
-    add("eda_plan.py", "scaffold/eda_plan.py.j2", "the plan's figures the tests prove (attempts, delays, error "
-                                                   "classes, thresholds, partitions, DLQ name, ordering key, envelope)")
-    add("eda_reference/__init__.py", "eda_reference/__init__.py.j2", "reference implementation package")
-    add("eda_reference/testing.py", "eda_reference/testing.py.j2",
-        "test doubles: MockRedis (a redis-py subset), FakeClock, InMemoryBroker")
-    purposes = {
-        "context": "reference: event-context validation and the partition formula",
-        "idempotency": "reference: idempotent consumer over a dedup store (SET NX EX)",
-        "transactional": "reference: transactional producer, outbox table and relay (sqlite3)",
-        "retry": "reference: error classification, backoff with jitter, DLQ routing, circuit breaker",
-        "ordering": "reference: key router and partitioned log",
-        "schema": "reference: Avro compatibility (BACKWARD/FORWARD/FULL, transitive) and a registry",
-        "eventsourcing": "reference: event store with expected-version append, snapshots, projection rebuild",
-        "cqrs": "reference: command handler and idempotent projection",
-        "saga": "reference: saga orchestrator with compensation and a saga log",
-    }
-    for pattern in patterns:
-        add(f"eda_reference/{pattern}.py", f"eda_reference/{pattern}.py.j2", purposes[pattern])
-    if "schema" in suite_ids:
-        add("schemas/envelope.v1.avsc", "scaffold/envelope.v1.avsc.j2", "the plan's Avro envelope (version 1)")
-        add("schemas/envelope.next.avsc", "scaffold/envelope.next.avsc.j2",
-            "the next envelope version: edit it when the envelope changes; test_schema checks it against v1")
-    add("tests/__init__.py", "scaffold/empty.py.j2", "test package marker")
-    for spec in unit:
-        add(spec.path, spec.template, f"{spec.title}: {spec.guarantee}")
-    if integ:
-        add("tests/integration/__init__.py", "scaffold/empty.py.j2", "test package marker")
-        for spec in integ:
-            add(spec.path, spec.template, f"{spec.title}: {spec.guarantee}")
-    commands = _commands(opts, integ, user_modules)
-    add("README.md", "scaffold/README.md.j2", "what each suite proves and how to run it", commands=commands)
-
     reasons = dict(chosen)
     suites = [SuiteChoice(id=s.id, title=s.title, reason=reasons[s.id], guarantee=s.guarantee, files=[s.path])
               for s in specs]
     env_vars = [EnvVar(name=name, enables=f"{SUITE_SPECS[suite].title}: {SUITE_SPECS[suite].guarantee}",
                        example=example)
                 for name, (suite, example) in ENV_VARS.items() if suite in suite_ids]
+    broker = _broker_id(plan)
     notes = []
-    if _broker_id(plan) in ("sqs", "pulsar"):
+    if broker in ("sqs", "pulsar"):
         notes.append(f"No local integration test for {plan.broker.technology}: the unit suites prove the patterns; "
                      "run the rendered artifacts against a real account or cluster.")
     if user_modules:
         notes.append("The tests import your modules (" + ", ".join(f"{p} -> {m}" for p, m in user_modules.items())
                      + "): install your package into the venv (pip install -e <your project>) before running pytest.")
-    return GeneratedTests(use_case=plan.use_case, broker=plan.broker.technology, files=files,
-                          requirements=requirements, integration_requirements=integration_requirements,
-                          commands=commands, suites=suites, env_vars=env_vars, notes=notes)
+    return ScaffoldPlan(
+        use_case=plan.use_case, broker=broker, broker_name=plan.broker.technology, suites=suites, patterns=patterns,
+        values=values, imports=imports, user_modules=user_modules,
+        requirements=list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else []),
+        integration_requirements=[INTEGRATION_REQUIREMENTS[s.id] for s in integ], package=opts.package,
+        kafka_bootstrap=opts.kafka_bootstrap, env_vars=env_vars, avro_next=next_envelope(values["AVRO_ENVELOPE"]),
+        commands=_commands(opts, integ, user_modules), notes=notes)
 
 
 def _commands(opts: GenerateOptions, integ: list[SuiteSpec], user_modules: dict[str, str]) -> list[str]:
@@ -759,4 +685,5 @@ def _commands(opts: GenerateOptions, integ: list[SuiteSpec], user_modules: dict[
 
 
 __all__ = ["GenerateOptions", "GeneratedFile", "GeneratedTests", "SuiteChoice", "EnvVar", "TestGenInputError",
-           "generate_tests", "default_suites", "plan_values", "SUITE_IDS", "PATTERNS", "PLANNABLE_BROKERS"]
+           "ScaffoldPlan", "plan_scaffold", "default_suites", "plan_values", "SUITE_IDS", "PATTERNS",
+           "PLANNABLE_BROKERS"]

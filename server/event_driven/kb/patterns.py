@@ -48,6 +48,14 @@ class SizingDefaults(KnowledgeModel):
     message_size_bytes: SourcedNumber
     processing_timeout_ms: SourcedNumber
     rabbitmq_prefetch: SourcedNumber
+    processing_margin: SourcedNumber
+    consumer_slots_per_instance: SourcedNumber
+
+
+class ClientDefaults(KnowledgeModel):
+    kafka_max_poll_interval_ms: SourcedNumber
+    kafka_heartbeat_interval_ms: SourcedNumber
+    librdkafka_message_max_bytes: SourcedNumber
 
 
 class MetricDefault(KnowledgeModel):
@@ -62,5 +70,6 @@ class PatternDefaults(KnowledgeModel):
     seed_source: SourceUrl
     retry: RetryDefaults
     sizing: SizingDefaults
+    clients: ClientDefaults
     metrics: list[MetricDefault]
     log_events: list[str]

@@ -5,8 +5,9 @@ an error rather than an empty string. Every name in the plan was validated again
 got here; the ``tojson`` and ``shell`` filters quote values for the formats that need it, so no input can inject a line
 or a key.
 
-Each broker module exposes ``render(plan, env, domain) -> list[Artifact]``; the common artifacts (AsyncAPI document,
-Prometheus alert rules and their promtool test, the envelope schemas) are rendered for every plan.
+Each broker module exposes ``render(plan, env, domain) -> list[Artifact]`` and is chosen by the broker id; the common
+artifacts (AsyncAPI document, Prometheus alert rules and their promtool test, the envelope schemas) are rendered for
+every plan.
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ from typing import Any
 
 import jinja2
 
-from event_driven.core.topology.models import Artifact, TopologyPlan
+from event_driven.core.topology.models import Artifact, PlannedTopology
+from event_driven.kb.loader import KnowledgeBase
 from event_driven.paths import templates_dir
+from event_driven.vocab import BrokerId
 
-BROKER_MODULES = {
-    "Apache Kafka": "kafka",
-    "RabbitMQ": "rabbitmq",
-    "Amazon SQS": "sqs",
-    "Apache Pulsar": "pulsar",
-    "NATS JetStream": "nats",
-    "Redis Streams": "redis",
+# Broker id -> the module under event_driven.render that writes its files.
+BROKER_MODULES: dict[BrokerId, str] = {
+    "kafka": "kafka",
+    "rabbitmq": "rabbitmq",
+    "sqs": "sqs",
+    "pulsar": "pulsar",
+    "nats_jetstream": "nats",
+    "redis_streams": "redis",
 }
-COMMON_MODULES = ("common",)
 
 
 def _tojson(value: Any, indent: int | None = None) -> str:
@@ -52,18 +55,10 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_artifacts(plan: TopologyPlan, domain: str) -> list[Artifact]:
+def render_plan_artifacts(planned: PlannedTopology, kb: KnowledgeBase) -> list[Artifact]:
+    """The broker's own files, then the files every plan gets (AsyncAPI, alert rules, envelope schemas)."""
+    from event_driven.render import common
+
     env = environment()
-    artifacts: list[Artifact] = []
-    names = [BROKER_MODULES.get(plan.broker.technology), *COMMON_MODULES]
-    for name in names:
-        if name is None:
-            continue
-        try:
-            module = importlib.import_module(f"event_driven.render.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"event_driven.render.{name}":
-                raise
-            continue  # renderer not written yet for this broker
-        artifacts.extend(module.render(plan, env, domain))
-    return artifacts
+    module = importlib.import_module(f"event_driven.render.{BROKER_MODULES[planned.broker]}")
+    return [*module.render(planned.plan, env, planned.domain), *common.render(planned, env, kb)]

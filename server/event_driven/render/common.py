@@ -18,7 +18,9 @@ from typing import Any
 
 import jinja2
 
-from event_driven.core.topology.models import AlertRule, Artifact, Channel, TopologyPlan
+from event_driven.core.topology.models import AlertRule, Artifact, Channel, PlannedTopology, TopologyPlan
+from event_driven.kb.loader import KnowledgeBase
+from event_driven.vocab import BrokerId
 
 ASYNCAPI_SPECS = "@asyncapi/specs 6.11.1"
 ASYNCAPI_PARSER = "@asyncapi/parser 3.6.6"
@@ -26,27 +28,27 @@ ENVELOPE_MESSAGE = "EventEnvelope"
 ADVISORY_MESSAGE = "DeliveryAdvisory"
 
 # server id, protocol, protocol version, host (with variables), default port description
-SERVERS: dict[str, list[dict[str, Any]]] = {
-    "Apache Kafka": [{"id": "kafka", "protocol": "kafka", "host": "{bootstrap}:9092",
+SERVERS: dict[BrokerId, list[dict[str, Any]]] = {
+    "kafka": [{"id": "kafka", "protocol": "kafka", "host": "{bootstrap}:9092",
                       "variables": {"bootstrap": ("localhost", "A bootstrap broker of the Kafka cluster.")},
                       "description": "Kafka cluster (bootstrap servers)."}],
-    "RabbitMQ": [{"id": "rabbitmq", "protocol": "amqp", "protocolVersion": "0.9.1", "host": "{host}:5672",
+    "rabbitmq": [{"id": "rabbitmq", "protocol": "amqp", "protocolVersion": "0.9.1", "host": "{host}:5672",
                   "pathname": "/", "variables": {"host": ("localhost", "RabbitMQ node or load balancer.")},
                   "description": "RabbitMQ broker, AMQP 0-9-1, virtual host '/'."}],
-    "Amazon SQS": [
+    "sqs": [
         {"id": "sqs", "protocol": "sqs", "host": "sqs.{region}.amazonaws.com",
          "variables": {"region": ("us-east-1", "AWS region of the queues.")}, "description": "Amazon SQS queues."},
         {"id": "sns", "protocol": "sns", "host": "sns.{region}.amazonaws.com",
          "variables": {"region": ("us-east-1", "AWS region of the topics.")},
          "description": "Amazon SNS topics that fan out to the SQS queues."},
     ],
-    "Apache Pulsar": [{"id": "pulsar", "protocol": "pulsar", "host": "{host}:6650",
+    "pulsar": [{"id": "pulsar", "protocol": "pulsar", "host": "{host}:6650",
                        "variables": {"host": ("localhost", "Pulsar broker or proxy (pulsar:// service URL).")},
                        "description": "Apache Pulsar cluster."}],
-    "NATS JetStream": [{"id": "nats", "protocol": "nats", "host": "{host}:4222",
+    "nats_jetstream": [{"id": "nats", "protocol": "nats", "host": "{host}:4222",
                         "variables": {"host": ("localhost", "NATS server with JetStream enabled.")},
                         "description": "NATS server with JetStream."}],
-    "Redis Streams": [{"id": "redis", "protocol": "redis", "host": "{host}:6379",
+    "redis_streams": [{"id": "redis", "protocol": "redis", "host": "{host}:6379",
                        "variables": {"host": ("localhost", "Redis server.")},
                        "description": "Redis server (Streams)."}],
 }
@@ -144,12 +146,9 @@ def draft07(schema: dict[str, Any]) -> dict[str, Any]:
 # --- AsyncAPI ---------------------------------------------------------------------------------------------------------
 
 
-def _servers(plan: TopologyPlan) -> list[dict[str, Any]]:
-    specs = SERVERS.get(plan.broker.technology)
-    if specs is None:
-        raise ValueError(f"no AsyncAPI server mapping for broker {plan.broker.technology!r}")
+def _servers(plan: TopologyPlan, broker: BrokerId) -> list[dict[str, Any]]:
     servers = []
-    for spec in specs:
+    for spec in SERVERS[broker]:
         if spec["id"] == "sns" and not any(c.settings.get("service") == "SNS" for c in plan.channels):
             continue
         server: dict[str, Any] = {"host": spec["host"], "protocol": spec["protocol"]}
@@ -160,7 +159,8 @@ def _servers(plan: TopologyPlan) -> list[dict[str, Any]]:
         server["description"] = spec["description"] + " Replace the host variables with your endpoints."
         server["variables"] = {k: {"default": d, "description": text} for k, (d, text) in spec["variables"].items()}
         if spec["id"] == "pulsar":
-            tenant = next((_pulsar_parts(c.name)[1] for c in plan.channels if _pulsar_parts(c.name)), "public")
+            parts = [p for p in (_pulsar_parts(c.name) for c in plan.channels) if p]
+            tenant = parts[0][1] if parts else "public"
             server["bindings"] = {"pulsar": {"tenant": tenant, "bindingVersion": "0.1.0"}}
         servers.append({"id": spec["id"], "body": server})
     return servers
@@ -209,7 +209,7 @@ def _amqp_binding(ch: Channel, name: str) -> dict[str, Any]:
 
 def _sqs_binding(ch: Channel, name: str) -> dict[str, Any]:
     if ch.settings.get("service") == "SNS":
-        ordering = {"type": "FIFO" if ch.settings.get("FifoTopic") else "standard"}
+        ordering: dict[str, Any] = {"type": "FIFO" if ch.settings.get("FifoTopic") else "standard"}
         if ch.settings.get("FifoTopic"):
             ordering["contentBasedDeduplication"] = bool(ch.settings.get("ContentBasedDeduplication", False))
         return {"sns": {"name": name, "ordering": ordering, "bindingVersion": "0.1.0"}}
@@ -242,42 +242,42 @@ def _pulsar_binding(ch: Channel) -> dict[str, Any]:
     return {"pulsar": binding}
 
 
-def _bindings(plan: TopologyPlan, ch: Channel, name: str) -> dict[str, Any]:
-    tech = plan.broker.technology
-    if tech == "Apache Kafka":
+def _bindings(broker: BrokerId, ch: Channel, name: str) -> dict[str, Any]:
+    if broker == "kafka":
         return _kafka_binding(ch)
-    if tech == "RabbitMQ":
+    if broker == "rabbitmq":
         return _amqp_binding(ch, name)
-    if tech == "Amazon SQS":
+    if broker == "sqs":
         return _sqs_binding(ch, name)
-    if tech == "Apache Pulsar":
+    if broker == "pulsar":
         return _pulsar_binding(ch)
     return {}  # NATS and Redis: AsyncAPI defines no channel bindings for them
 
 
-def _tier_bindings(plan: TopologyPlan, members: list[Channel], tiers: list[str], name: str) -> dict[str, Any]:
+def _tier_bindings(broker: BrokerId, members: list[Channel], tiers: list[str], name: str) -> dict[str, Any]:
     """One binding for a group of retry tiers: what differs per tier (TTL, routing key) goes under x-per-tier."""
-    per = [_bindings(plan, m, name) for m in members]
+    per = [_bindings(broker, m, name) for m in members]
     merged = json.loads(json.dumps(per[0]))
     for proto, binding in merged.items():
         differing = [k for k in binding if any(p.get(proto, {}).get(k) != binding[k] for p in per)]
         if differing:
-            binding["x-per-tier"] = {t: {k: p[proto].get(k) for k in differing} for t, p in zip(tiers, per)}
+            binding["x-per-tier"] = {t: {k: p[proto].get(k) for k in differing}
+                                     for t, p in zip(tiers, per, strict=True)}
             for k in differing:
                 del binding[k]
             binding["bindingVersion"] = binding.pop("bindingVersion")  # keep it last
     return merged
 
 
-def _address(plan: TopologyPlan, ch: Channel) -> str:
-    if plan.broker.technology == "NATS JetStream":
+def _address(broker: BrokerId, ch: Channel) -> str:
+    if broker == "nats_jetstream":
         subjects = ch.settings.get("subjects") or []
         if len(subjects) == 1:
             return str(subjects[0])  # a NATS channel address is the subject; the stream captures it
     return ch.name
 
 
-def _describe(plan: TopologyPlan, ch: Channel) -> str:
+def _describe(plan: TopologyPlan, broker: BrokerId, ch: Channel) -> str:
     tech = "Amazon SNS" if ch.settings.get("service") == "SNS" else plan.broker.technology
     bits = [f"{ch.purpose}.", f"{tech} {ch.kind} '{ch.name}' (role {ch.role})."]
     if ch.partitions:
@@ -289,7 +289,7 @@ def _describe(plan: TopologyPlan, ch: Channel) -> str:
     elif ch.retention_hours:
         bits.append(f"Retention {ch.retention_hours} h.")
     subjects = ch.settings.get("subjects")
-    if plan.broker.technology == "NATS JetStream" and subjects:
+    if broker == "nats_jetstream" and subjects:
         bits.append("JetStream stream capturing subjects: " + ", ".join(map(str, subjects)) + ".")
     return " ".join(bits)
 
@@ -304,17 +304,35 @@ def _retry_groups(channels: list[Channel]) -> dict[str, list[Channel]]:
     return {k: v for k, v in groups.items() if len(v) > 1}
 
 
-def _message_for(plan: TopologyPlan, ch: Channel) -> str:
-    if plan.broker.technology == "NATS JetStream" and ch.role == "dead_letter":
+def _message_for(broker: BrokerId, ch: Channel) -> str:
+    if broker == "nats_jetstream" and ch.role == "dead_letter":
         return ADVISORY_MESSAGE  # the dead-letter stream captures JetStream advisories, not the envelope
     return ENVELOPE_MESSAGE
 
 
-def asyncapi_view(plan: TopologyPlan, domain: str) -> dict[str, Any]:
-    servers = _servers(plan)
-    server_ids = [s["id"] for s in servers]
+def _tier_channel(plan: TopologyPlan, broker: BrokerId, ch: Channel, members: list[Channel], prefix: str,
+                  taken: set[str]) -> dict[str, Any]:
+    """One parameterised AsyncAPI channel for a group of retry tiers."""
+    tiers = [re.fullmatch(r".*\D(\d+)", m.name).group(1) for m in members]  # type: ignore[union-attr]  # grouped by it
+    name = prefix + "{tier}"
+    return {
+        "id": _unique(_ident(re.sub(r"\.?\d+$", "", ch.key)), taken), "address": name,
+        "title": f"{ch.key.rsplit('.', 1)[0]} (tiers {', '.join(tiers)})",
+        "description": " ".join(f"{m.purpose}." for m in members)
+        + f" {plan.broker.technology} {ch.kind}s '{name}', one per tier.",
+        "parameters": {"tier": {"enum": tiers, "default": tiers[0],
+                                "description": "Retry tier: the n-th retry, with its own delay."}},
+        "bindings": _tier_bindings(broker, members, tiers, name),
+        "extension": {"keys": [m.key for m in members], "kind": ch.kind, "role": ch.role,
+                      "names": [m.name for m in members]},
+    }
+
+
+def _channels(plan: TopologyPlan, broker: BrokerId, server_ids: list[str]
+              ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The AsyncAPI channels, and plan channel key -> AsyncAPI channel id."""
     channels: list[dict[str, Any]] = []
-    by_key: dict[str, str] = {}  # plan channel key -> AsyncAPI channel id
+    by_key: dict[str, str] = {}
     taken: set[str] = set()
     unique: list[Channel] = []  # first channel of each key, in plan order
     for c in plan.channels:
@@ -324,53 +342,40 @@ def asyncapi_view(plan: TopologyPlan, domain: str) -> dict[str, Any]:
     grouped_member = {c.key: gk for gk, members in grouped.items() for c in members}
     emitted_groups: set[str] = set()
     for ch in unique:
-        entry: dict[str, Any]
-        if ch.key in grouped_member:
-            gk = grouped_member[ch.key]
-            if gk in emitted_groups:
-                by_key[ch.key] = by_key[grouped[gk][0].key]
-                continue
+        gk = grouped_member.get(ch.key)
+        if gk in emitted_groups:
+            by_key[ch.key] = by_key[grouped[gk][0].key]
+            continue
+        if gk is not None:
             emitted_groups.add(gk)
-            members = grouped[gk]
-            prefix = gk.split("|", 1)[1]
-            tiers = [re.fullmatch(r".*\D(\d+)", m.name).group(1) for m in members]  # type: ignore[union-attr]
-            cid = _unique(_ident(re.sub(r"\.?\d+$", "", ch.key)), taken)
-            name = prefix + "{tier}"
-            entry = {
-                "id": cid, "address": name,
-                "title": f"{ch.key.rsplit('.', 1)[0]} (tiers {', '.join(tiers)})",
-                "description": " ".join(f"{m.purpose}." for m in members)
-                + f" {plan.broker.technology} {ch.kind}s '{name}', one per tier.",
-                "parameters": {"tier": {"enum": tiers, "default": tiers[0],
-                                        "description": "Retry tier: the n-th retry, with its own delay."}},
-                "bindings": _tier_bindings(plan, members, tiers, name),
-            }
-            for m in members:
-                by_key[m.key] = cid
+            entry = _tier_channel(plan, broker, ch, grouped[gk], gk.split("|", 1)[1], taken)
+            by_key.update({m.key: entry["id"] for m in grouped[gk]})
         else:
-            cid = _unique(_ident(ch.key), taken)
-            entry = {"id": cid, "address": _address(plan, ch), "title": ch.key, "description": _describe(plan, ch),
-                     "parameters": {}, "bindings": _bindings(plan, ch, ch.name)}
-            by_key[ch.key] = cid
+            entry = {"id": _unique(_ident(ch.key), taken), "address": _address(broker, ch), "title": ch.key,
+                     "description": _describe(plan, broker, ch), "parameters": {},
+                     "bindings": _bindings(broker, ch, ch.name),
+                     "extension": {"key": ch.key, "kind": ch.kind, "role": ch.role, "name": ch.name}}
+            by_key[ch.key] = entry["id"]
         if len(server_ids) > 1:
             sid = "sns" if ch.settings.get("service") == "SNS" else server_ids[0]
             entry["servers"] = [{"$ref": f"#/servers/{sid}"}]
-        entry["message"] = _message_for(plan, ch)
-        entry["extension"] = {"key": ch.key, "kind": ch.kind, "role": ch.role, "name": ch.name}
-        if ch.key in grouped_member:
-            members = grouped[grouped_member[ch.key]]
-            entry["extension"] = {"keys": [m.key for m in members], "kind": ch.kind, "role": ch.role,
-                                  "names": [m.name for m in members]}
+        entry["message"] = _message_for(broker, ch)
+        entry["extension"] = entry.pop("extension")  # after servers and message, as the template lists them
         channels.append(entry)
+    return channels, by_key
 
-    operations = _operations(plan, by_key)
+
+def asyncapi_view(planned: PlannedTopology) -> dict[str, Any]:
+    plan, broker, domain = planned.plan, planned.broker, planned.domain
+    servers = _servers(plan, broker)
+    channels, by_key = _channels(plan, broker, [s["id"] for s in servers])
     return {
         "title": f"{_title(domain)} event-driven topology",
         "description": _info_description(plan),
         "servers": servers,
         "channels": channels,
-        "operations": operations,
-        "messages": _messages(plan, {c["message"] for c in channels}),
+        "operations": _operations(plan, broker, by_key),
+        "messages": _messages(plan, broker, {c["message"] for c in channels}),
         "schemas": {"EventEnvelope": draft07(plan.message_schema.schema_)},
     }
 
@@ -392,8 +397,7 @@ def _consumer_channel(plan: TopologyPlan, logical_key: str, group: str, by_key: 
     return None
 
 
-def _operations(plan: TopologyPlan, by_key: dict[str, str]) -> list[dict[str, Any]]:
-    tech = plan.broker.technology
+def _operations(plan: TopologyPlan, broker: BrokerId, by_key: dict[str, str]) -> list[dict[str, Any]]:
     ops: list[dict[str, Any]] = []
     taken: set[str] = set()
     for lc in plan.logical_channels:
@@ -410,7 +414,7 @@ def _operations(plan: TopologyPlan, by_key: dict[str, str]) -> list[dict[str, An
                 + (f" Ordering key: {lc.ordering_key}." if lc.ordering_key else ""),
                 "bindings": {},
             }
-            if tech == "RabbitMQ":
+            if broker == "rabbitmq":
                 op["bindings"] = {"amqp": {"deliveryMode": 2, "mandatory": True, "bindingVersion": "0.3.0"}}
             ops.append(op)
     for group in plan.consumer_groups:
@@ -424,9 +428,9 @@ def _operations(plan: TopologyPlan, by_key: dict[str, str]) -> list[dict[str, An
                             f"{group.instances} instance{'s' if group.instances != 1 else ''}): {group.reason}."),
             "bindings": {},
         }
-        if tech == "Apache Kafka":
+        if broker == "kafka":
             op["bindings"] = {"kafka": {"groupId": {"type": "string", "enum": [group.name]}, "bindingVersion": "0.5.0"}}
-        elif tech == "RabbitMQ":
+        elif broker == "rabbitmq":
             op["bindings"] = {"amqp": {"ack": True, "bindingVersion": "0.3.0"}}
         ops.append(op)
     return ops
@@ -447,7 +451,7 @@ def _info_description(plan: TopologyPlan) -> str:
     return "\n".join(lines)
 
 
-def _messages(plan: TopologyPlan, used: set[str]) -> dict[str, Any]:
+def _messages(plan: TopologyPlan, broker: BrokerId, used: set[str]) -> dict[str, Any]:
     ms = plan.message_schema
     avro = ms.format == "avro"
     messages: dict[str, Any] = {}
@@ -464,7 +468,7 @@ def _messages(plan: TopologyPlan, used: set[str]) -> dict[str, Any]:
         "payload": {"$ref": "#/components/schemas/EventEnvelope"},
         "bindings": {},
     }
-    if plan.broker.technology == "Apache Kafka":
+    if broker == "kafka":
         envelope["bindings"] = {"kafka": {
             "key": {"type": "string", "description": "aggregate_id: keeps one aggregate's events in order."},
             "bindingVersion": "0.5.0"}}
@@ -570,17 +574,18 @@ def alert_test_view(plan: TopologyPlan) -> dict[str, Any]:
 # --- render -----------------------------------------------------------------------------------------------------------
 
 
-def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Artifact]:
+def render(planned: PlannedTopology, env: jinja2.Environment, kb: KnowledgeBase) -> list[Artifact]:
+    plan, domain = planned.plan, planned.domain
     alerts_group = f"{_ident(domain)}-event-driven"
     ctx = {"plan": plan, "domain": domain, "to_yaml": to_yaml}
-    asyncapi = env.get_template("common/asyncapi.yaml.j2").render(doc=asyncapi_view(plan, domain), **ctx)
+    asyncapi = env.get_template("common/asyncapi.yaml.j2").render(doc=asyncapi_view(planned), **ctx)
     alerts = env.get_template("common/alerts.yaml.j2").render(group=alerts_group, **ctx)
     alerts_test = env.get_template("common/alerts_test.yaml.j2").render(test=alert_test_view(plan), **ctx)
     ms = plan.message_schema
     mapping = {
         "$comment": "How the event envelope maps onto CloudEvents 1.0 attributes (binary or structured mode).",
         "specversion": "1.0",
-        "spec": "https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md",
+        "spec": kb.sources.url("gh-cloudevents-spec-spec"),
         "attributes": ms.cloudevents_mapping,
     }
     return [

@@ -17,7 +17,8 @@ from event_driven.core.topology.models import Artifact, TopologyPlan
 
 STREAM_CHECKED_BY = ("nats-py add_stream + stream_info read-back compared field by field on nats-server 2.9.10; "
                      "Nats-Msg-Id duplicate dropped; MAX_DELIVERIES advisory captured by the dead-letter stream")
-CONSUMER_CHECKED_BY = ("nats-py add_consumer + consumer_info read-back (ack_wait, max_deliver, backoff, filter_subject) "
+CONSUMER_CHECKED_BY = ("nats-py add_consumer + consumer_info read-back (ack_wait, max_deliver, backoff, "
+                       "filter_subject) "
                        "on nats-server 2.9.10; nak until max_deliver, then the advisory lands in the _DLQ stream")
 
 
@@ -44,6 +45,7 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
         artifacts.append(Artifact(
             path=f"nats/consumers/{c['stream']}/{c['durable_name']}.json", media_type="application/json",
             description=f"Durable pull consumer {c['durable_name']} on stream {c['stream']}. "
-                        f"`nats consumer add {c['stream']} --config nats/consumers/{c['stream']}/{c['durable_name']}.json`",
+                        f"`nats consumer add {c['stream']} --config "
+                        f"nats/consumers/{c['stream']}/{c['durable_name']}.json`",
             content=consumer_t.render(c=c), checked_by=CONSUMER_CHECKED_BY))
     return artifacts

@@ -23,7 +23,7 @@ CHECKED_SCRIPT = ("bash -n, and a run with a stub pulsar-admin on PATH whose rec
                   "(tests/test_artifacts_pulsar.py)")
 CHECKED_CLIENT = ("JSON parse; with pulsar-client installed, ConsumerType/InitialPosition/ConsumerDeadLetterPolicy and "
                   "Client.subscribe/create_producer accept every value (tests/test_artifacts_pulsar.py)")
-# The plan names subscription types the way Pulsar's docs and Java client do; the Python enum spells Key_Shared without '_'.
+# The plan names subscription types as Pulsar's docs and Java client do; the Python enum spells Key_Shared without '_'.
 PYTHON_CONSUMER_TYPE = {"Exclusive": "Exclusive", "Shared": "Shared", "Failover": "Failover", "Key_Shared": "KeyShared"}
 PERSISTENT = "persistent://"
 

@@ -60,6 +60,7 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
         path="rabbitmq/README.md", media_type="text/markdown",
         description="How to import the definitions and how a failing message travels through retry tiers and the DLQ.",
         content=env.get_template("rabbitmq/README.md.j2").render(plan=plan, domain=domain, **ctx),
-        checked_by="rendered from the same plan as definitions.json (names asserted by tests/test_artifacts_rabbitmq.py)",
+        checked_by="rendered from the same plan as definitions.json (names asserted by "
+                   "tests/test_artifacts_rabbitmq.py)",
     ))
     return artifacts

@@ -40,7 +40,8 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
     return [Artifact(
         path=PATH, media_type="text/plain",
         description=(f"Redis Streams set-up for '{domain}': XGROUP CREATE ... MKSTREAM for "
-                     f"{sum(len(s['groups']) for s in ctx['streams'])} consumer groups on {len(ctx['streams'])} streams, "
+                     f"{sum(len(s['groups']) for s in ctx['streams'])} consumer groups on {len(ctx['streams'])} "
+                     f"streams, "
                      "with the consume, reclaim, ack, dead-letter and trim commands as comments. "
                      "Run: grep -v '^#' redis/setup.redis | redis-cli"),
         content=env.get_template("redis/setup.redis.j2").render(domain=domain, **ctx),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from event_driven.core.topology.models import MessageSchema
+from event_driven.kb.sources import SourceBook
 
-CLOUDEVENTS = "https://github.com/cloudevents/spec/blob/v1.0.2/cloudevents/spec.md"
-SCHEMA_EVOLUTION = "https://docs.confluent.io/platform/current/schema-registry/fundamentals/schema-evolution.html"
-TRANSITIVE = "https://docs.streamnative.io/kafka/governance/sr/fundamentals/schema-evolution"
-JSON_SCHEMA_OPEN_MODEL = "https://docs.streamnative.io/kafka/governance/sr/fundamentals/formats/json-schema"
-SUBJECT_STRATEGY = "https://www.confluent.io/blog/put-several-event-types-kafka-topic/"
+# CloudEvents 1.0.2; schema evolution (Confluent, StreamNative: transitive modes, JSON Schema content models); subject
+# naming (Kleppmann on several event types per topic). Ids in knowledge/sources.yaml.
+SOURCE_IDS = ("gh-cloudevents-spec-spec", "confluent-fundamentals-schema-evolution",
+              "docs-fundamentals-schema-evolution", "streamnative-sr-formats-json-schema",
+              "confluent-blog-put-several-event-types-kafka-topic")
+# The JSON Schema dialect the envelope is written in: an identifier the schema declares, not a citation.
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _avro_name(domain: str) -> str:
@@ -17,7 +20,7 @@ def _avro_name(domain: str) -> str:
 
 def envelope_json_schema(domain: str) -> dict:
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": JSON_SCHEMA_DIALECT,
         "$id": f"urn:event-driven:{domain}:envelope:v1",
         "title": f"{_avro_name(domain)}EventEnvelope",
         "description": "The event envelope every message carries (seed skill event schema).",
@@ -26,10 +29,14 @@ def envelope_json_schema(domain: str) -> dict:
         # Closed content model: adding a property is a visible, reviewed change (see evolution_rule).
         "additionalProperties": False,
         "properties": {
-            "event_id": {"type": "string", "format": "uuid", "description": "Unique per event; consumers deduplicate on it."},
-            "event_type": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$", "description": "Past-tense name, e.g. OrderPlaced."},
-            "aggregate_id": {"type": "string", "minLength": 1, "description": "Entity the event belongs to; the partition key."},
-            "aggregate_version": {"type": "integer", "minimum": 1, "description": "Position in the aggregate's stream."},
+            "event_id": {"type": "string", "format": "uuid", "description": "Unique per event; consumers deduplicate "
+                                                                            "on it."},
+            "event_type": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$", "description": "Past-tense name, e.g. "
+                                                                                              "OrderPlaced."},
+            "aggregate_id": {"type": "string", "minLength": 1, "description": "Entity the event belongs to; the "
+                                                                              "partition key."},
+            "aggregate_version": {"type": "integer", "minimum": 1,
+                                  "description": "Position in the aggregate's stream."},
             "timestamp": {"type": "string", "format": "date-time"},
             "payload": {"type": "object", "description": "Event-type specific data."},
             "metadata": {
@@ -37,8 +44,10 @@ def envelope_json_schema(domain: str) -> dict:
                 "required": ["correlation_id", "causation_id"],
                 "additionalProperties": False,
                 "properties": {
-                    "correlation_id": {"type": "string", "format": "uuid", "description": "Shared by every message of one flow."},
-                    "causation_id": {"type": "string", "format": "uuid", "description": "event_id of the message that caused this one."},
+                    "correlation_id": {"type": "string", "format": "uuid", "description": "Shared by every message of "
+                                                                                          "one flow."},
+                    "causation_id": {"type": "string", "format": "uuid", "description": "event_id of the message that "
+                                                                                        "caused this one."},
                     "user_id": {"type": ["string", "null"]},
                 },
             },
@@ -71,7 +80,8 @@ def envelope_avro_schema(domain: str) -> dict:
     }
 
 
-def message_schema(domain: str, use_case: str, producers: list[str], schema_format: str) -> MessageSchema:
+def message_schema(domain: str, use_case: str, producers: list[str], schema_format: str,
+                   sources: SourceBook) -> MessageSchema:
     forever = use_case in ("event_sourcing",)
     compatibility = "BACKWARD_TRANSITIVE" if forever else "BACKWARD"
     why = (
@@ -104,7 +114,8 @@ def message_schema(domain: str, use_case: str, producers: list[str], schema_form
             "never rename a field or change its type; upgrade consumers before producers. The JSON Schema is a closed "
             "model (additionalProperties: false) so additions are explicit schema changes."
         ),
-        subject_naming=("TopicNameStrategy (<topic>-value) for one event type per topic; TopicRecordNameStrategy when a "
+        subject_naming=("TopicNameStrategy (<topic>-value) for one event type per topic; TopicRecordNameStrategy when "
+                        "a "
                         "topic carries several event types"),
-        sources=[CLOUDEVENTS, SCHEMA_EVOLUTION, TRANSITIVE, JSON_SCHEMA_OPEN_MODEL, SUBJECT_STRATEGY],
+        sources=[sources.url(i) for i in SOURCE_IDS],
     )

@@ -13,15 +13,17 @@ reaches a template has been validated against the broker's naming rules, so no i
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from event_driven.core.context import Delivery, Ordering, UseCase
 from event_driven.core.sizing import PartitionPlan
+from event_driven.vocab import PLANNABLE_BROKERS, BrokerId, Delivery, Ordering, UseCase
 
-BrokerId = Literal["kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams"]
-PLANNABLE_BROKERS: tuple[str, ...] = BrokerId.__args__  # type: ignore[attr-defined]
+if TYPE_CHECKING:
+    from event_driven.kb.loader import KnowledgeBase
+
+__all__ = ["PLANNABLE_BROKERS", "BrokerId"]
 
 ChannelRole = Literal["events", "commands", "replies", "requests", "jobs", "snapshots", "retry", "dead_letter"]
 ChannelKind = Literal["topic", "queue", "stream", "exchange", "subject"]
@@ -42,11 +44,11 @@ class LogicalChannel(PlanModel):
     purpose: str
     producers: list[str] = Field(default_factory=list)
     consumers: list[str] = Field(default_factory=list, description="Consumer group ids reading this channel.")
-    ordering_key: str | None = Field(None, description="Message field that keys ordering, e.g. 'aggregate_id'.")
-    keep_forever: bool = Field(False, description="Retention without end (event sourcing, full replay).")
-    compacted: bool = Field(False, description="Keep the latest message per key (snapshots).")
-    dead_letter_of: str | None = Field(None, description="Key of the channel whose failures land here.")
-    retry_of: str | None = Field(None, description="Key of the channel this retry tier feeds back into.")
+    ordering_key: str | None = Field(default=None, description="Message field that keys ordering, e.g. 'aggregate_id'.")
+    keep_forever: bool = Field(default=False, description="Retention without end (event sourcing, full replay).")
+    compacted: bool = Field(default=False, description="Keep the latest message per key (snapshots).")
+    dead_letter_of: str | None = Field(default=None, description="Key of the channel whose failures land here.")
+    retry_of: str | None = Field(default=None, description="Key of the channel this retry tier feeds back into.")
     retry_delay_ms: int | None = None
 
 
@@ -69,7 +71,8 @@ class BackoffSchedule(PlanModel):
     max_delay_ms: int
     multiplier: float
     jitter_factor: float
-    delays_ms: list[int] = Field(description="Delay before each retry, before jitter: min(max, initial x multiplier^n).")
+    delays_ms: list[int] = Field(description="Delay before each retry, before jitter: min(max, initial x "
+                                             "multiplier^n).")
     jitter: str = Field(description="How jitter is applied.")
     source: str
 
@@ -107,9 +110,10 @@ class Channel(PlanModel):
     purpose: str
     partitions: int | None = None
     replication_factor: int | None = None
-    retention_hours: int | None = Field(None, description="None with keep_forever=true means no time limit.")
+    retention_hours: int | None = Field(default=None, description="None with keep_forever=true means no time limit.")
     keep_forever: bool = False
-    cleanup_policy: str | None = Field(None, description="e.g. delete, compact, compact,delete, limits, work_queue.")
+    cleanup_policy: str | None = Field(
+        default=None, description="e.g. delete, compact, compact,delete, limits, work_queue.")
     settings: dict[str, Any] = Field(default_factory=dict, description="Broker-native settings of this channel.")
     naming_rule: str = Field(description="The convention and the broker rule the name was checked against.")
 
@@ -143,6 +147,20 @@ class SizingFigure(PlanModel):
     source: str | None = None
 
 
+class Workload(PlanModel):
+    """What the processing time implies for every broker: work in flight, deadlines and client buffers."""
+
+    processing_time_ms: int | None = Field(description="Time to process one message; None when not stated.")
+    ack_deadline_ms: int = Field(description="How long a delivery may stay unacknowledged before the broker "
+                                             "redelivers it: processing time x margin, else the processing budget.")
+    slots_per_instance: int = Field(description="Messages one consumer instance processes at the same time.")
+    prefetch: int = Field(description="Unacknowledged messages one instance holds (RabbitMQ prefetch, SQS "
+                                      "MaxNumberOfMessages, NATS fetch batch).")
+    in_flight: float = Field(description="Messages being processed at once at the arrival rate (Little's law).")
+    heartbeat: bool = Field(description="Jobs outlive the broker's default deadline: extend it while working "
+                                        "(in-progress ack, ChangeMessageVisibility, XCLAIM, consumer_timeout).")
+
+
 class Sizing(PlanModel):
     partitions: PartitionPlan
     storage: SizingFigure
@@ -150,6 +168,10 @@ class Sizing(PlanModel):
     network_out: SizingFigure
     consumer_instances: SizingFigure
     assumptions: list[str]
+    concurrency: SizingFigure | None = Field(
+        default=None, description="Messages in flight = arrival rate x processing time, when the time is stated.")
+    deadlines: list[SizingFigure] = Field(
+        default_factory=list, description="Acknowledgement deadline, prefetch and client buffer, with the math.")
 
 
 class MetricSpec(PlanModel):
@@ -284,13 +306,20 @@ class DesignInput(PlanModel):
     message_size_bytes: int
     processing_timeout_ms: int
     throughput_msg_per_s: int
+    workload: Workload
+
+
+class PlannedTopology(PlanModel):
+    """What the planner returns: the plan without file contents, and what the renderer dispatches on."""
+
+    plan: TopologyPlan
+    broker: BrokerId
+    domain: str
 
 
 class BrokerDesigner(Protocol):
-    """One per broker: maps the logical design onto the broker and renders its native artifacts."""
+    """One per broker: maps the logical design onto the broker's own objects, settings and retry machinery."""
 
-    broker_id: str
+    broker_id: BrokerId
 
-    def design(self, spec: DesignInput) -> BrokerDesign: ...
-
-    def artifacts(self, plan: TopologyPlan) -> list[Artifact]: ...
+    def design(self, spec: DesignInput, kb: KnowledgeBase) -> BrokerDesign: ...

@@ -1,9 +1,9 @@
 """Channel names: one documented convention, checked against each broker's own rules.
 
-Convention: ``<domain>.<role>.v<version>`` (e.g. ``orders.events.v1``), retry tiers ``<base>.retry.<n>`` and dead-letter
-``<base><dead_letter_suffix>`` (the seed's ``.dlq``). Brokers whose names cannot contain dots get the same words joined by
-``-`` (SQS, with ``.fifo`` for FIFO queues) or ``_`` (NATS stream names, upper-cased by NATS convention); Redis keys use
-``:``; Pulsar names are full ``persistent://public/default/<name>`` URLs.
+Convention: ``<domain>.<role>.v<version>`` (e.g. ``orders.events.v1``), retry tiers ``<base>.retry.<n>`` and
+dead-letter ``<base><dead_letter_suffix>`` (the seed's ``.dlq``). Brokers whose names cannot contain dots get the same
+words joined by ``-`` (SQS, with ``.fifo`` for FIFO queues) or ``_`` (NATS stream names, upper-cased by NATS
+convention); Redis keys use ``:``; Pulsar names are full ``persistent://public/default/<name>`` URLs.
 
 The domain and service names come from the caller, so everything is validated here before it can reach a template:
 a name that breaks a rule raises :class:`NamingError` instead of being rendered.

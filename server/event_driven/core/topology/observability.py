@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from event_driven.core.topology.models import AlertRule, MetricSpec, Observability
-from event_driven.kb.patterns import PatternDefaults
+from event_driven.core.topology.workload import histogram_buckets
+from event_driven.kb.loader import KnowledgeBase
 
 HELP = {
     "messages_produced_total": "Messages published, by topic and partition.",
@@ -14,9 +15,12 @@ HELP = {
 }
 
 
-def observability(patterns: PatternDefaults, dlq_threshold: int, lag_window_minutes: int = 10) -> Observability:
-    metrics = [MetricSpec(name=m.name, type=m.type, labels=m.labels, buckets=m.buckets, help=HELP[m.name])
-               for m in patterns.metrics]
+def observability(kb: KnowledgeBase, dlq_threshold: int, lag_window_minutes: int = 10,
+                  processing_time_ms: int | None = None) -> Observability:
+    metrics = [MetricSpec(name=m.name, type=m.type, labels=m.labels, help=HELP[m.name],
+                          buckets=None if m.buckets is None else histogram_buckets(m.buckets, processing_time_ms))
+               for m in kb.patterns.metrics]
+    burrow = kb.sources.url("gh-linkedin-burrow-consumer-lag-evaluation-rules")
     alerts = [
         AlertRule(
             name="ConsumerLagGrowing",
@@ -26,7 +30,7 @@ def observability(patterns: PatternDefaults, dlq_threshold: int, lag_window_minu
             severity="warning",
             summary="Consumer group {{ $labels.consumer_group }} is falling behind on {{ $labels.topic }}",
             reason=("Burrow's WARNING rule instead of a fixed threshold: lag never reached zero in the window and is "
-                    "still rising (https://github.com/linkedin/Burrow/wiki/Consumer-Lag-Evaluation-Rules)."),
+                    f"still rising ({burrow})."),
         ),
         AlertRule(
             name="ConsumerStalled",
@@ -53,7 +57,7 @@ def observability(patterns: PatternDefaults, dlq_threshold: int, lag_window_minu
             expr=f"sum by (topic) (increase(dlq_messages_total[24h])) > {dlq_threshold}",
             **{"for": "5m"},
             severity="critical",
-            summary="More than {dlq_threshold} dead letters in 24 h for {{{{ $labels.topic }}}}".format(dlq_threshold=dlq_threshold),
+            summary=f"More than {dlq_threshold} dead letters in 24 h for {{{{ $labels.topic }}}}",
             reason=f"The seed's dead_letter.alert_threshold ({dlq_threshold}).",
         ),
     ]
@@ -61,7 +65,7 @@ def observability(patterns: PatternDefaults, dlq_threshold: int, lag_window_minu
         "level": {"type": "string"},
         "timestamp": {"type": "string", "format": "ISO8601"},
         "skill": {"type": "string", "value": "event-driven"},
-        "event": {"type": "string", "enum": list(patterns.log_events)},
+        "event": {"type": "string", "enum": list(kb.patterns.log_events)},
         "context": {"type": "object", "properties": {
             "topic": {"type": "string"}, "partition": {"type": "integer"}, "offset": {"type": "integer"},
             "consumer_group": {"type": "string"}, "latency_ms": {"type": "number"},

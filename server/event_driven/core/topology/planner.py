@@ -1,11 +1,13 @@
 """plan_topology: from a validated context to a sized, explained design for one broker.
 
 request (context + broker + options) -> validation -> broker choice -> logical design (use-case shape, retry policy)
--> sizing -> broker design -> envelope, observability, diagram -> TopologyPlan -> rendered artifacts.
+-> sizing -> broker design -> envelope, observability, diagram -> TopologyPlan (no file contents; the renderer fills
+its artifacts, see app.plan).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Literal
 
@@ -16,14 +18,18 @@ from event_driven.core.selection import BrokerSelection, SelectionConstraints, s
 from event_driven.core.sizing import calculate_partitions
 from event_driven.core.topology import naming
 from event_driven.core.topology.designers import DESIGNERS
+from event_driven.core.topology.designers.common import broker_figure
 from event_driven.core.topology.diagram import mermaid
 from event_driven.core.topology.envelope import message_schema
 from event_driven.core.topology.models import (
     PLANNABLE_BROKERS,
     BackoffSchedule,
     BrokerChoice,
+    BrokerDesign,
     CircuitBreakerPolicy,
+    ConsumerGroup,
     DesignInput,
+    PlannedTopology,
     PlanWarning,
     RetryPolicy,
     SeedConsumerConfig,
@@ -31,11 +37,14 @@ from event_driven.core.topology.models import (
     Sizing,
     SizingFigure,
     TopologyPlan,
+    Workload,
 )
 from event_driven.core.topology.observability import observability
 from event_driven.core.topology.shapes import add_failure_channels, logical_design
-from event_driven.core.validation import FieldError, option_errors, validate_context
+from event_driven.core.topology.workload import consumer_rate, plan_workload, workload_figures
+from event_driven.core.validation import ErrorCode, FieldError, ValidationResult, option_errors, validate_context
 from event_driven.kb.loader import KnowledgeBase
+from event_driven.vocab import BrokerId
 
 VARIANTS = {"rabbitmq": ("classic", "quorum", "stream"), "sqs": ("standard", "fifo", "fifo_high_throughput")}
 PARTITIONED = ("kafka", "pulsar")
@@ -46,22 +55,39 @@ class PlanOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    domain: str | None = Field(None, description="Name prefix for channels, e.g. 'orders' (default: from the first producer).")
-    replication_factor: int | None = Field(None, ge=1, le=7, description="Replicas per partition/queue (default 3).")
+    domain: str | None = Field(
+        default=None, description="Name prefix for channels, e.g. 'orders' (default: from the first producer).")
+    replication_factor: int | None = Field(
+        default=None, ge=1, le=7, description="Replicas per partition/queue (default 3).")
     producer_bytes_per_s_per_partition: float | None = Field(
-        None, gt=0, description="p: what one partition absorbs on the produce side, in bytes/s (default 10 MB/s).")
+        default=None, gt=0,
+        description="p: what one partition absorbs on the produce side, in bytes/s (default 10 MB/s).")
     consumer_msg_per_s_per_partition: float | None = Field(
-        None, gt=0, description="c: what one consumer processes per partition, in msg/s (default 1,000; measure it).")
-    message_size_bytes: int | None = Field(None, gt=0, le=999_000_000,
-                                           description="Average message size (default: the context's, else 1 KiB).")
-    processing_timeout_ms: int | None = Field(None, gt=0, le=43_200_000,
-                                              description="Longest time one message may take to process (default 30 s).")
-    max_attempts: int | None = Field(None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
-    dead_letter: bool = Field(True, description="Plan retry tiers and dead-letter channels.")
-    request_reply: bool = Field(False, description="Add request and per-requester reply channels.")
+        default=None, gt=0,
+        description="c: what one consumer processes per partition, in msg/s (default 1,000; measure it).")
+    message_size_bytes: int | None = Field(
+        default=None, gt=0, le=999_000_000, description="Average message size (default: the context's, else 1 KiB).")
+    processing_timeout_ms: int | None = Field(
+        default=None, gt=0, le=43_200_000, description="Longest time one message may take to process (default 30 s).")
+    processing_time_ms: int | None = Field(
+        default=None, gt=0, le=604_800_000,
+        description="How long one message takes to process (e.g. 1200000 for 20-minute jobs; default: the context's "
+                    "requirements.processing_time). Sizes consumers, deadlines, prefetch and histogram buckets.")
+    consumer_slots_per_instance: int | None = Field(
+        default=None, ge=1, le=10_000, description="Messages one consumer instance processes at once (default 1).")
+    max_attempts: int | None = Field(
+        default=None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
+    dead_letter: bool = Field(default=True, description="Plan retry tiers and dead-letter channels.")
+    request_reply: bool = Field(default=False, description="Add request and per-requester reply channels.")
     saga_style: Literal["orchestration", "choreography"] = "orchestration"
-    compaction: bool = Field(False, description="Event sourcing: compaction plus snapshots instead of retention without end.")
+    compaction: bool = Field(
+        default=False, description="Event sourcing: compaction plus snapshots instead of retention without end.")
     schema_format: Literal["json", "avro"] = "json"
+
+
+def field_error(path: str, code: ErrorCode, message: str, allowed: str | None = None,
+                suggestion: str | None = None) -> FieldError:
+    return FieldError(path=path, code=code, message=message, allowed=allowed, suggestion=suggestion)
 
 
 class PlanInputError(ValueError):
@@ -85,12 +111,13 @@ def parse_broker(raw: Any) -> tuple[str | None, str | None]:
     if raw is None or raw == "":
         return None, None
     if not isinstance(raw, str):
-        raise PlanInputError([FieldError(path="$.broker", code="wrong_type", message="broker must be a string such as 'kafka' or 'rabbitmq.quorum'.")])
+        raise PlanInputError([field_error("$.broker", "wrong_type",
+                                          "broker must be a string such as 'kafka' or 'rabbitmq.quorum'.")])
     broker, _, variant = raw.strip().lower().partition(".")
     allowed = ", ".join([*PLANNABLE_BROKERS, *(f"{b}.{v}" for b, vs in VARIANTS.items() for v in vs)])
     if broker not in PLANNABLE_BROKERS or (variant and variant not in VARIANTS.get(broker, ())):
-        raise PlanInputError([FieldError(path="$.broker", code="not_allowed",
-                                         message=f"broker {raw!r} cannot be planned; allowed: {allowed}.", allowed=allowed)])
+        raise PlanInputError([field_error("$.broker", "not_allowed",
+                                          f"broker {raw!r} cannot be planned; allowed: {allowed}.", allowed)])
     return broker, variant or None
 
 
@@ -101,7 +128,8 @@ def _backoff(kb: KnowledgeBase, attempts: int) -> BackoffSchedule:
     return BackoffSchedule(
         max_attempts=attempts, initial_delay_ms=initial, max_delay_ms=cap, multiplier=mult,
         jitter_factor=float(r.jitter_factor.value), delays_ms=delays,
-        jitter=f"each delay is multiplied by a random factor in [1 - {r.jitter_factor.value:g}, 1 + {r.jitter_factor.value:g}]",
+        jitter=f"each delay is multiplied by a random factor in [1 - {r.jitter_factor.value:g}, 1 + "
+               f"{r.jitter_factor.value:g}]",
         source=r.backoff_formula_source,
     )
 
@@ -119,76 +147,133 @@ def retry_policy(kb: KnowledgeBase, options: PlanOptions) -> RetryPolicy:
         dead_letter_retention_days=int(r.dead_letter.retention_days.value),
         dlq_alert_threshold=int(r.dead_letter.alert_threshold.value),
         circuit_breaker=CircuitBreakerPolicy(
-            failure_threshold=int(cb.failure_threshold.value), reset_timeout_seconds=int(cb.reset_timeout_seconds.value),
+            failure_threshold=int(cb.failure_threshold.value),
+            reset_timeout_seconds=int(cb.reset_timeout_seconds.value),
             half_open_attempts=int(cb.half_open_attempts.value), source=cb.pattern_source),
     )
 
 
+def _rate_assumptions(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, size: int, p_bytes: float,
+                      c: float, workload: Workload) -> list[str]:
+    s = kb.patterns.sizing
+    p = p_bytes / size
+    assumed = s.message_size_bytes.assumptions.strip() if s.message_size_bytes.assumptions else ""
+    given_size = options.message_size_bytes or ctx.message_size_bytes
+    return [
+        f"message size {size} B" + ("" if given_size else f" (assumed: {assumed})"),
+        f"p = {p_bytes:,.0f} B/s per partition / {size} B = {p:,.0f} msg/s"
+        + ("" if options.producer_bytes_per_s_per_partition else " (default: low end of 'tens of MB/s')"),
+        _consumer_rate_assumption(options, c, workload),
+    ]
+
+
+def _consumer_rate_assumption(options: PlanOptions, c: float, workload: Workload) -> str:
+    if options.consumer_msg_per_s_per_partition:
+        return f"c = {c:,.0f} msg/s per consumer"
+    if workload.processing_time_ms:
+        return (f"c = slots / processing time = {workload.slots_per_instance} / "
+                f"{workload.processing_time_ms / 1000:g} s = {c:.6g} msg/s per consumer instance")
+    return (f"c = {c:,.0f} msg/s per consumer (placeholder: measure your consumer and pass "
+            "options.consumer_msg_per_s_per_partition, or state the processing time)")
+
+
+def _storage(kb: KnowledgeBase, t: int, size: int, retention_h: int | None, broker: str, variant: str | None,
+             rf: int) -> SizingFigure:
+    seconds = (retention_h or 24) * 3600
+    queue = broker == "sqs" or (broker == "rabbitmq" and variant != "stream")
+    stored_rf = 1 if broker == "sqs" else rf  # SQS replication is the provider's, not storage you size
+    if queue:
+        assumption = ("messages are deleted once acknowledged: this is the worst case, a backlog of the whole "
+                      "retention when consumers stop" + ("; SQS stores it for you" if broker == "sqs" else ""))
+    elif retention_h:
+        assumption = None
+    else:
+        assumption = "retention without end: storage grows by this much every day"
+    return SizingFigure(
+        name=("worst-case backlog storage" if queue else "storage") if retention_h else "storage growth per day",
+        value=round(t * size * seconds * stored_rf / 1e9, 3), unit="GB",
+        formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {stored_rf}",
+        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds,
+                "replication_factor": stored_rf},
+        assumption=assumption, source=kb.sources.url("kafka-topicconfigs-retention-bytes"))
+
+
+def _network(t: int, size: int, groups_on_main: int, rf: int) -> tuple[SizingFigure, SizingFigure]:
+    fan = max(1, groups_on_main)
+    net_in = SizingFigure(name="network in", value=round(t * size / 1e6, 3), unit="MB/s",
+                          formula=f"rate x size = {t} x {size}",
+                          inputs={"rate_msg_per_s": t, "message_size_bytes": size})
+    net_out = SizingFigure(
+        name="network out", value=round(t * size * (fan + rf - 1) / 1e6, 3), unit="MB/s",
+        formula=f"rate x size x (consumer groups + replicas - 1) = {t} x {size} x ({fan} + {rf} - 1)",
+        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "consumer_groups": fan, "replication_factor": rf},
+        assumption="every consumer group reads every message once; followers fetch each message once per extra replica")
+    return net_in, net_out
+
+
+def _consumer_instances(ctx: NormalizedContext, broker: str, t: int, c: float, partitions: int) -> SizingFigure:
+    needed = max(1, math.ceil(t / c)) if t else 1
+    partitioned = broker in PARTITIONED
+    instances = 1 if ctx.ordering == "global" else (min(needed, partitions) if partitioned else needed)
+    formula = (f"min(ceil(t / c), partitions) = min(ceil({t} / {c:g}), {partitions})" if partitioned
+               else f"ceil(t / c) = ceil({t} / {c:g})")
+    return SizingFigure(
+        name="consumer instances per group", value=instances, unit="instances",
+        formula=formula + (" -> 1 (global ordering)" if ctx.ordering == "global" else ""),
+        inputs={"t": t, "c": c, "partitions": partitions})
+
+
+def processing_time_ms(ctx: NormalizedContext, opts: PlanOptions) -> int | None:
+    """The stated processing time: the option, else the context's requirements.processing_time."""
+    # NormalizedContext.processing_time_ms is the context extension (core/context.py); absent on older contexts.
+    from_context = getattr(ctx, "processing_time_ms", None)
+    return opts.processing_time_ms or (int(from_context) if from_context else None)
+
+
+def _workload(ctx: NormalizedContext, kb: KnowledgeBase, opts: PlanOptions) -> Workload:
+    s = kb.patterns.sizing
+    return plan_workload(kb, ctx.throughput_msg_per_s or 0, processing_time_ms(ctx, opts),
+                         opts.processing_timeout_ms or int(s.processing_timeout_ms.value),
+                         opts.consumer_slots_per_instance or int(s.consumer_slots_per_instance.value))
+
+
 def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, broker: str, variant: str | None,
-            groups_on_main: int, rf: int) -> tuple[Sizing, int, int]:
+            groups_on_main: int, rf: int, workload: Workload) -> tuple[Sizing, int, int]:
     s = kb.patterns.sizing
     t = ctx.throughput_msg_per_s or 0
     size = _message_size(options, ctx, kb)
     p_bytes = options.producer_bytes_per_s_per_partition or float(s.partition_produce_bytes_per_s.value)
-    p = p_bytes / size
-    c = options.consumer_msg_per_s_per_partition or float(s.consumer_msg_per_s_per_partition.value)
-    plan = calculate_partitions(t, p, rf, consumer_throughput_per_partition=c)
-    assumptions = [
-        f"message size {size} B" + ("" if (options.message_size_bytes or ctx.message_size_bytes) else f" (assumed: {s.message_size_bytes.assumptions.strip() if s.message_size_bytes.assumptions else ''})"),
-        f"p = {p_bytes:,.0f} B/s per partition / {size} B = {p:,.0f} msg/s" + ("" if options.producer_bytes_per_s_per_partition else " (default: low end of 'tens of MB/s')"),
-        f"c = {c:,.0f} msg/s per consumer" + ("" if options.consumer_msg_per_s_per_partition else " (placeholder: measure your consumer and pass options.consumer_msg_per_s_per_partition)"),
-    ]
+    measured = consumer_rate(workload)
+    c = options.consumer_msg_per_s_per_partition or measured or float(s.consumer_msg_per_s_per_partition.value)
+    plan = calculate_partitions(t, p_bytes / size, rf, consumer_throughput_per_partition=c,
+                                source=kb.sources.url("confluent-blog-how-choose-number-topics-partitions-kafka-cluster"))
+    assumptions = _rate_assumptions(ctx, kb, options, size, p_bytes, c, workload)
     partitions = plan.partitions
     if ctx.ordering == "global":
         partitions = 1
         assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
     if broker not in PARTITIONED:
         assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
-    retention_h = _retention_hours(ctx, options)
-    seconds = (retention_h or 24) * 3600
-    queue = broker == "sqs" or (broker == "rabbitmq" and variant != "stream")
-    stored_rf = 1 if broker == "sqs" else rf  # SQS replication is the provider's, not storage you size
-    storage_bytes = t * size * seconds * stored_rf
-    if queue:
-        storage_assumption = ("messages are deleted once acknowledged: this is the worst case, a backlog of the whole "
-                              "retention when consumers stop" + ("; SQS stores it for you" if broker == "sqs" else ""))
-    elif retention_h:
-        storage_assumption = None
-    else:
-        storage_assumption = "retention without end: storage grows by this much every day"
-    storage = SizingFigure(
-        name=("worst-case backlog storage" if queue else "storage") if retention_h else "storage growth per day",
-        value=round(storage_bytes / 1e9, 3), unit="GB",
-        formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {stored_rf}",
-        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds, "replication_factor": stored_rf},
-        assumption=storage_assumption,
-        source="https://kafka.apache.org/documentation/#topicconfigs_retention.bytes")
-    net_in = SizingFigure(name="network in", value=round(t * size / 1e6, 3), unit="MB/s", formula=f"rate x size = {t} x {size}",
-                          inputs={"rate_msg_per_s": t, "message_size_bytes": size})
-    fan = max(1, groups_on_main)
-    net_out = SizingFigure(
-        name="network out", value=round(t * size * (fan + rf - 1) / 1e6, 3), unit="MB/s",
-        formula=f"rate x size x (consumer groups + replicas - 1) = {t} x {size} x ({fan} + {rf} - 1)",
-        inputs={"rate_msg_per_s": t, "message_size_bytes": size, "consumer_groups": fan, "replication_factor": rf},
-        assumption="every consumer group reads every message once; followers fetch each message once per extra replica")
-    needed = max(1, math.ceil(t / c)) if t else 1
-    instances = 1 if ctx.ordering == "global" else (min(needed, partitions) if broker in PARTITIONED else needed)
-    consumers = SizingFigure(
-        name="consumer instances per group", value=instances, unit="instances",
-        formula=(f"min(ceil(t / c), partitions) = min(ceil({t} / {c:g}), {partitions})" if broker in PARTITIONED
-                 else f"ceil(t / c) = ceil({t} / {c:g})") + (" -> 1 (global ordering)" if ctx.ordering == "global" else ""),
-        inputs={"t": t, "c": c, "partitions": partitions})
+    net_in, net_out = _network(t, size, groups_on_main, rf)
+    consumers = _consumer_instances(ctx, broker, t, c, partitions)
+    storage = _storage(kb, t, size, _retention_hours(ctx, options, kb), broker, variant, rf)
+    concurrency, deadlines = workload_figures(kb, workload, t)
     return (Sizing(partitions=plan, storage=storage, network_in=net_in, network_out=net_out,
-                   consumer_instances=consumers, assumptions=assumptions), partitions, instances)
+                   consumer_instances=consumers, assumptions=assumptions, concurrency=concurrency,
+                   deadlines=deadlines), partitions, int(consumers.value))
 
 
 def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
                   constraints: SelectionConstraints | None) -> tuple[str, str | None, str, BrokerSelection]:
-    selection = select_broker(ctx, kb.brokers, constraints, **selection_figures(kb))
+    figures = selection_figures(kb)  # message_size_bytes is a whole number of bytes
+    selection = select_broker(ctx, kb.brokers, constraints, **figures)  # type: ignore[arg-type]  # see above
     if broker:
         option = f"{broker}.{variant}" if variant else broker
-        row = next((r for r in selection.rankings if r.option == option or (r.broker == broker and variant is None)), None)
-        why = f"requested by the caller; selection ranks it #{row.rank} (score {row.score})" if row else "requested by the caller"
+        row = next((r for r in selection.rankings
+                    if r.option == option or (r.broker == broker and variant is None)), None)
+        why = "requested by the caller"
+        if row:
+            why += f"; selection ranks it #{row.rank} (score {row.score})"
         if row and row.disqualified:
             why += "; note the disqualifiers: " + "; ".join(row.disqualifiers)
         return broker, variant, why, selection
@@ -216,7 +301,7 @@ def requested_broker_warnings(selection: BrokerSelection, broker: str, variant: 
 def _best_plannable(selection: BrokerSelection) -> tuple[str, str | None, str, BrokerSelection]:
     plannable = [r for r in selection.rankings if r.plannable and not r.disqualified]
     if not plannable:
-        raise PlanInputError([FieldError(path="$.broker", code="missing", message=(
+        raise PlanInputError([field_error(path="$.broker", code="missing", message=(
             "No plannable broker fits every requirement (see select_broker's disqualifiers); relax a requirement "
             "or name a broker explicitly."))])
     best = plannable[0]
@@ -227,14 +312,26 @@ def _best_plannable(selection: BrokerSelection) -> tuple[str, str | None, str, B
     return best.broker, best.variant, why, selection
 
 
-def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, options: Any = None,
-                  constraints: SelectionConstraints | None = None) -> TopologyPlan:
-    validation = validate_context(event_context, kb.rules)
+@dataclasses.dataclass
+class _Request:
+    """A request that passed every input check, with the defaults it was planned under."""
+
+    ctx: NormalizedContext
+    opts: PlanOptions
+    broker: str | None
+    variant: str | None
+    domain: str
+    validation: ValidationResult
+    warnings: list[PlanWarning] = dataclasses.field(default_factory=list)
+
+
+def _input_errors(validation: ValidationResult, broker: Any, options: Any
+                  ) -> tuple[list[FieldError], str | None, str | None, PlanOptions]:
     errors = list(validation.errors)
     n = validation.normalized
     if validation.valid and n.throughput_msg_per_s is None:
-        errors.append(FieldError(path="$.requirements.throughput", code="missing",
-                                 message="plan_topology needs requirements.throughput to size the design, e.g. '10K msg/s'."))
+        errors.append(field_error("$.requirements.throughput", "missing",
+                                  "plan_topology needs requirements.throughput to size the design, e.g. '10K msg/s'."))
     errors += _plan_limits(n)
     broker_id, variant, opts = None, None, PlanOptions()
     try:
@@ -246,109 +343,163 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     except PlanInputError as exc:
         errors += exc.errors
     if opts.domain is not None and not naming.DOMAIN_PATTERN.match(opts.domain):
-        errors.append(FieldError(path="$.options.domain", code="not_allowed", message=str(_domain_error(opts.domain))))
-    if errors:
-        raise PlanInputError(errors)
-    ctx = validation.normalized
+        errors.append(field_error("$.options.domain", "not_allowed", str(_domain_error(opts.domain))))
+    return errors, broker_id, variant, opts
+
+
+def _with_defaults(ctx: NormalizedContext) -> tuple[NormalizedContext, list[PlanWarning]]:
     warnings: list[PlanWarning] = []
     if ctx.delivery is None:
         ctx = ctx.model_copy(update={"delivery": "at_least_once"})
         warnings.append(PlanWarning(message="No delivery guarantee given; planned for at_least_once.",
-                                    action="State requirements.delivery if you need another guarantee.", severity="low"))
+                                    action="State requirements.delivery if you need another guarantee.",
+                                    severity="low"))
     if ctx.ordering is None:
         ctx = ctx.model_copy(update={"ordering": "none"})
         warnings.append(PlanWarning(message="No ordering given; planned without ordering guarantees.",
-                                    action="State requirements.ordering (partition for per-key order).", severity="low"))
-    for field in ("producers", "consumers"):
-        for i, service in enumerate(getattr(ctx, field)):
+                                    action="State requirements.ordering (partition for per-key order).",
+                                    severity="low"))
+    return ctx, warnings
+
+
+def _service_errors(ctx: NormalizedContext) -> list[FieldError]:
+    errors = []
+    for name in ("producers", "consumers"):
+        for i, service in enumerate(getattr(ctx, name)):
             try:
                 naming.check_service(service)
             except naming.NamingError as exc:
-                errors.append(FieldError(path=f"$.{field}[{i}]", code="not_allowed", message=str(exc)))
+                errors.append(field_error(f"$.{name}[{i}]", "not_allowed", str(exc)))
+    return errors
+
+
+def _parse_request(event_context: Any, kb: KnowledgeBase, broker: Any, options: Any) -> _Request:
+    validation = validate_context(event_context, kb.rules)
+    errors, broker_id, variant, opts = _input_errors(validation, broker, options)
     if errors:
         raise PlanInputError(errors)
-    domain = naming.domain_from(ctx.producers, opts.domain)
+    ctx, warnings = _with_defaults(validation.normalized)
+    errors = _service_errors(ctx)
+    if errors:
+        raise PlanInputError(errors)
+    return _Request(ctx=ctx, opts=opts, broker=broker_id, variant=variant,
+                    domain=naming.domain_from(ctx.producers, opts.domain), validation=validation, warnings=warnings)
 
-    requested = broker_id is not None
-    broker_id, variant, rationale, selection = choose_broker(ctx, kb, broker_id, variant, constraints)
-    if broker_id == "rabbitmq" and variant is None:
-        variant = "stream" if ctx.use_case == "event_sourcing" or ctx.replay in ("full", "window") else "quorum"
-    if broker_id == "sqs" and variant is None:
-        variant = "fifo" if (ctx.ordering != "none" or ctx.delivery == "exactly_once") else "standard"
-        if variant == "fifo" and (ctx.throughput_msg_per_s or 0) > 3000:
-            variant = "fifo_high_throughput"
-    if requested:
-        warnings += requested_broker_warnings(selection, broker_id, variant)
-    policy = retry_policy(kb, opts)
-    if ctx.delivery == "at_most_once":
+
+def _default_variant(ctx: NormalizedContext, broker: str, variant: str | None, kb: KnowledgeBase) -> str | None:
+    if variant is not None:
+        return variant
+    if broker == "rabbitmq":
+        return "stream" if ctx.use_case == "event_sourcing" or ctx.replay in ("full", "window") else "quorum"
+    if broker == "sqs":
+        fifo_limit = broker_figure(kb, "sqs", "batched_msgs_per_action")
+        if ctx.ordering == "none" and ctx.delivery != "exactly_once":
+            return "standard"
+        return "fifo_high_throughput" if (ctx.throughput_msg_per_s or 0) > fifo_limit else "fifo"
+    return None
+
+
+def _guarantee_policy(kb: KnowledgeBase, req: _Request) -> RetryPolicy:
+    policy = retry_policy(kb, req.opts)
+    if req.ctx.delivery == "at_most_once":
         # At-most-once never redelivers: broker retries and dead letters would contradict the guarantee.
         policy = policy.model_copy(update={"backoff": _backoff(kb, 1), "dead_letter_enabled": False})
-        warnings.append(PlanWarning(
+        req.warnings.append(PlanWarning(
             message="At-most-once: messages are acknowledged on delivery, so a failed message is not redelivered or "
                     "dead-lettered; it is lost.",
             action="Log failures with the event id; if some messages must not be lost, use at_least_once for them.",
             severity="info"))
-    shape = logical_design(ctx, request_reply=opts.request_reply, saga_style=opts.saga_style, compaction=opts.compaction)
-    logical = add_failure_channels(shape.channels, policy)
-    rf = opts.replication_factor or int(kb.patterns.sizing.replication_factor.value)
-    if broker_id == "nats_jetstream" and rf > NATS_MAX_REPLICAS:
-        warnings.append(PlanWarning(
-            message=f"NATS JetStream keeps at most {NATS_MAX_REPLICAS} replicas per stream; {rf} was asked for.",
-            action=f"Planned with {NATS_MAX_REPLICAS} replicas.", severity="low"))
-        rf = NATS_MAX_REPLICAS
-    main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
-    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf)
-    groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances)
-    warnings += lane_warnings
-    warnings += _partition_warnings(broker_id, partitions, rf)
-    spec = DesignInput(
-        use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering, domain=domain, variant=variant,  # type: ignore[arg-type]
-        logical_channels=logical, consumer_groups=groups, retry_policy=policy,
-        partitions=partitions, replication_factor=rf,
-        retention_hours=_retention_hours(ctx, opts),
-        message_size_bytes=_message_size(opts, ctx, kb), processing_timeout_ms=opts.processing_timeout_ms or int(
-            kb.patterns.sizing.processing_timeout_ms.value),
-        throughput_msg_per_s=ctx.throughput_msg_per_s or 0,
-    )
+    return policy
+
+
+def _replication(kb: KnowledgeBase, req: _Request, broker: str) -> int:
+    rf = req.opts.replication_factor or int(kb.patterns.sizing.replication_factor.value)
+    nats_max = int(broker_figure(kb, "nats_jetstream", "max_stream_replicas"))
+    if broker == "nats_jetstream" and rf > nats_max:
+        req.warnings.append(PlanWarning(
+            message=f"NATS JetStream keeps at most {nats_max} replicas per stream; {rf} was asked for.",
+            action=f"Planned with {nats_max} replicas.", severity="low"))
+        rf = nats_max
+    return rf
+
+
+def _run_designer(broker: BrokerId, spec: DesignInput, kb: KnowledgeBase, req: _Request) -> BrokerDesign:
     try:
-        design = DESIGNERS[broker_id].design(spec)
+        design = DESIGNERS[broker].design(spec, kb)
     except naming.NamingError as exc:
         # The name is built from the domain and the service names: say so, and which ones.
-        where = "$.options.domain" if opts.domain else "$.consumers"
-        raise PlanInputError([FieldError(path=where, code="not_allowed", message=(
-            f"{exc} (names are built from the domain '{domain}' and the service names; shorten or rename them)"))]) from None
+        where = "$.options.domain" if req.opts.domain else "$.consumers"
+        raise PlanInputError([field_error(where, "not_allowed", (
+            f"{exc} (names are built from the domain '{req.domain}' and the service names; shorten or rename "
+            "them)"))]) from None
     collisions = _name_collisions(design.channels)
     if collisions:
-        raise PlanInputError([FieldError(path="$.consumers", code="not_allowed", message=(
+        raise PlanInputError([field_error("$.consumers", "not_allowed", (
             "service names collide once mapped to this broker's naming rules: " + "; ".join(collisions)))])
-    warnings = [PlanWarning(message=w.message, action=w.recommendation, rule_id=w.rule_id, severity=w.severity)
-                for w in validation.warnings] + warnings + design.warnings
-    schema = message_schema(domain, ctx.use_case or "pub_sub", ctx.producers, opts.schema_format)
-    obs = observability(kb.patterns, policy.dlq_alert_threshold)
+    return design
+
+
+def _seed_blocks(design: BrokerDesign, policy: RetryPolicy, groups: list[ConsumerGroup], broker: str,
+                 partitions: int, rf: int) -> tuple[SeedTopology, SeedConsumerConfig]:
+    """The seed output schema's topology and consumer_config blocks."""
     main_names = list(dict.fromkeys(c.name for c in design.channels if c.role not in ("retry", "dead_letter")))
     dlq_names = [c.name for c in design.channels if c.role == "dead_letter"]
     strategies = sorted({g.strategy.replace("_", " ") for g in groups})
+    per_group = "; ".join(f"{g.name}: {g.strategy.replace('_', ' ')} x{g.instances} ({g.reason})" for g in groups)
+    return (SeedTopology(topics=main_names, partitions=partitions if broker in PARTITIONED else 1,
+                         replication_factor=rf),
+            SeedConsumerConfig(
+                group_strategy=per_group or ", ".join(strategies),
+                error_handling=" ".join(design.retry.steps[:3]),
+                dlq={"enabled": policy.dead_letter_enabled, "suffix": policy.dead_letter_suffix,
+                     "channels": dlq_names, "retention_days": policy.dead_letter_retention_days,
+                     "alert_threshold": policy.dlq_alert_threshold}))
+
+
+def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, options: Any = None,
+                  constraints: SelectionConstraints | None = None) -> PlannedTopology:
+    """The sized, explained design (no file contents: rendering is the renderer's job, see app.plan)."""
+    req = _parse_request(event_context, kb, broker, options)
+    ctx, opts = req.ctx, req.opts
+    broker_id, variant, rationale, selection = choose_broker(ctx, kb, req.broker, req.variant, constraints)
+    variant = _default_variant(ctx, broker_id, variant, kb)
+    if req.broker is not None:
+        req.warnings += requested_broker_warnings(selection, broker_id, variant)
+    plannable: BrokerId = broker_id  # type: ignore[assignment]  # choose_broker returns plannable ids only
+    policy = _guarantee_policy(kb, req)
+    shape = logical_design(ctx, request_reply=opts.request_reply, saga_style=opts.saga_style,
+                           compaction=opts.compaction)
+    logical = add_failure_channels(shape.channels, policy)
+    rf = _replication(kb, req, broker_id)
+    workload = _workload(ctx, kb, opts)
+    main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
+    sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf, workload)
+    groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances)
+    req.warnings += lane_warnings + _partition_warnings(kb, broker_id, partitions, rf)
+    spec = DesignInput(
+        use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]  # defaulted
+        domain=req.domain, variant=variant, logical_channels=logical, consumer_groups=groups, retry_policy=policy,
+        partitions=partitions, replication_factor=rf, retention_hours=_retention_hours(ctx, opts, kb),
+        message_size_bytes=_message_size(opts, ctx, kb),
+        processing_timeout_ms=opts.processing_timeout_ms or int(kb.patterns.sizing.processing_timeout_ms.value),
+        throughput_msg_per_s=ctx.throughput_msg_per_s or 0, workload=workload,
+    )
+    design = _run_designer(plannable, spec, kb, req)
+    warnings = [PlanWarning(message=w.message, action=w.recommendation, rule_id=w.rule_id, severity=w.severity)
+                for w in req.validation.warnings] + req.warnings + design.warnings
+    topology, consumer_config = _seed_blocks(design, policy, groups, broker_id, partitions, rf)
     plan = TopologyPlan(
         broker=BrokerChoice(technology=kb.brokers.broker(broker_id).name, variant=variant, rationale=rationale),
-        topology=SeedTopology(topics=main_names, partitions=partitions if broker_id in PARTITIONED else 1,
-                              replication_factor=rf),
-        message_schema=schema,
-        consumer_config=SeedConsumerConfig(
-            group_strategy="; ".join(f"{g.name}: {g.strategy.replace('_', ' ')} x{g.instances} ({g.reason})" for g in groups)
-            or ", ".join(strategies),
-            error_handling=" ".join(design.retry.steps[:3]),
-            dlq={"enabled": policy.dead_letter_enabled, "suffix": policy.dead_letter_suffix, "channels": dlq_names,
-                 "retention_days": policy.dead_letter_retention_days, "alert_threshold": policy.dlq_alert_threshold},
-        ),
-        use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]
+        topology=topology, consumer_config=consumer_config,
+        message_schema=message_schema(req.domain, ctx.use_case or "pub_sub", ctx.producers, opts.schema_format,
+                                      kb.sources),
+        use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]  # defaulted
         shape=shape.description, logical_channels=logical, channels=design.channels, consumer_groups=groups,
         retry_policy=policy, retry=design.retry, client_settings=design.client_settings, sizing=sizing,
-        observability=obs, diagram=mermaid(logical, design.channels, groups), warnings=warnings,
-        notes=design.notes,
+        observability=observability(kb, policy.dlq_alert_threshold, processing_time_ms=workload.processing_time_ms),
+        diagram=mermaid(logical, design.channels, groups), warnings=warnings, notes=design.notes,
     )
-    from event_driven.render import render_artifacts
-
-    return plan.model_copy(update={"artifacts": render_artifacts(plan, domain)})
+    return PlannedTopology(plan=plan, broker=plannable, domain=req.domain)
 
 
 MAX_RETENTION_HOURS = 87_600  # ten years: beyond that, ask for retention without end (replay: full) instead
@@ -358,33 +509,27 @@ def _plan_limits(n: NormalizedContext) -> list[FieldError]:
     """Values the schema accepts but a plan cannot be built from."""
     errors = []
     if n.throughput_msg_per_s == 0:
-        errors.append(FieldError(path="$.requirements.throughput", code="not_allowed",
+        errors.append(field_error(path="$.requirements.throughput", code="not_allowed",
                                  message="throughput must be above 0 msg/s to size a design."))
     if n.retention_hours == 0:
-        errors.append(FieldError(path="$.requirements.retention", code="not_allowed",
+        errors.append(field_error(path="$.requirements.retention", code="not_allowed",
                                  message="retention must be at least 1 hour."))
     elif n.retention_hours is not None and n.retention_hours > MAX_RETENTION_HOURS:
-        errors.append(FieldError(path="$.requirements.retention", code="not_allowed", message=(
+        errors.append(field_error(path="$.requirements.retention", code="not_allowed", message=(
             f"retention of {n.retention_hours:,} hours is more than ten years ({MAX_RETENTION_HOURS:,} h); for "
             "retention without end leave retention out and set replay: 'full'.")))
     if n.message_size_bytes == 0:
-        errors.append(FieldError(path="$.requirements.message_size", code="not_allowed",
+        errors.append(field_error(path="$.requirements.message_size", code="not_allowed",
                                  message="message_size must be at least 1 B."))
     for field in ("producers", "consumers"):
         names = getattr(n, field)
         dupes = sorted({x for x in names if names.count(x) > 1})
         if dupes:
-            errors.append(FieldError(path=f"$.{field}", code="not_allowed",
+            errors.append(field_error(path=f"$.{field}", code="not_allowed",
                                      message=f"{field} must be unique; repeated: {', '.join(dupes)}."))
     return errors
 
 
-NATS_MAX_REPLICAS = 5  # JetStream stream Replicas maximum (docs.nats.io, streams)
-# ZooKeeper-era guidance (secondary: a verbatim quote of the Confluent post): ~4,000 partitions per broker, ~200,000 per
-# cluster. Used only to warn, never to refuse.
-PARTITIONS_PER_BROKER_GUIDANCE = 4_000
-PARTITIONS_PER_CLUSTER_GUIDANCE = 200_000
-PARTITION_GUIDANCE_SOURCE = "https://www.confluent.io/blog/apache-kafka-supports-200k-partitions-per-cluster/"
 SINGLE_LANE_BROKERS = ("nats_jetstream", "redis_streams")
 
 
@@ -409,7 +554,8 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
         t = ctx.throughput_msg_per_s or 0
         warnings.append(PlanWarning(
             message=(f"Per-key ordering on {broker.replace('_', ' ')} without partitions means one active consumer per "
-                     f"queue or stream: each group processes one message at a time in order, so its rate is that of one "
+                     f"queue or stream: each group processes one message at a time in order, so its rate is that of "
+                     f"one "
                      f"consumer, while {t:,} msg/s is required."),
             action=("Shard the keys over N queues or subjects (e.g. RabbitMQ's consistent-hash exchange, or a subject "
                     "per key range), each with a single active consumer; or choose a partitioned broker (Kafka, Pulsar "
@@ -423,19 +569,23 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
     return out, warnings
 
 
-def _partition_warnings(broker: str, partitions: int, rf: int) -> list[PlanWarning]:
+def _partition_warnings(kb: KnowledgeBase, broker: str, partitions: int, rf: int) -> list[PlanWarning]:
+    """ZooKeeper-era guidance (~4,000 partitions per broker, ~200,000 per cluster): it warns, never refuses."""
     if broker not in PARTITIONED:
         return []
+    per_broker = int(broker_figure(kb, "kafka", "partitions_per_broker_zk_era"))
+    per_cluster = int(broker_figure(kb, "kafka", "partitions_per_cluster_zk_era"))
     replicas = partitions * rf
-    if replicas <= PARTITIONS_PER_BROKER_GUIDANCE:
+    if replicas <= per_broker:
         return []
-    brokers_needed = math.ceil(replicas / PARTITIONS_PER_BROKER_GUIDANCE)
-    severity = "high" if replicas > PARTITIONS_PER_CLUSTER_GUIDANCE else "medium"
+    brokers_needed = math.ceil(replicas / per_broker)
+    severity = "high" if replicas > per_cluster else "medium"
+    source = kb.sources.url("confluent-blog-apache-kafka-supports-200k-partitions-per-cluster")
     return [PlanWarning(
         message=(f"{partitions:,} partitions x {rf} replicas = {replicas:,} partition replicas: above the often-quoted "
-                 f"~{PARTITIONS_PER_BROKER_GUIDANCE:,} per broker (about {brokers_needed:,} brokers) "
-                 + (f"and ~{PARTITIONS_PER_CLUSTER_GUIDANCE:,} per cluster " if severity == "high" else "")
-                 + f"(ZooKeeper-era guidance, {PARTITION_GUIDANCE_SOURCE})."),
+                 f"~{per_broker:,} per broker (about {brokers_needed:,} brokers) "
+                 + (f"and ~{per_cluster:,} per cluster " if severity == "high" else "")
+                 + f"(ZooKeeper-era guidance, {source})."),
         action=("Measure p and c and pass them as options (the defaults are conservative), batch or compress to raise "
                 "p, or split the stream across topics or clusters."),
         severity=severity)]
@@ -464,8 +614,13 @@ def _message_size(opts: PlanOptions, ctx: NormalizedContext, kb: KnowledgeBase) 
     return opts.message_size_bytes or ctx.message_size_bytes or int(kb.patterns.sizing.message_size_bytes.value)
 
 
-def _retention_hours(ctx: NormalizedContext, opts: PlanOptions) -> int | None:
+def default_retention_hours(kb: KnowledgeBase) -> int:
+    """The retention a plan assumes when the context gives none: Kafka's default, 7 days (knowledge/rules.yaml)."""
+    return int(kb.rules.thresholds["kafka_default_retention_hours"].value)
+
+
+def _retention_hours(ctx: NormalizedContext, opts: PlanOptions, kb: KnowledgeBase) -> int | None:
     """None means retention without end (an event store that is not compacted); otherwise 7 days by default."""
     if ctx.use_case == "event_sourcing" and not opts.compaction:
         return None
-    return ctx.retention_hours or 168
+    return ctx.retention_hours or default_retention_hours(kb)

@@ -1,0 +1,146 @@
+"""Kafka: topics with their configs, librdkafka producer and consumer settings, retry topics and a dead-letter topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from event_driven.core.topology import models, naming
+from event_driven.core.topology.designers import common
+from event_driven.kb.loader import KnowledgeBase
+from event_driven.vocab import BrokerId
+
+# Headroom added to the message size for the record's own overhead when a limit must be raised.
+RECORD_OVERHEAD_BYTES = 1024
+
+
+def _min_isr(kb: KnowledgeBase, rf: int) -> int:
+    """The recommended min.insync.replicas, but always one below the replication factor so writes survive a loss."""
+    return max(1, min(int(kb.patterns.sizing.min_insync_replicas.value), rf - 1))
+
+
+def _topics(spec: models.DesignInput, kb: KnowledgeBase) -> list[models.Channel]:
+    by_key = {c.key: c for c in spec.logical_channels}
+    min_isr = _min_isr(kb, spec.replication_factor)
+    topic_limit = common.threshold(kb, "kafka_default_max_message_bytes")
+    channels = []
+    for lc in spec.logical_channels:
+        name = naming.kafka_topic(common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
+        hours = common.retention_hours(spec, lc)
+        policy = "compact" if lc.compacted else "delete"
+        settings: dict[str, Any] = {
+            "cleanup.policy": policy,
+            "retention.ms": -1 if hours is None else hours * common.HOUR_MS,
+            "min.insync.replicas": min_isr,
+            "unclean.leader.election.enable": False,
+        }
+        if spec.message_size_bytes + RECORD_OVERHEAD_BYTES > topic_limit:
+            # Only ever raise the topic limit above its default (1 MiB + 12 bytes of log overhead).
+            settings["max.message.bytes"] = spec.message_size_bytes + RECORD_OVERHEAD_BYTES
+        channels.append(models.Channel(
+            key=lc.key, name=name, kind="topic", role=lc.role, purpose=lc.purpose, partitions=spec.partitions,
+            replication_factor=spec.replication_factor, retention_hours=hours, keep_forever=hours is None,
+            cleanup_policy=policy, settings=settings,
+            naming_rule=f"{naming.CONVENTION}; Kafka: [a-zA-Z0-9._-], at most 249 characters, no '__' prefix",
+        ))
+    return channels
+
+
+def _producer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
+    producer: dict[str, Any] = {"acks": "all", "enable.idempotence": True, "max.in.flight.requests.per.connection": 5}
+    reasons = {
+        "acks": "wait for the full in-sync replica set, so an acknowledged write survives a leader failure",
+        "enable.idempotence": "retries cannot duplicate or reorder messages within a partition",
+        "max.in.flight.requests.per.connection": "idempotence requires at most 5",
+    }
+    if spec.delivery == "at_most_once":
+        producer = {"acks": "1", "enable.idempotence": False, "retries": 0}
+        reasons = {"acks": "leader-only acknowledgement: at-most-once accepts losing a write on leader failure",
+                   "enable.idempotence": "off: no retries, so nothing to deduplicate",
+                   "retries": "0: never resend, so never duplicate"}
+    if spec.message_size_bytes > kb.patterns.clients.librdkafka_message_max_bytes.value:
+        # librdkafka's producer limit (message.max.bytes) must be raised with the topic's.
+        producer["message.max.bytes"] = spec.message_size_bytes + RECORD_OVERHEAD_BYTES
+        reasons["message.max.bytes"] = "raised with the topic's max.message.bytes so large messages are accepted"
+    if spec.delivery == "exactly_once":
+        producer["transactional.id"] = f"{spec.domain}-producer-1"
+        reasons["transactional.id"] = ("one stable id per producer instance (suffix the instance number): enables "
+                                       "transactions and fences zombie instances")
+    return producer, reasons
+
+
+def _consumer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
+    amo = spec.delivery == "at_most_once"
+    clients = kb.patterns.clients
+    max_poll = max(int(clients.kafka_max_poll_interval_ms.value), 2 * spec.processing_timeout_ms,
+                   spec.workload.ack_deadline_ms)
+    consumer: dict[str, Any] = {
+        "enable.auto.commit": amo,
+        "enable.auto.offset.store": amo,
+        "auto.offset.reset": "earliest",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": int(common.broker_figure(kb, "kafka", "session_timeout_default_after")),
+        "heartbeat.interval.ms": int(clients.kafka_heartbeat_interval_ms.value),
+        "max.poll.interval.ms": max_poll,
+    }
+    reasons = {
+        "enable.auto.commit": ("true: offsets committed on a timer, possibly before processing (at-most-once)" if amo
+                               else "false: commit only after the message is processed, so a crash replays it"),
+        "enable.auto.offset.store": "store the offset explicitly after processing" if not amo else "auto-store",
+        "auto.offset.reset": "a new group starts from the oldest retained message instead of skipping history",
+        "partition.assignment.strategy": "cooperative rebalancing: consumers keep their partitions during a rebalance",
+        "session.timeout.ms": "the Kafka 3.0+ default (45 s); lower means faster failover but more false rebalances",
+        "heartbeat.interval.ms": "at most a third of the session timeout",
+        "max.poll.interval.ms": f"at least twice the {spec.processing_timeout_ms} ms processing budget "
+                                f"(default {int(clients.kafka_max_poll_interval_ms.value)})",
+    }
+    if spec.delivery == "exactly_once":
+        consumer["isolation.level"] = "read_committed"
+        reasons["isolation.level"] = "read only committed transactional records"
+    return consumer, reasons
+
+
+def _retry(spec: models.DesignInput, kb: KnowledgeBase, channels: list[models.Channel]) -> models.RetryMapping:
+    return models.RetryMapping(
+        mechanism="retry topics and a dead-letter topic (non-blocking reprocessing); Kafka has no broker-side DLQ",
+        settings={"retry_topics": [c.name for c in channels if c.role == "retry"],
+                  "dead_letter_topics": [c.name for c in channels if c.role == "dead_letter"],
+                  "delays_ms": spec.retry_policy.backoff.delays_ms},
+        steps=common.steps(spec, "by republishing to retry topic n, whose consumer waits until the message's due time "
+                    "before reprocessing (the main partition is never blocked)", "the .dlq topic"),
+        sources=common.urls(kb, "uber-blog-reliable-reprocessing", "docs-retrytopic-topic-naming"),
+    )
+
+
+class KafkaDesigner:
+    broker_id: BrokerId = "kafka"
+
+    def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
+        channels = _topics(spec, kb)
+        producer, reasons = _producer(spec, kb)
+        consumer, consumer_reasons = _consumer(spec, kb)
+        reasons.update(consumer_reasons)
+        warnings = []
+        if spec.ordering != "none":
+            warnings.append(models.PlanWarning(
+                message="Retry topics take a failed message out of its partition, so later messages with the same key "
+                        "can overtake it.",
+                action="If per-key order must hold through failures, retry in place (pause the partition) for that "
+                       "key, or park the key's later messages until the failed one is resolved.",
+                severity="medium"))
+        rf, min_isr = spec.replication_factor, _min_isr(kb, spec.replication_factor)
+        min_isr_url = kb.sources.url("kafka-topicconfigs-min-insync-replicas")
+        return models.BrokerDesign(
+            channels=channels, consumer_groups=spec.consumer_groups,
+            client_settings=models.ClientSettings(
+                client="librdkafka (confluent-kafka)", producer=producer, consumer=consumer, reasons=reasons,
+                sources=common.urls(kb, "kafka-producerconfigs-enable-idempotence", "kafka-semantics",
+                             "kafka-consumerconfigs-max-poll-interval-ms", "kafka-consumerconfigs-session-timeout-ms",
+                             "kafka-consumerconfigs-isolation-level",
+                             "kip-kafka-kip-429-3a-kafka-consumer-incremental-rebalance-protoc",
+                             "kafka-topicconfigs-min-insync-replicas")),
+            retry=_retry(spec, kb, channels), warnings=warnings,
+            notes=[f"min.insync.replicas={min_isr} with replication factor {rf} and acks=all: writes continue with up "
+                   f"to {rf - min_isr} replica(s) down, and an acknowledged write is on at least {min_isr} replicas, "
+                   f"so "
+                   f"it survives the loss of {min_isr - 1} of them ({min_isr_url})"],
+        )

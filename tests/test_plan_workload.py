@@ -1,0 +1,81 @@
+"""The plan reasons from the workload: a stated processing time sizes consumers, deadlines, buffers and buckets.
+
+The case is issue 13's work queue: 50 jobs/s of 20 minutes each. Little's law puts 60,000 jobs in flight; every broker
+deadline must outlast a job with margin, no consumer may hold a job it cannot start before its deadline, and the
+processing-time histogram must reach past 20 minutes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from event_driven.app.plan import plan_topology
+from event_driven.kb.loader import knowledge
+
+JOB_MS = 20 * 60 * 1000
+RATE = 50
+CONTEXT = {"use_case": "work_queue", "producers": ["api"], "consumers": ["worker"],
+           "requirements": {"throughput": f"{RATE} msg/s", "delivery": "at_least_once", "ordering": "none"}}
+
+
+def plan(broker: str, **options: int):
+    return plan_topology(CONTEXT, knowledge(), broker, {"processing_time_ms": JOB_MS, **options}, render=False)
+
+
+def margin() -> float:
+    return float(knowledge().patterns.sizing.processing_margin.value)
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq", "sqs", "nats_jetstream", "redis_streams", "kafka"])
+def test_concurrency_and_deadline_follow_from_the_processing_time(broker: str) -> None:
+    p = plan(broker)
+    assert p.sizing.concurrency is not None and p.sizing.concurrency.value == RATE * JOB_MS / 1000 == 60_000
+    assert p.sizing.consumer_instances.value == 60_000  # one job per instance by default
+    deadline = next(f for f in p.sizing.deadlines if f.name == "acknowledgement deadline")
+    assert deadline.value >= margin() * JOB_MS > JOB_MS
+    buckets = next(m.buckets for m in p.observability.metrics if m.type == "histogram")
+    assert buckets and max(buckets) > JOB_MS / 1000 and JOB_MS / 1000 in buckets
+
+
+def test_rabbitmq_prefetch_fits_the_consumer_timeout_and_the_timeout_is_raised() -> None:
+    p = plan("rabbitmq")
+    consumer = p.client_settings.consumer
+    assert consumer["prefetch_count"] == 1  # a second prefetched job would wait 20 min and pass the deadline
+    assert consumer["consumer_timeout_ms"] >= margin() * JOB_MS > 1_800_000  # above the 30-minute default
+    assert any("consumer_timeout" in w.action and w.severity == "high" for w in p.warnings)
+
+
+def test_rabbitmq_short_jobs_keep_the_throughput_prefetch() -> None:
+    p = plan_topology(CONTEXT, knowledge(), "rabbitmq", {"processing_time_ms": 20}, render=False)
+    assert p.client_settings.consumer["prefetch_count"] == knowledge().patterns.sizing.rabbitmq_prefetch.value
+
+
+def test_sqs_receives_only_what_it_can_finish_and_heartbeats() -> None:
+    p = plan("sqs")
+    consumer = p.client_settings.consumer
+    queue = next(c for c in p.channels if c.kind == "queue" and c.role == "jobs")
+    visibility = queue.settings["attributes"]["VisibilityTimeout"]
+    assert visibility * 1000 >= margin() * JOB_MS
+    assert consumer["MaxNumberOfMessages"] == 1  # not 10: buffered messages would reappear and run twice
+    assert "ChangeMessageVisibility" in consumer["heartbeat"]
+
+
+def test_nats_admits_the_work_in_flight_and_extends_with_in_progress() -> None:
+    p = plan("nats_jetstream")
+    consumer = p.client_settings.consumer
+    durable = next(iter(consumer["consumers"].values()))
+    assert durable["max_ack_pending"] >= 60_000  # the 1,000 default would cap the rate at 1,000 / 1,200 s
+    assert durable["ack_wait_ns"] >= margin() * JOB_MS * 1_000_000
+    assert "in_progress" in consumer["in_progress"]
+
+
+def test_slots_per_instance_divide_the_instances_and_widen_the_buffer() -> None:
+    p = plan("rabbitmq", consumer_slots_per_instance=8)
+    assert p.sizing.consumer_instances.value == 60_000 / 8
+    assert p.client_settings.consumer["prefetch_count"] == 8
+
+
+def test_without_a_processing_time_nothing_changes() -> None:
+    p = plan_topology(CONTEXT, knowledge(), "rabbitmq", None, render=False)
+    assert p.sizing.concurrency is None and p.sizing.deadlines == []
+    assert "consumer_timeout_ms" not in p.client_settings.consumer
