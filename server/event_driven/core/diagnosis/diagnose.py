@@ -44,13 +44,14 @@ from event_driven.core.evidence import (
     parse_config,
 )
 from event_driven.core.lag import (
-    BURROW_SOURCES,
     GroupLagResult,
+    GroupStatus,
     LagEvaluationConfig,
-    LagInputError,
     PartitionOffsets,
+    burrow_sources,
     evaluate_group,
 )
+from event_driven.errors import InputError
 from event_driven.kb.failure_modes import ConfigPredicateGroup, PredicateNode
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import PLANNABLE_BROKERS
@@ -175,7 +176,7 @@ def _group_verdict(r: GroupLagResult) -> GroupVerdict:
                     for p in r.partitions])
 
 
-def _lag(metrics: Metrics | None) -> tuple[LagVerdict | None, list[GroupLagResult]]:
+def _lag(metrics: Metrics | None, kb: KnowledgeBase) -> tuple[LagVerdict | None, list[GroupLagResult]]:
     if metrics is None or not metrics.consumer_group_offsets:
         return None, []
     cfg = metrics.lag_evaluation or LagEvaluationConfig()
@@ -187,14 +188,14 @@ def _lag(metrics: Metrics | None) -> tuple[LagVerdict | None, list[GroupLagResul
     errors: list[str] = []
     for name in sorted(groups):
         try:
-            results.append(evaluate_group(name, groups[name], cfg))
-        except LagInputError as exc:
-            errors.append(f"group {name!r}: {exc}")
+            results.append(evaluate_group(name, groups[name], cfg, sources=kb.sources))
+        except InputError as exc:
+            errors.append(f"group {name!r}: {'; '.join(e.message for e in exc.errors)}")
     verdicts = [_group_verdict(r) for r in results]
-    order = {"OK": 0, "WARNING": 1, "ERROR": 2}
-    status = max((v.status for v in verdicts), key=lambda s: order[s], default="OK")
-    verdict = LagVerdict(status=status if verdicts else "OK", groups=verdicts, errors=errors,  # type: ignore[arg-type]  # group statuses are OK|WARNING|ERROR
-                         sources=list(BURROW_SOURCES))
+    order: dict[GroupStatus, int] = {"OK": 0, "WARNING": 1, "ERROR": 2}
+    worst = max(results, key=lambda r: order[r.status], default=None)
+    verdict = LagVerdict(status=worst.status if worst else "OK", groups=verdicts, errors=errors,
+                         sources=burrow_sources(kb.sources))
     return verdict, results
 
 
@@ -342,7 +343,7 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
     # Signatures first: the brokers that print them feed broker inference.
     sig_brokers = score_signatures(scored, g.errors + g.symptoms)
     binf = _broker(request, g, sig_brokers)
-    lag_verdict, lag_results = _lag(g.metrics)
+    lag_verdict, lag_results = _lag(g.metrics, kb)
     if lag_verdict and lag_verdict.errors:
         g.notes.extend(f"metrics: {e}" for e in lag_verdict.errors)
     per_message = g.processing_ms if g.processing_scope == "message" else None
