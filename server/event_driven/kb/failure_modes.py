@@ -556,6 +556,8 @@ class FailureMode(KnowledgeModel):
 class FailureModeCatalog(KnowledgeModel):
     """The whole failure-mode file."""
 
+    documented_defaults: dict[str, SourcedNumber] = Field(
+        default_factory=dict, description="Documented defaults and limits the code compares against, by name")
     failure_modes: list[FailureMode] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -578,6 +580,13 @@ class FailureModeCatalog(KnowledgeModel):
             if missing:
                 raise ValueError(f"{fm.id}: related ids not in the catalogue: {missing}")
         return self
+
+    def default(self, name: str) -> SourcedNumber:
+        """A documented default or limit; a KeyError names one the file lacks."""
+        try:
+            return self.documented_defaults[name]
+        except KeyError:
+            raise KeyError(f"no documented default {name!r} in knowledge/failure_modes.yaml") from None
 
     def by_id(self, failure_mode_id: str) -> FailureMode:
         for fm in self.failure_modes:

@@ -347,7 +347,8 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
     if lag_verdict and lag_verdict.errors:
         g.notes.extend(f"metrics: {e}" for e in lag_verdict.errors)
     per_message = g.processing_ms if g.processing_scope == "message" else None
-    observed_list = compute_metric_patterns(g.metrics, lag_results, g.flat, binf.broker, processing_time_ms=per_message)
+    observed_list = compute_metric_patterns(g.metrics, lag_results, g.flat, binf.broker,
+                                            processing_time_ms=per_message, kb=kb)
     findings = audit_config(g.parsed, broker=binf.broker, context=g.ctx, processing_time_ms=g.processing_ms,
                             processing_scope=g.processing_scope)  # type: ignore[arg-type]
     _score_all(scored, kb, g, binf, {p.name: p for p in observed_list}, findings)
