@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from event_driven.core.config_audit import SEVERITY_ORDER, ConfigFinding, audit_config
+from event_driven.core.audit import ConfigFinding, audit_config
+from event_driven.core.audit.engine import ProcessingScope
 from event_driven.core.context import NormalizedContext
 from event_driven.core.diagnosis.brokers import infer_broker, normalize_broker
 from event_driven.core.diagnosis.checklist import Facts, answer_checklist
@@ -54,7 +55,7 @@ from event_driven.core.lag import (
 from event_driven.errors import InputError
 from event_driven.kb.failure_modes import ConfigPredicateGroup, PredicateNode
 from event_driven.kb.loader import KnowledgeBase
-from event_driven.vocab import PLANNABLE_BROKERS
+from event_driven.vocab import PLANNABLE_BROKERS, SEVERITY_RANK
 
 
 @dataclass
@@ -69,7 +70,7 @@ class _Gathered:
     parsed: ParsedConfig
     flat: dict[str, Any]
     processing_ms: float | None = None
-    processing_scope: str = "message"
+    processing_scope: ProcessingScope = "message"
     notes: list[str] = field(default_factory=list)
 
 
@@ -206,7 +207,7 @@ def _config_brokers(flat: dict[str, Any]) -> set[str]:
 
 def _score_audit(sc: Scored, findings: list[ConfigFinding], cfg_keys: set[str]) -> None:
     for f in findings:
-        if sc.fm.id in f.failure_modes and SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER["medium"] \
+        if sc.fm.id in f.failure_modes and SEVERITY_RANK[f.severity] <= SEVERITY_RANK["medium"] \
                 and f.key not in cfg_keys:
             w = W_AUDIT * (0.5 if f.severity == "medium" else 1.0)
             sc.add(Evidence(kind="config_finding", effect="supports", weight=w,
@@ -349,8 +350,8 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
     per_message = g.processing_ms if g.processing_scope == "message" else None
     observed_list = compute_metric_patterns(g.metrics, lag_results, g.flat, binf.broker,
                                             processing_time_ms=per_message, kb=kb)
-    findings = audit_config(g.parsed, broker=binf.broker, context=g.ctx, processing_time_ms=g.processing_ms,
-                            processing_scope=g.processing_scope)  # type: ignore[arg-type]
+    findings = audit_config(g.parsed, kb=kb, broker=binf.broker, context=g.ctx, processing_time_ms=g.processing_ms,
+                            processing_scope=g.processing_scope)
     _score_all(scored, kb, g, binf, {p.name: p for p in observed_list}, findings)
     hyps = _rank(scored, binf, request.max_hypotheses)
     checklist = answer_checklist(kb, Facts(g.flat, g.parsed, binf.broker, g.ctx, g.metrics, lag_verdict))

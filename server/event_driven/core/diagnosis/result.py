@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from event_driven.core.config_audit import ConfigFinding
+from event_driven.core.audit import ConfigFinding
 from event_driven.core.evidence import ObservedPattern
 from event_driven.core.lag import LagWindow
 from event_driven.kb.failure_modes import NextDiagnostic, Resolution
