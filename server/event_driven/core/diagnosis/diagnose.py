@@ -53,8 +53,8 @@ from event_driven.core.lag import (
     evaluate_group,
 )
 from event_driven.errors import InputError
-from event_driven.kb.failure_modes import ConfigPredicateGroup, PredicateNode
 from event_driven.kb.loader import KnowledgeBase
+from event_driven.kb.predicates import leaf_tests
 from event_driven.vocab import PLANNABLE_BROKERS, SEVERITY_RANK
 
 
@@ -103,19 +103,12 @@ def _context(raw: NormalizedContext | dict[str, Any] | None, kb: KnowledgeBase) 
 
 def _condition_keys(kb: KnowledgeBase) -> set[str]:
     keys: set[str] = set()
-
-    def walk(node: PredicateNode) -> None:
-        if isinstance(node, ConfigPredicateGroup):
-            for m in node.members:
-                walk(m)
-        else:
-            keys.add(node.key)
-            if node.value_key:
-                keys.add(node.value_key)
-
     for fm in kb.failure_modes.failure_modes:
         for c in fm.config_conditions:
-            walk(c)
+            for test in leaf_tests(c):
+                keys.add(test.key)
+                if test.value_key:
+                    keys.add(test.value_key)
     return keys
 
 
@@ -246,9 +239,10 @@ def _score_all(scored: dict[str, Scored], kb: KnowledgeBase, g: _Gathered, binf:
         sentences.append((s.strip()[:300], toks))
     has_config = bool(g.parsed.entries) or any(k.startswith("observed.") for k in g.flat)
     config_brokers = _config_brokers(g.flat)
+    thresholds = {name: float(t.value) for name, t in kb.rules.thresholds.items()}
     for sc in scored.values():
         score_symptoms(sc, idx, user_tokens, sentences)
-        cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers) if has_config else set()
+        cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds) if has_config else set()
         score_metrics(sc, observed)
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)

@@ -10,8 +10,9 @@ from typing import Any
 from event_driven.core.diagnosis.result import Evidence
 from event_driven.core.diagnosis.text import tokenize
 from event_driven.core.evidence import ObservedPattern, ParsedConfig
-from event_driven.kb.failure_modes import ConfigPredicate, ConfigPredicateGroup, FailureMode
+from event_driven.kb.failure_modes import FailureMode
 from event_driven.kb.loader import KnowledgeBase
+from event_driven.kb.predicates import Comparison, Thresholds
 
 W_SYM = 3.0
 W_SIG = 4.0
@@ -69,43 +70,6 @@ def _signature_hits(sig_pattern: str, kind: str, text: str, matches: bool) -> bo
                 if si in (sq, sq + "error", sq + "exception"):
                     return True
     return False
-
-
-def _referenced_keys(node: Any) -> tuple[set[str], set[str]]:
-    """(keys tested for a value, keys tested only for absence/presence)."""
-    if isinstance(node, ConfigPredicateGroup):
-        val: set[str] = set()
-        pres: set[str] = set()
-        for m in node.members:
-            a, b = _referenced_keys(m)
-            val |= a
-            pres |= b
-        return val, pres
-    assert isinstance(node, ConfigPredicate)
-    if node.op in ("exists", "missing"):
-        return set(), {node.key}
-    keys = {node.key}
-    if node.value_key:
-        keys.add(node.value_key)
-    return keys, set()
-
-
-def _describe(node: Any) -> str:
-    if isinstance(node, ConfigPredicateGroup):
-        joiner = " and " if node.all_of is not None else " or "
-        return "(" + joiner.join(_describe(m) for m in node.members) + ")"
-    v = node.value
-    if isinstance(v, list):
-        vs = "[" + ", ".join(str(getattr(x, "value", x)) for x in v) + "]"
-    elif v is None:
-        vs = node.value_key or ""
-    else:
-        vs = str(getattr(v, "value", v)).lower() if isinstance(getattr(v, "value", v), bool) else \
-            str(getattr(v, "value", v))
-    op = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "not_in": "not in",
-          "exists": "is set", "missing": "is not set"}[node.op]
-    return f"{node.key} {op} {vs}".strip()
-
 
 
 class _Index:
@@ -231,19 +195,20 @@ def score_signatures(scored: dict[str, Scored], lines: list[str]) -> list[tuple[
     return sig_brokers
 
 
-def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, config_brokers: set[str]) -> set[str]:
+def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, config_brokers: set[str],
+                 thresholds: Thresholds) -> set[str]:
     """Config-condition evidence. Conditions that hold only through a documented default or a missing key count
     (weakly) only when the user's config is of the entry's broker, so an unrelated config does not vote."""
     keys_used: set[str] = set()
     weak_ok = bool(set(sc.fm.brokers) & config_brokers)
     for cond in sc.fm.config_conditions:
         try:
-            result = cond.evaluate(flat)
+            result = cond.evaluate(flat, thresholds)
         except Exception:  # noqa: BLE001 - a malformed user value must not break the diagnosis
             result = None
         if result is not True:
             continue
-        val_keys, pres_keys = _referenced_keys(cond)
+        val_keys, pres_keys = cond.keys()
         explicit = bool(val_keys) and all(k in flat for k in val_keys)
         if not val_keys and pres_keys:
             explicit = False
@@ -255,8 +220,8 @@ def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, conf
             keys_used |= val_keys
         basis = "" if explicit else " (relies on a documented default or on a key being absent)"
         sc.add(Evidence(kind="config_condition", effect=cond.effect, weight=w if cond.effect == "supports" else -w,
-                        quote="; ".join(quotes) or None, matched=_describe(cond) + basis, why=cond.why,
-                        source=getattr(getattr(cond, "default", None), "source", None)))
+                        quote="; ".join(quotes) or None, matched=cond.describe(thresholds) + basis, why=cond.why,
+                        source=cond.default.source if isinstance(cond, Comparison) and cond.default else None))
     return keys_used
 
 
