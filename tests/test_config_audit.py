@@ -1,15 +1,20 @@
-"""Config parsing (core/evidence.py) and the config audit (core/config_audit.py).
+"""Config parsing (core/evidence/) and the config audit (core/audit/).
 
 Each audit test states the documented figure it relies on; the findings must cite an http(s) source.
 """
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from event_driven.core.config_audit import audit_config
+from event_driven.core import audit
 from event_driven.core.context import NormalizedContext
 from event_driven.core.evidence import parse_config
+from event_driven.kb.loader import knowledge
+
+audit_config = functools.partial(audit.audit_config, kb=knowledge())
 
 AT_LEAST_ONCE = NormalizedContext(delivery="at_least_once")
 EXACTLY_ONCE = NormalizedContext(delivery="exactly_once")

@@ -1,17 +1,17 @@
-"""diagnose(): the behaviour a user relies on (core/diagnosis.py)."""
+"""diagnose(): the behaviour a user relies on (core/diagnosis/)."""
 
 from __future__ import annotations
 
 import pytest
 
 from event_driven.core.diagnosis import (
-    DiagnoseInputError,
     DiagnoseRequest,
     Diagnosis,
     diagnose,
     normalize_broker,
     tokenize,
 )
+from event_driven.errors import InputError
 from event_driven.kb.loader import knowledge
 
 T0 = 1_700_000_000_000
@@ -50,10 +50,12 @@ def offsets(partition: int, committed: list[int | None], log_end: list[int], gro
 @pytest.mark.parametrize("kw", [{}, {"broker": "kafka"}, {"symptoms": "   "}, {"symptoms": [], "error_lines": ""},
                                 {"event_context": {"use_case": "work_queue"}}])
 def test_no_evidence_is_an_input_error_naming_the_fields(kb, kw):
-    with pytest.raises(DiagnoseInputError) as exc:
+    with pytest.raises(InputError) as exc:
         run(kb, **kw)
-    assert exc.value.fields == ["symptoms", "error_lines", "config", "metrics"]
-    for name in exc.value.fields:
+    (err,) = exc.value.errors
+    assert (err.path, err.code) == ("$", "missing")
+    assert err.allowed == "symptoms, error_lines, config, metrics"
+    for name in ("symptoms", "error_lines", "config", "metrics"):
         assert name in str(exc.value)
 
 

@@ -306,13 +306,13 @@ def test_condition_value_must_fit_its_operator(raw: dict) -> None:
     data["failure_modes"][0]["config_conditions"] = [
         {"key": "retries", "op": "gt", "value": "0", "effect": "supports", "why": "numeric ops take sourced numbers"}
     ]
-    assert "must be a SourcedNumber" in _problems(data)
+    assert "value must be a number or a threshold" in _problems(data)
 
     data = copy.deepcopy(raw)
     data["failure_modes"][0]["config_conditions"] = [
         {"all": [{"key": "a", "op": "exists"}], "any": [{"key": "b", "op": "exists"}], "effect": "supports", "why": "only one group kind allowed"}
     ]
-    assert "exactly one of 'all' or 'any'" in _problems(data)
+    assert "exactly one of 'all', 'any' or 'not'" in _problems(data)
 
 
 def test_error_signature_matching_is_case_insensitive() -> None:
@@ -336,3 +336,14 @@ def test_unknown_observed_key_rejected(raw: dict) -> None:
 )
 def test_common_user_phrases_are_symptoms(catalog: FailureModeCatalog, phrase: str) -> None:
     assert any(phrase in fm.symptoms for fm in catalog.failure_modes), phrase
+
+
+def test_thresholds_named_by_conditions_are_in_the_rule_book():
+    # A failure-mode condition may compare with a rules.yaml threshold instead of repeating the figure.
+    from event_driven.kb.loader import knowledge
+    from event_driven.kb.predicates import threshold_refs
+
+    kb = knowledge()
+    named = {n for fm in kb.failure_modes.failure_modes for c in fm.config_conditions for n in threshold_refs(c)}
+    assert "kafka_default_max_message_bytes" in named
+    assert named <= set(kb.rules.thresholds)

@@ -12,8 +12,11 @@ import yaml
 from pydantic import BaseModel
 
 from conftest import ROOT, SERVER_CMD, server_env
+from event_driven.core.context import NormalizedContext
 from event_driven.kb.common import SourcedNumber
 from event_driven.kb.loader import FILES, KnowledgeError, load_knowledge
+from event_driven.kb.predicates import Comparison, leaf_tests
+from event_driven.kb.rules import CONTEXT_FIELDS, COUNT_FIELDS
 
 KNOWLEDGE = ROOT / "knowledge"
 
@@ -35,13 +38,31 @@ def _numbers_outside_sourced(node, path="") -> list[str]:
     return []
 
 
+def _count_literal_paths(kb) -> set[str]:
+    """Paths of rule tests that compare a *count* with a literal (e.g. more than one producer): the one exception."""
+    out = set()
+    for i, rule in enumerate(kb.rules.rules):
+        for test in leaf_tests(rule.when):
+            if isinstance(test.value, int) and not isinstance(test.value, bool):
+                assert test.key in COUNT_FIELDS, f"rule {rule.id}: literal {test.value} compared with {test.key}"
+                out.add(i)
+    return {f"rules.rules[{i}]" for i in out}
+
+
 def test_every_file_loads_and_every_number_is_sourced():
     kb = load_knowledge(KNOWLEDGE)
+    counts = _count_literal_paths(kb)
     for _name, (attr, _model) in FILES.items():
         part = getattr(kb, attr)
-        # Rule conditions may compare *counts* with literals (e.g. more than one producer); nothing else may.
-        offenders = [p for p in _numbers_outside_sourced(part, attr) if not p.endswith(("gt", "lt", "eq", "gte", "lte"))]
+        offenders = [p for p in _numbers_outside_sourced(part, attr)
+                     if not (p.endswith(".value") and p.split(".when")[0] in counts)]
         assert offenders == [], f"numbers without a source in {attr}: {offenders}"
+
+
+def test_rule_fields_are_the_context_fields():
+    # kb/rules.py names the fields rules may test (the data layer does not import the core); they must agree.
+    assert CONTEXT_FIELDS == set(NormalizedContext.model_fields)
+    assert isinstance(next(leaf_tests(load_knowledge(KNOWLEDGE).rules.rules[0].when)), Comparison)
 
 
 def test_rule_thresholds_cite_their_sources():
@@ -73,11 +94,11 @@ def _edit_rules(root: Path, mutate) -> None:
          "thresholds.sqs_max_retention_hours.source", "unknown source id"),
         (lambda d: d["thresholds"]["sqs_max_retention_hours"].update(source="https://docs.aws.amazon.com/sqs"),
          "thresholds.sqs_max_retention_hours.source", "cite a source by its id"),
-        (lambda d: d["rules"][0].update(severity="critical"), "rules[0].severity", "Input should be"),
-        (lambda d: d["rules"][2].update(when={"field": "throughput_msg_per_s", "gt": 5000}),
+        (lambda d: d["rules"][0].update(severity="urgent"), "rules[0].severity", "Input should be"),
+        (lambda d: d["rules"][2].update(when={"key": "throughput_msg_per_s", "op": "gt", "value": 5000}),
          "rules[2].when", "sourced threshold"),
-        (lambda d: d["rules"][2].update(when={"field": "speed", "eq": "fast"}), "rules[2].when", "unknown context field"),
-        (lambda d: d["rules"][0]["when"]["all"][1].update(gt={"threshold": "nope"}), "(top level)", "unknown threshold"),
+        (lambda d: d["rules"][2].update(when={"key": "speed", "op": "eq", "value": "fast"}), "rules[2].when", "unknown context field"),
+        (lambda d: d["rules"][0]["when"]["all"][1].update(value={"threshold": "nope"}), "(top level)", "unknown threshold"),
         (lambda d: d["rules"][1].update(colour="red"), "rules[1].colour", "Extra inputs are not permitted"),
     ],
 )
@@ -109,7 +130,7 @@ def test_missing_file_is_reported(tmp_path):
 
 def test_server_refuses_to_start_on_malformed_knowledge(tmp_path):
     root = _copy_knowledge(tmp_path)
-    _edit_rules(root, lambda d: d["rules"][0].update(severity="critical"))
+    _edit_rules(root, lambda d: d["rules"][0].update(severity="urgent"))
     proc = subprocess.run(SERVER_CMD, input="", capture_output=True, text=True, timeout=60,
                           env=server_env(EVENT_DRIVEN_KNOWLEDGE_DIR=str(root)))
     assert proc.returncode == 3

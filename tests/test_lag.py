@@ -15,17 +15,22 @@ Sources reproduced here:
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from event_driven.core import lag
 from event_driven.core.lag import (
     LagEvaluationConfig,
-    LagInputError,
     OffsetSample,
     PartitionOffsets,
-    evaluate_group,
     evaluate_partition,
 )
+from event_driven.errors import InputError
+from event_driven.kb.loader import knowledge
+
+SOURCES = knowledge().sources
+evaluate_group = functools.partial(lag.evaluate_group, sources=SOURCES)
 
 T0 = 1_700_000_000_000  # an arbitrary epoch-ms origin for constructed data
 
@@ -204,7 +209,7 @@ def _fixture_group(n):
     ts = [T0 + 10_000 * i for i in range(n)]
     offs = [1000 + 100 * i for i in range(n)]
     return part([OffsetSample(timestamp_ms=t, committed_offset=o, log_end_offset=4321)
-                 for o, t in zip(offs, ts)], topic="testtopic")
+                 for o, t in zip(offs, ts, strict=True)], topic="testtopic")
 
 
 def test_burrow_single_request_full_ring_ok():
@@ -489,7 +494,7 @@ def test_unsorted_samples_are_sorted_and_reported():
 )
 def test_negative_values_are_rejected(sample, needle):
     good = OffsetSample(timestamp_ms=T0 - 1000, committed_offset=1, log_end_offset=5)
-    with pytest.raises(LagInputError) as exc:
+    with pytest.raises(InputError) as exc:
         evaluate_partition(part([good, sample], topic="payments", partition=7))
     msg = str(exc.value)
     assert "'payments' partition 7" in msg and "sample 1" in msg and needle in msg
@@ -497,19 +502,19 @@ def test_negative_values_are_rejected(sample, needle):
 
 
 def test_empty_samples_are_rejected():
-    with pytest.raises(LagInputError, match="'orders' partition 2: samples is empty"):
+    with pytest.raises(InputError, match="'orders' partition 2: samples is empty"):
         evaluate_partition(part([], partition=2))
 
 
 def test_now_before_latest_sample_is_rejected():
-    with pytest.raises(LagInputError, match="now_ms"):
+    with pytest.raises(InputError, match="now_ms"):
         evaluate_partition(part(commits([1, 2], [0, 0], [T0, T0 + 1000])),
                            LagEvaluationConfig(now_ms=T0))
 
 
 def test_duplicate_partition_in_group_is_rejected():
     p = part(commits([1, 2], [0, 0], [T0, T0 + 1000]))
-    with pytest.raises(LagInputError, match="appears twice"):
+    with pytest.raises(InputError, match="appears twice"):
         evaluate_group("g", [p, p])
 
 
@@ -534,7 +539,7 @@ def test_group_rollup_worst_partition_and_sources():
     stall = part(commits([10] * 10, [50] * 10, _TS10), partition=2)
     rewind = part(
         [OffsetSample(timestamp_ms=t, committed_offset=o, log_end_offset=e)
-         for t, (o, e) in zip(_TS10[6:], [(10, 10), (20, 20), (30, 30), (20, 40)])],
+         for t, (o, e) in zip(_TS10[6:], [(10, 10), (20, 20), (30, 30), (20, 40)], strict=True)],
         partition=3,
     )
     g = evaluate_group("billing", [warn, ok, stall, rewind])
@@ -542,7 +547,7 @@ def test_group_rollup_worst_partition_and_sources():
     assert g.worst_partition.status == "REWIND"  # Burrow's StatusRewind is the highest constant
     assert g.total_lag == 3 + 400 + 50 + 20
     assert "is ERROR" in g.summary and "1 STALL (orders:2)" in g.summary
-    assert lag.BURROW_RULES_URL in g.sources
+    assert SOURCES.url(lag.BURROW_RULES_SOURCE) in g.sources
     assert "https://github.com/linkedin/Burrow/pull/716" in g.sources
 
 

@@ -92,22 +92,29 @@ Deviations from Burrow (each is also stated in the result's reasons)
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Literal, NamedTuple
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-BURROW_RULES_URL = "https://github.com/linkedin/Burrow/wiki/Consumer-Lag-Evaluation-Rules"
-BURROW_EVALUATOR_URL = (
-    "https://github.com/linkedin/Burrow/blob/master/core/internal/evaluator/caching.go"
+from event_driven.errors import InputError, field_error
+from event_driven.kb.sources import SourceBook
+
+# knowledge/sources.yaml ids: Burrow's rule page, its evaluator, and the three fixes this port follows.
+BURROW_RULES_SOURCE = "gh-linkedin-burrow-consumer-lag-evaluation-rules"
+BURROW_SOURCE_IDS: tuple[str, ...] = (
+    BURROW_RULES_SOURCE,
+    "gh-linkedin-burrow-caching-go",
+    "gh-linkedin-burrow-pull-338",
+    "gh-linkedin-burrow-pull-591",
+    "gh-linkedin-burrow-pull-716",
 )
-BURROW_SOURCES: tuple[str, ...] = (
-    BURROW_RULES_URL,
-    BURROW_EVALUATOR_URL,
-    "https://github.com/linkedin/Burrow/pull/338",
-    "https://github.com/linkedin/Burrow/pull/591",
-    "https://github.com/linkedin/Burrow/pull/716",
-)
+
+
+def burrow_sources(sources: SourceBook) -> list[str]:
+    return [sources.url(i) for i in BURROW_SOURCE_IDS]
+
 
 PartitionStatus = Literal["OK", "WARNING", "STOP", "STALL", "REWIND", "NOT_COMMITTED"]
 GroupStatus = Literal["OK", "WARNING", "ERROR"]
@@ -135,11 +142,14 @@ _SEVERITY: dict[str, int] = {
     "REWIND": 6,
 }
 # Evaluation order: every rule after "committed", as CheckRule lists them.
-_RULE_ORDER: tuple[CheckRule, ...] = CheckRule.__args__[1:]  # type: ignore[attr-defined]
+_RULE_ORDER: tuple[CheckRule, ...] = get_args(CheckRule)[1:]
+
+# Offsets that cannot be evaluated are an input error like any other; the name stays for readers of the port.
+LagInputError = InputError
 
 
-class LagInputError(ValueError):
-    """Raised when offsets given for evaluation cannot be evaluated."""
+def _input_error(message: str, path: str = "$") -> InputError:
+    return InputError(field_error(path, "out_of_range", message))
 
 
 # ---------------------------------------------------------------- input models
@@ -323,7 +333,7 @@ def _recent_lag_zero(entries: list[_Entry], broker_offsets: list[int]) -> bool:
 
 
 def _ts(ms: int) -> str:
-    iso = datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds")
+    iso = datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
     return f"t={ms} ({iso.replace('+00:00', 'Z')})"
 
 
@@ -338,31 +348,25 @@ def _where(p: PartitionOffsets) -> str:
 def _validate(p: PartitionOffsets) -> None:
     where = _where(p)
     if not p.topic:
-        raise LagInputError(f"{where}: topic must be a non-empty string")
+        raise InputError(field_error("$.topic", "too_short", f"{where}: topic must be a non-empty string"))
     if p.partition < 0:
-        raise LagInputError(f"{where}: partition must be >= 0, got {p.partition}")
+        raise _input_error(f"{where}: partition must be >= 0, got {p.partition}", "$.partition")
     if not p.samples:
-        raise LagInputError(
-            f"{where}: samples is empty; give at least one OffsetSample "
-            "(timestamp_ms, committed_offset or null, log_end_offset)"
-        )
+        raise InputError(field_error(
+            "$.samples", "too_short", f"{where}: samples is empty; give at least one OffsetSample "
+            "(timestamp_ms, committed_offset or null, log_end_offset)"))
     for i, s in enumerate(p.samples):
+        at = f"{where}, sample {i}"
         if s.timestamp_ms < 0:
-            raise LagInputError(
-                f"{where}, sample {i}: timestamp_ms {s.timestamp_ms} is negative; "
-                "use epoch milliseconds >= 0"
-            )
+            raise _input_error(f"{at}: timestamp_ms {s.timestamp_ms} is negative; use epoch milliseconds >= 0",
+                               f"$.samples[{i}].timestamp_ms")
         if s.log_end_offset < 0:
-            raise LagInputError(
-                f"{where}, sample {i}: log_end_offset {s.log_end_offset} is negative; "
-                "offsets must be >= 0"
-            )
+            raise _input_error(f"{at}: log_end_offset {s.log_end_offset} is negative; offsets must be >= 0",
+                               f"$.samples[{i}].log_end_offset")
         if s.committed_offset is not None and s.committed_offset < 0:
-            raise LagInputError(
-                f"{where}, sample {i}: committed_offset {s.committed_offset} is negative; "
-                "use an offset >= 0, or null when the group has no committed offset "
-                "(Kafka reports -1 for that)"
-            )
+            raise _input_error(
+                f"{at}: committed_offset {s.committed_offset} is negative; use an offset >= 0, or null when the "
+                "group has no committed offset (Kafka reports -1 for that)", f"$.samples[{i}].committed_offset")
 
 
 def _finish_checks(checks: list[LagCheck], decided_by: CheckRule) -> list[LagCheck]:
@@ -389,13 +393,7 @@ def evaluate_partition(
     return _evaluate_partition(p, config or LagEvaluationConfig(), None)
 
 
-def _evaluate_partition(
-    p: PartitionOffsets, config: LagEvaluationConfig, now_note: str | None
-) -> PartitionLagResult:
-    _validate(p)
-    where = _where(p)
-    reasons: list[str] = []
-
+def _sorted_samples(p: PartitionOffsets, reasons: list[str]) -> list[OffsetSample]:
     samples = list(p.samples)
     if any(samples[i].timestamp_ms < samples[i - 1].timestamp_ms for i in range(1, len(samples))):
         samples.sort(key=lambda s: s.timestamp_ms)
@@ -403,52 +401,102 @@ def _evaluate_partition(
             f"The {len(samples)} samples were not in timestamp order; they were sorted by "
             "timestamp_ms before evaluation."
         )
+    return samples
 
-    latest = samples[-1]
+
+def _now(p: PartitionOffsets, config: LagEvaluationConfig, latest: OffsetSample, now_note: str | None,
+         reasons: list[str]) -> int:
     now_ms = config.now_ms if config.now_ms is not None else latest.timestamp_ms
     if now_ms < latest.timestamp_ms:
-        raise LagInputError(
-            f"{where}: now_ms {now_ms} is earlier than the latest sample "
-            f"(timestamp_ms {latest.timestamp_ms}); now_ms must be >= every sample timestamp"
+        raise _input_error(
+            f"{_where(p)}: now_ms {now_ms} is earlier than the latest sample "
+            f"(timestamp_ms {latest.timestamp_ms}); now_ms must be >= every sample timestamp",
+            "$.now_ms",
         )
     if config.now_ms is None:
         reasons.append(f"'now' is the latest sample, {_ts(now_ms)} (now_ms was not given).")
     elif now_note:
         reasons.append(now_note)
+    return now_ms
 
-    commits = [s for s in samples if s.committed_offset is not None]
 
+def _evaluate_partition(
+    p: PartitionOffsets, config: LagEvaluationConfig, now_note: str | None
+) -> PartitionLagResult:
+    _validate(p)
+    reasons: list[str] = []
+    samples = _sorted_samples(p, reasons)
+    latest = samples[-1]
+    now_ms = _now(p, config, latest, now_note, reasons)
+    commits = [(s, s.committed_offset) for s in samples if s.committed_offset is not None]
     if not commits:
         return _not_committed(p, samples, latest, now_ms, reasons)
+    w = _window(p, config, samples, commits[-config.window :], latest, now_ms, reasons)
+    for rule, judge in _PARTITION_RULES:
+        status = judge(w)
+        if status is not None:
+            return w.result(status, rule)
+    raise AssertionError("the last rule always decides")  # pragma: no cover - lag_not_decreasing returns a status
 
-    window_samples = commits[-config.window :]
-    entries = [
-        _Entry(
-            offset=s.committed_offset,  # type: ignore[arg-type]
-            timestamp_ms=s.timestamp_ms,
-            lag=max(0, s.log_end_offset - s.committed_offset),  # type: ignore[operator]
+
+class _Window:
+    """One partition's window of commits and the running record of the rules applied to it."""
+
+    def __init__(self, p: PartitionOffsets, config: LagEvaluationConfig, entries: list[_Entry],
+                 latest: OffsetSample, broker_offsets: list[int], window: LagWindow, reasons: list[str]) -> None:
+        self.p, self.config, self.entries, self.latest = p, config, entries, latest
+        self.first, self.last = entries[0], entries[-1]
+        self.broker_offsets, self.window, self.reasons = broker_offsets, window, reasons
+        self.allowed = config.allowed_lag
+        self.now_ms = window.now_ms
+        self.current_lag = max(0, latest.log_end_offset - self.last.offset)
+        self.checks: list[LagCheck] = []
+        self.lag_text = (
+            f"current lag {self.current_lag} (log-end offset {latest.log_end_offset} at "
+            f"{_ts(latest.timestamp_ms)} minus committed offset {self.last.offset})"
         )
-        for s in window_samples
-    ]
+
+    def check(self, rule: CheckRule, outcome: CheckOutcome, detail: str) -> None:
+        self.checks.append(LagCheck(rule=rule, outcome=outcome, detail=detail))
+
+    def note(self, rule: CheckRule, outcome: CheckOutcome, detail: str, *reasons: str) -> None:
+        """A rule's finding and the reasons it gives the reader."""
+        self.check(rule, outcome, detail)
+        self.reasons.extend(reasons)
+
+    def result(self, status: PartitionStatus, decided_by: CheckRule) -> PartitionLagResult:
+        return PartitionLagResult(
+            topic=self.p.topic,
+            partition=self.p.partition,
+            status=status,
+            current_lag=self.current_lag,
+            committed_offset=self.last.offset,
+            log_end_offset=self.latest.log_end_offset,
+            complete=self.window.complete,
+            window=self.window,
+            reasons=self.reasons,
+            checks=_finish_checks(self.checks, decided_by),
+        )
+
+
+def _window(p: PartitionOffsets, config: LagEvaluationConfig, samples: list[OffsetSample],
+            commits: list[tuple[OffsetSample, int]], latest: OffsetSample, now_ms: int,
+            reasons: list[str]) -> _Window:
+    entries = [_Entry(offset=c, timestamp_ms=s.timestamp_ms, lag=max(0, s.log_end_offset - c)) for s, c in commits]
     last = entries[-1]
     recent = [s for s in samples if s.timestamp_ms >= last.timestamp_ms][-config.window :]
     broker_offsets = [s.log_end_offset for s in recent]
-    complete = len(entries) / config.window
-
-    raw_current = latest.log_end_offset - last.offset
-    current_lag = max(0, raw_current)
-    if raw_current < 0:
+    if latest.log_end_offset < last.offset:
         reasons.append(
             f"The last committed offset {last.offset} is ahead of the latest log-end offset "
             f"{latest.log_end_offset}; current lag is taken as 0, as Burrow does."
         )
-    clamped = [s for s in window_samples if s.log_end_offset < s.committed_offset]  # type: ignore[operator]
+    clamped = [s for s, c in commits if s.log_end_offset < c]
     if clamped:
         reasons.append(
             f"{len(clamped)} commit(s) had a committed offset above the log-end offset seen with "
             "it; their lag is stored as 0, as Burrow stores negative lag."
         )
-
     window = LagWindow(
         first_timestamp_ms=entries[0].timestamp_ms,
         last_timestamp_ms=last.timestamp_ms,
@@ -456,219 +504,192 @@ def _evaluate_partition(
         samples_used=len(entries),
         samples_total=len(samples),
         broker_offsets_used=len(broker_offsets),
-        complete=complete,
+        complete=len(entries) / config.window,
         start_offset=entries[0].offset,
         end_offset=last.offset,
     )
-    checks: list[LagCheck] = []
+    return _Window(p, config, entries, latest, broker_offsets, window, reasons)
 
-    def result(status: PartitionStatus, decided_by: CheckRule) -> PartitionLagResult:
-        return PartitionLagResult(
-            topic=p.topic,
-            partition=p.partition,
-            status=status,
-            current_lag=current_lag,
-            committed_offset=last.offset,
-            log_end_offset=latest.log_end_offset,
-            complete=complete,
-            window=window,
-            reasons=reasons,
-            checks=_finish_checks(checks, decided_by),
-        )
 
-    # Rule 0: completeness (minimum-complete)
-    if complete < config.min_complete:
+def _rule_completeness(w: _Window) -> PartitionStatus | None:
+    """Rule 0: minimum-complete."""
+    n, size, complete, need = len(w.entries), w.config.window, w.window.complete, w.config.min_complete
+    if complete < need:
         detail = (
-            f"only {len(entries)} of {config.window} window slots hold a commit "
-            f"(complete={complete:.2f} < min_complete={config.min_complete:.2f})"
+            f"only {n} of {size} window slots hold a commit "
+            f"(complete={complete:.2f} < min_complete={need:.2f})"
         )
-        checks.append(LagCheck(rule="completeness", outcome="triggered", detail=detail))
-        reasons.append(
+        w.note("completeness", "triggered", detail,
             f"Insufficient data: {detail}. Burrow reports such a partition OK without applying "
             "its rules."
         )
-        return result("OK", "completeness")
-    checks.append(
-        LagCheck(
-            rule="completeness",
-            outcome="clear",
-            detail=f"{len(entries)} of {config.window} window slots hold a commit "
-            f"(complete={complete:.2f} >= min_complete={config.min_complete:.2f})",
-        )
-    )
+        return "OK"
+    w.check("completeness", "clear",
+            f"{n} of {size} window slots hold a commit (complete={complete:.2f} >= min_complete={need:.2f})")
+    return None
 
-    # Rule 1: current lag within the allowed lag
-    lag_text = (
-        f"current lag {current_lag} (log-end offset {latest.log_end_offset} at "
-        f"{_ts(latest.timestamp_ms)} minus committed offset {last.offset})"
-    )
-    if current_lag <= config.allowed_lag:
-        detail = f"{lag_text} <= allowed_lag {config.allowed_lag}"
-        checks.append(LagCheck(rule="current_lag", outcome="triggered", detail=detail))
-        reasons.append(f"OK: {detail}; Burrow never reports such a partition in error.")
-        if config.allowed_lag and current_lag:
-            reasons.append(
-                f"A lag of up to {config.allowed_lag} is tolerated (allowed_lag), e.g. for the "
+
+def _rule_current_lag(w: _Window) -> PartitionStatus | None:
+    """Rule 1: the current lag is within the allowed lag."""
+    if w.current_lag <= w.allowed:
+        detail = f"{w.lag_text} <= allowed_lag {w.allowed}"
+        w.note("current_lag", "triggered", detail,
+               f"OK: {detail}; Burrow never reports such a partition in error.")
+        if w.allowed and w.current_lag:
+            w.reasons.append(
+                f"A lag of up to {w.allowed} is tolerated (allowed_lag), e.g. for the "
                 "transaction control records exactly-once producers leave at the end of a "
                 "partition (Burrow PR #591)."
             )
-        return result("OK", "current_lag")
-    checks.append(
-        LagCheck(
-            rule="current_lag",
-            outcome="clear",
-            detail=f"{lag_text} > allowed_lag {config.allowed_lag}; the rules apply",
-        )
+        return "OK"
+    w.check("current_lag", "clear", f"{w.lag_text} > allowed_lag {w.allowed}; the rules apply")
+    return None
+
+
+def _rule_stop(w: _Window) -> PartitionStatus | None:
+    """Rule 2: STOP, unless the consumer was caught up recently (PR #338)."""
+    last = w.last
+    since_last = w.now_ms - last.timestamp_ms
+    span = last.timestamp_ms - w.first.timestamp_ms
+    if not _stopped(w.entries, w.now_ms):
+        w.check("stop", "clear", f"last commit {_dur(since_last)} before now, not more than the window's {_dur(span)}")
+        return None
+    stop_text = (
+        f"the last commit (offset {last.offset} at {_ts(last.timestamp_ms)}) was "
+        f"{_dur(since_last)} before now, longer than the {_dur(span)} between the first and "
+        f"last commit in the window"
     )
-
-    # Rule 2: STOP, unless the consumer was caught up recently (PR #338)
-    since_last = now_ms - last.timestamp_ms
-    span = last.timestamp_ms - entries[0].timestamp_ms
-    if _stopped(entries, now_ms):
-        stop_text = (
-            f"the last commit (offset {last.offset} at {_ts(last.timestamp_ms)}) was "
-            f"{_dur(since_last)} before now, longer than the {_dur(span)} between the first and "
-            f"last commit in the window"
+    if _recent_lag_zero(w.entries, w.broker_offsets):
+        detail = (
+            f"{stop_text}, but a recent log-end offset ({min(w.broker_offsets)}) was <= the committed offset "
+            f"{last.offset}, so the consumer was caught up recently"
         )
-        if _recent_lag_zero(entries, broker_offsets):
-            caught = min(broker_offsets)
-            detail = (
-                f"{stop_text}, but a recent log-end offset ({caught}) was <= the committed offset "
-                f"{last.offset}, so the consumer was caught up recently"
-            )
-            checks.append(LagCheck(rule="stop", outcome="suppressed", detail=detail))
-            reasons.append(
-                f"Not STOP: {detail} (recent log-end offsets {broker_offsets}; Burrow PR #338 "
-                "delays STOP on slow topics until the consumer has had time to commit)."
-            )
-        else:
-            detail = (
-                f"{stop_text}, and none of the {len(broker_offsets)} log-end offsets seen since "
-                f"that commit (lowest {min(broker_offsets)}) was <= {last.offset}"
-            )
-            checks.append(LagCheck(rule="stop", outcome="triggered", detail=detail))
-            reasons.append(f"STOP: {detail}. The consumer has stopped committing; {lag_text}.")
-            return result("STOP", "stop")
-    else:
-        checks.append(
-            LagCheck(
-                rule="stop",
-                outcome="clear",
-                detail=f"last commit {_dur(since_last)} before now, not more than the window's "
-                f"{_dur(span)}",
-            )
+        w.note("stop", "suppressed", detail,
+            f"Not STOP: {detail} (recent log-end offsets {w.broker_offsets}; Burrow PR #338 "
+            "delays STOP on slow topics until the consumer has had time to commit)."
         )
+        return None
+    seen = f"none of the {len(w.broker_offsets)} log-end offsets seen since that commit"
+    detail = f"{stop_text}, and {seen} (lowest {min(w.broker_offsets)}) was <= {last.offset}"
+    w.note("stop", "triggered", detail, f"STOP: {detail}. The consumer has stopped committing; {w.lag_text}.")
+    return "STOP"
 
-    # Rule 3: REWIND, unless recovered (PR #716); checked before the zero-lag rule
-    idx = _first_rewind_index(entries)
+
+def _rule_rewind(w: _Window) -> PartitionStatus | None:
+    """Rule 3: REWIND, unless recovered (PR #716); checked before the zero-lag rule."""
+    idx = _first_rewind_index(w.entries)
     if idx is None:
-        checks.append(
-            LagCheck(rule="rewind", outcome="clear", detail="committed offsets never went back")
-        )
-    else:
-        before, after = entries[idx - 1], entries[idx]
-        back = (
-            f"the committed offset went back from {before.offset} ({_ts(before.timestamp_ms)}) "
-            f"to {after.offset} ({_ts(after.timestamp_ms)})"
-        )
-        rec = _rewind_recovered(entries, idx)
-        if rec is None:
-            detail = f"{back} and no later commit got back to {before.offset} (last {last.offset})"
-            checks.append(LagCheck(rule="rewind", outcome="triggered", detail=detail))
-            reasons.append(
-                f"REWIND: {detail}; {lag_text}. This counts even if lag was zero earlier in the "
-                "window (Burrow PR #716)."
-            )
-            return result("REWIND", "rewind")
-        detail = (
-            f"{back}, then recovered: offset {entries[rec].offset} at "
-            f"{_ts(entries[rec].timestamp_ms)} is back at or past {before.offset}"
-        )
-        checks.append(LagCheck(rule="rewind", outcome="suppressed", detail=detail))
-        reasons.append(f"Not REWIND: {detail}; the other rules decide (Burrow PR #716).")
-
-    # Rule 4: lag was within the allowed lag at some commit in the window
-    if not _lag_always_above(entries, config.allowed_lag):
-        hits = [x for x in entries if x.lag <= config.allowed_lag]
-        e = hits[-1]
-        detail = (
-            f"lag was {e.lag} (<= allowed_lag {config.allowed_lag}) at {len(hits)} of "
-            f"{len(entries)} commits, most recently at offset {e.offset} at {_ts(e.timestamp_ms)}"
-        )
-        checks.append(LagCheck(rule="zero_lag_in_window", outcome="triggered", detail=detail))
-        reasons.append(f"OK: {detail}; the consumer caught up within the window (rule 1).")
-        return result("OK", "zero_lag_in_window")
-    checks.append(
-        LagCheck(
-            rule="zero_lag_in_window",
-            outcome="clear",
-            detail=f"lag stayed above {config.allowed_lag} at all {len(entries)} commits "
-            f"(lowest {min(e.lag for e in entries)})",
-        )
+        w.check("rewind", "clear", "committed offsets never went back")
+        return None
+    before, after = w.entries[idx - 1], w.entries[idx]
+    back = (
+        f"the committed offset went back from {before.offset} ({_ts(before.timestamp_ms)}) "
+        f"to {after.offset} ({_ts(after.timestamp_ms)})"
     )
+    rec = _rewind_recovered(w.entries, idx)
+    if rec is None:
+        detail = f"{back} and no later commit got back to {before.offset} (last {w.last.offset})"
+        w.note("rewind", "triggered", detail,
+            f"REWIND: {detail}; {w.lag_text}. This counts even if lag was zero earlier in the "
+            "window (Burrow PR #716)."
+        )
+        return "REWIND"
+    back_at = w.entries[rec]
+    recovered = f"offset {back_at.offset} at {_ts(back_at.timestamp_ms)} is back at or past {before.offset}"
+    detail = f"{back}, then recovered: {recovered}"
+    w.note("rewind", "suppressed", detail, f"Not REWIND: {detail}; the other rules decide (Burrow PR #716).")
+    return None
 
-    # Deviation: trend rules need two commits
-    if len(entries) < 2:
-        detail = (
-            f"only 1 commit in the window (offset {last.offset} at {_ts(last.timestamp_ms)}, "
-            f"lag {last.lag}); STALL and WARNING compare consecutive commits"
-        )
-        checks.append(LagCheck(rule="min_commits", outcome="triggered", detail=detail))
-        reasons.append(
-            f"Insufficient data: {detail}. Burrow would report STALL here (its checks are "
-            "trivially true for one commit); this evaluator reports OK until a second commit "
-            "arrives."
-        )
-        return result("OK", "min_commits")
-    checks.append(
-        LagCheck(rule="min_commits", outcome="clear", detail=f"{len(entries)} commits in the window")
-    )
 
-    # Rule 5: STALL
-    lags = [e.lag for e in entries]
-    lag_range = (
-        f"stayed {lags[0]}" if min(lags) == max(lags) else f"went from {lags[0]} to {lags[-1]}"
+def _rule_zero_lag_in_window(w: _Window) -> PartitionStatus | None:
+    """Rule 4: the lag was within the allowed lag at some commit in the window."""
+    entries = w.entries
+    if _lag_always_above(entries, w.allowed):
+        w.check("zero_lag_in_window", "clear",
+                f"lag stayed above {w.allowed} at all {len(entries)} commits (lowest {min(e.lag for e in entries)})")
+        return None
+    hits = [x for x in entries if x.lag <= w.allowed]
+    e = hits[-1]
+    detail = (
+        f"lag was {e.lag} (<= allowed_lag {w.allowed}) at {len(hits)} of "
+        f"{len(entries)} commits, most recently at offset {e.offset} at {_ts(e.timestamp_ms)}"
     )
-    if _stalled(entries):
-        detail = (
-            f"committed offset {last.offset} unchanged for {len(entries)} commits "
-            f"({_ts(entries[0].timestamp_ms)} to {_ts(last.timestamp_ms)}) while lag {lag_range}"
-        )
-        checks.append(LagCheck(rule="stall", outcome="triggered", detail=detail))
-        reasons.append(f"STALL: {detail}; the consumer commits but does not advance.")
-        reasons.append(
-            "If these samples are periodic polls rather than commit events, a consumer that "
-            "stopped looks the same (Burrow would see no new commits and report STOP)."
-        )
-        return result("STALL", "stall")
-    checks.append(
-        LagCheck(
-            rule="stall",
-            outcome="clear",
-            detail=f"committed offset moved from {entries[0].offset} to {last.offset}",
-        )
-    )
+    w.note("zero_lag_in_window", "triggered", detail,
+           f"OK: {detail}; the consumer caught up within the window (rule 1).")
+    return "OK"
 
-    # Rule 6: WARNING (lag never decreases)
+
+def _rule_min_commits(w: _Window) -> PartitionStatus | None:
+    """Deviation from Burrow: the trend rules need two commits."""
+    if len(w.entries) >= 2:
+        w.check("min_commits", "clear", f"{len(w.entries)} commits in the window")
+        return None
+    last = w.last
+    detail = (
+        f"only 1 commit in the window (offset {last.offset} at {_ts(last.timestamp_ms)}, "
+        f"lag {last.lag}); STALL and WARNING compare consecutive commits"
+    )
+    w.note("min_commits", "triggered", detail,
+        f"Insufficient data: {detail}. Burrow would report STALL here (its checks are "
+        "trivially true for one commit); this evaluator reports OK until a second commit "
+        "arrives."
+    )
+    return "OK"
+
+
+def _rule_stall(w: _Window) -> PartitionStatus | None:
+    """Rule 5: STALL, every commit at the same offset."""
+    first, last = w.first, w.last
+    if not _stalled(w.entries):
+        w.check("stall", "clear", f"committed offset moved from {first.offset} to {last.offset}")
+        return None
+    lags = [e.lag for e in w.entries]
+    lag_range = f"stayed {lags[0]}" if min(lags) == max(lags) else f"went from {lags[0]} to {lags[-1]}"
+    detail = (
+        f"committed offset {last.offset} unchanged for {len(w.entries)} commits "
+        f"({_ts(first.timestamp_ms)} to {_ts(last.timestamp_ms)}) while lag {lag_range}"
+    )
+    w.note("stall", "triggered", detail,
+           f"STALL: {detail}; the consumer commits but does not advance.")
+    w.reasons.append(
+        "If these samples are periodic polls rather than commit events, a consumer that "
+        "stopped looks the same (Burrow would see no new commits and report STOP)."
+    )
+    return "STALL"
+
+
+def _rule_lag_not_decreasing(w: _Window) -> PartitionStatus:
+    """Rule 6: WARNING when the lag never decreases; otherwise OK (rule 7)."""
+    entries = w.entries
     dec = _first_lag_decrease(entries)
     if dec is None:
         detail = (
-            f"offsets advanced from {entries[0].offset} to {last.offset} over {len(entries)} "
-            f"commits but lag never decreased: {lags}"
+            f"offsets advanced from {w.first.offset} to {w.last.offset} over {len(entries)} "
+            f"commits but lag never decreased: {[e.lag for e in entries]}"
         )
-        checks.append(LagCheck(rule="lag_not_decreasing", outcome="triggered", detail=detail))
-        reasons.append(f"WARNING: {detail}; the consumer is slower than the producers.")
-        return result("WARNING", "lag_not_decreasing")
-    detail = (
-        f"lag decreased from {entries[dec - 1].lag} to {entries[dec].lag} between "
-        f"{_ts(entries[dec - 1].timestamp_ms)} and {_ts(entries[dec].timestamp_ms)}"
+        w.note("lag_not_decreasing", "triggered", detail,
+               f"WARNING: {detail}; the consumer is slower than the producers.")
+        return "WARNING"
+    a, b = entries[dec - 1], entries[dec]
+    detail = f"lag decreased from {a.lag} to {b.lag} between {_ts(a.timestamp_ms)} and {_ts(b.timestamp_ms)}"
+    w.note("lag_not_decreasing", "clear", detail,
+        f"OK: lag is above {w.allowed} throughout but {detail}, so the consumer is "
+        f"catching up ({w.lag_text})."
     )
-    checks.append(LagCheck(rule="lag_not_decreasing", outcome="clear", detail=detail))
-    reasons.append(
-        f"OK: lag is above {config.allowed_lag} throughout but {detail}, so the consumer is "
-        f"catching up ({lag_text})."
-    )
-    return result("OK", "lag_not_decreasing")
+    return "OK"
+
+
+# The rules in Burrow's order; each either decides the status or records why it did not and passes on.
+_PARTITION_RULES: tuple[tuple[CheckRule, Callable[[_Window], PartitionStatus | None]], ...] = (
+    ("completeness", _rule_completeness),
+    ("current_lag", _rule_current_lag),
+    ("stop", _rule_stop),
+    ("rewind", _rule_rewind),
+    ("zero_lag_in_window", _rule_zero_lag_in_window),
+    ("min_commits", _rule_min_commits),
+    ("stall", _rule_stall),
+    ("lag_not_decreasing", _rule_lag_not_decreasing),
+)
 
 
 def _not_committed(
@@ -727,68 +748,66 @@ def _name(r: PartitionLagResult | PartitionRef) -> str:
     return f"{r.topic}:{r.partition}"
 
 
-def evaluate_group(
-    group: str,
-    partitions: list[PartitionOffsets],
-    config: LagEvaluationConfig | None = None,
-) -> GroupLagResult:
-    """Evaluate every partition a group consumes and roll up as Burrow does."""
-    config = config or LagEvaluationConfig()
+def _check_unique(group: str, partitions: list[PartitionOffsets]) -> None:
     seen: dict[tuple[str, int], int] = {}
     for i, p in enumerate(partitions):
         key = (p.topic, p.partition)
         if key in seen:
-            raise LagInputError(
+            raise InputError(field_error(
+                f"$.partitions[{i}]", "not_allowed",
                 f"group {group!r}: topic {p.topic!r} partition {p.partition} appears twice "
-                f"(entries {seen[key]} and {i}); give each partition once with all its samples"
-            )
+                f"(entries {seen[key]} and {i}); give each partition once with all its samples"))
         seen[key] = i
 
+
+def _group_status(results: list[PartitionLagResult]) -> GroupStatus:
+    if any(_SEVERITY[r.status] > _SEVERITY["WARNING"] for r in results):
+        return "ERROR"
+    return "WARNING" if any(r.status == "WARNING" for r in results) else "OK"
+
+
+def evaluate_group(
+    group: str,
+    partitions: list[PartitionOffsets],
+    config: LagEvaluationConfig | None = None,
+    *,
+    sources: SourceBook,
+) -> GroupLagResult:
+    """Evaluate every partition a group consumes and roll up as Burrow does; ``sources`` supplies Burrow's URLs."""
+    config = config or LagEvaluationConfig()
+    _check_unique(group, partitions)
     # One 'now' for the whole group: a partition whose samples ended early must be judged
     # against the group's latest observation, or it could never be STOP.
     now_note = None
     stamps = [s.timestamp_ms for p in partitions for s in p.samples]
     if config.now_ms is None and stamps:
         config = config.model_copy(update={"now_ms": max(stamps)})
-        now_note = (
-            f"'now' is the latest sample across the group, {_ts(max(stamps))} "
-            "(now_ms was not given)."
-        )
+        now_note = f"'now' is the latest sample across the group, {_ts(max(stamps))} (now_ms was not given)."
     results = [_evaluate_partition(p, config, now_note) for p in partitions]
     committed = [r for r in results if r.status != "NOT_COMMITTED"]
     not_committed = [r for r in results if r.status == "NOT_COMMITTED"]
-
-    status: GroupStatus = "OK"
-    if any(_SEVERITY[r.status] > _SEVERITY["WARNING"] for r in results):
-        status = "ERROR"
-    elif any(r.status == "WARNING" for r in results):
-        status = "WARNING"
-
+    status = _group_status(results)
     total_lag = sum(r.current_lag for r in committed)
-    complete = (
-        sum(1 for r in results if r.complete == 1.0) / len(results) if results else 0.0
-    )
     worst = max(results, key=lambda r: (_SEVERITY[r.status], r.current_lag), default=None)
     max_lag = None
     for r in committed:  # Burrow Maxlag: first partition with the largest current lag
         if max_lag is None or r.current_lag > max_lag.current_lag:
             max_lag = r
     nc_bound = sum(r.current_lag for r in not_committed)
-
-    summary = _summary(group, status, results, committed, not_committed, total_lag, nc_bound, worst)
+    rules_url = sources.url(BURROW_RULES_SOURCE)
     return GroupLagResult(
         group=group,
         status=status,
         total_lag=total_lag,
         total_partitions=len(results),
-        complete=complete,
+        complete=sum(1 for r in results if r.complete == 1.0) / len(results) if results else 0.0,
         partitions=results,
         worst_partition=_ref(worst) if worst is not None else None,
         max_lag_partition=_ref(max_lag) if max_lag is not None else None,
         not_committed=[_ref(r) for r in not_committed],
         not_committed_lag_upper_bound=nc_bound,
-        summary=summary,
-        sources=list(BURROW_SOURCES),
+        summary=_summary(group, status, results, committed, not_committed, total_lag, nc_bound, worst, rules_url),
+        sources=burrow_sources(sources),
     )
 
 
@@ -801,11 +820,12 @@ def _summary(
     total_lag: int,
     nc_bound: int,
     worst: PartitionLagResult | None,
+    rules_url: str,
 ) -> str:
     if not results:
         return (
             f"Consumer group {group!r} has no partitions to evaluate, so it is OK with nothing "
-            f"checked (Burrow does the same, with complete 0). Rules: {BURROW_RULES_URL}."
+            f"checked (Burrow does the same, with complete 0). Rules: {rules_url}."
         )
     counts: dict[str, list[str]] = {}
     for r in results:
@@ -835,5 +855,5 @@ def _summary(
             f"offsets add up to {nc_bound}, an upper bound on their backlog (Burrow reports "
             "them OK with lag 0)."
         )
-    text += f" Rules: Burrow's consumer lag evaluation ({BURROW_RULES_URL})."
+    text += f" Rules: Burrow's consumer lag evaluation ({rules_url})."
     return text

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     Discriminator,
@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl
-from event_driven.units import to_bool, to_float
+from event_driven.kb.predicates import Comparison, DocumentedDefault, Group, leaf_tests, node_kind
 
 __all__ = [
     "BROKERS",
@@ -49,8 +49,6 @@ __all__ = [
     "ConfigChange",
     "ConfigCondition",
     "ConfigConditionGroup",
-    "ConfigPredicate",
-    "ConfigPredicateGroup",
     "DocumentedDefault",
     "ErrorSignature",
     "FailureMode",
@@ -88,12 +86,12 @@ Category = Literal[
 ]
 """Primary effect the failure mode has on the system."""
 
-CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 SeedIssue = Literal["consumer_lag", "message_loss", "duplicates", "ordering_issues", "dlq_overflow", "rebalance_storms"]
 """Row of the seed skill's troubleshooting table (Issue | Cause | Resolution) an entry refines."""
 
-SEED_ISSUES: tuple[str, ...] = SeedIssue.__args__  # type: ignore[attr-defined]
+SEED_ISSUES: tuple[str, ...] = get_args(SeedIssue)
 
 ChecklistItem = Literal[
     "producer_acks",
@@ -106,12 +104,11 @@ ChecklistItem = Literal[
 ]
 """Items of the seed skill's debug checklist ("Producer acks configured?", "Consumer offsets committed?", ...)."""
 
-CHECKLIST_ITEMS: tuple[str, ...] = ChecklistItem.__args__  # type: ignore[attr-defined]
+CHECKLIST_ITEMS: tuple[str, ...] = get_args(ChecklistItem)
 
 Effect = Literal["supports", "refutes"]
 """Whether an observation makes the failure mode more (``supports``) or less (``refutes``) likely."""
 
-ConditionOp = Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "missing"]
 
 SignatureKind = Literal["exception", "message_fragment", "regex"]
 """``exception``: a class / error-code name; ``message_fragment``: a literal piece of a printed message
@@ -122,6 +119,7 @@ ConfigScope = Literal[
     "application",
 ]
 """Where a configuration key lives, so the engine knows which part of a user's config to look in."""
+CONFIG_SCOPES: tuple[str, ...] = get_args(ConfigScope)
 
 METRIC_PATTERNS: dict[str, str] = {
     "lag_growing": "Consumer lag / backlog increases across the sample window while the consumer keeps committing or "
@@ -209,7 +207,7 @@ MetricPatternName = Literal[
     "lso_stuck",
     "memory_growing",
 ]
-assert set(MetricPatternName.__args__) == set(METRIC_PATTERNS), "METRIC_PATTERNS and MetricPatternName diverge"  # type: ignore[attr-defined]
+assert set(get_args(MetricPatternName)) == set(METRIC_PATTERNS), "METRIC_PATTERNS and MetricPatternName diverge"
 
 OBSERVED_KEYS: dict[str, str] = {
     "observed.max_processing_time_ms": "Worst-case time to process one message (or one received batch), in ms.",
@@ -228,26 +226,15 @@ OBSERVED_KEYS: dict[str, str] = {
 A condition may test them (``key``) or compare a configuration key against them (``value_key``). Keys prefixed
 ``dlq.`` / ``source.`` denote the same SQS attribute on the dead-letter and the source queue respectively."""
 
-ScalarValue = Union[StrictStr, StrictBool, SourcedNumber]
+ScalarValue = StrictStr | StrictBool | SourcedNumber
 """A configuration value: a string, a boolean, or a sourced number (bare numbers are rejected)."""
 
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-_NUMERIC_OPS = frozenset({"gt", "gte", "lt", "lte"})
-_LIST_OPS = frozenset({"in", "not_in"})
-_PRESENCE_OPS = frozenset({"exists", "missing"})
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Small building blocks
 # --------------------------------------------------------------------------------------------------------------
-
-
-class DocumentedDefault(KnowledgeModel):
-    """The documented default of a configuration key, assumed when a user's config does not set it."""
-
-    value: ScalarValue
-    source: SourceUrl
-    versions: str | None = Field(default=None, description="Releases the default holds for, e.g. '>=3.0'")
 
 
 class ErrorSignature(KnowledgeModel):
@@ -276,148 +263,13 @@ class ErrorSignature(KnowledgeModel):
         return self.pattern.lower() in text.lower()
 
 
-def _plain(value: ScalarValue) -> str | bool | float:
-    return float(value.value) if isinstance(value, SourcedNumber) else value
-
-
-def _equal(actual: Any, expected: ScalarValue) -> bool | None:
-    exp = _plain(expected)
-    if isinstance(exp, bool):
-        act = to_bool(actual)
-        return None if act is None else act == exp
-    if isinstance(exp, float):
-        act = to_float(actual)
-        return None if act is None else act == exp
-    return str(actual).strip().lower() == exp.strip().lower()
-
-
-class ConfigPredicate(KnowledgeModel):
-    """A test on one configuration key, e.g. ``{key: enable.auto.commit, op: eq, value: true}``.
-
-    ``value`` is typed by ``op``: none for ``exists``/``missing``; a non-empty list for ``in``/``not_in``;
-    a :class:`SourcedNumber` (or ``value_key``) for ``gt``/``gte``/``lt``/``lte``; a scalar (or ``value_key``)
-    for ``eq``/``ne``. ``value_key`` compares with another key of the same configuration instead of a constant.
-    ``default`` is the documented default used when the user's configuration does not set ``key``.
-    """
-
-    key: str = Field(min_length=1)
-    op: ConditionOp
-    value: ScalarValue | list[ScalarValue] | None = None
-    value_key: str | None = Field(default=None, description="Compare against this other key instead of a constant")
-    scope: ConfigScope | None = None
-    default: DocumentedDefault | None = None
-
-    @model_validator(mode="after")
-    def _value_fits_op(self) -> ConfigPredicate:
-        for name in (self.key, self.value_key):
-            if name is not None and name.startswith("observed.") and name not in OBSERVED_KEYS:
-                raise ValueError(f"unknown observed key {name!r}; known: {sorted(OBSERVED_KEYS)}")
-        op, value = self.op, self.value
-        if op in _PRESENCE_OPS:
-            if value is not None or self.value_key is not None:
-                raise ValueError(f"op {op!r} takes no value")
-        elif op in _LIST_OPS:
-            if not isinstance(value, list) or not value:
-                raise ValueError(f"op {op!r} needs a non-empty list value")
-            if self.value_key is not None:
-                raise ValueError(f"op {op!r} cannot use value_key")
-        elif op in _NUMERIC_OPS:
-            if (value is None) == (self.value_key is None):
-                raise ValueError(f"op {op!r} needs exactly one of value (a SourcedNumber) or value_key")
-            if value is not None and not isinstance(value, SourcedNumber):
-                raise ValueError(f"op {op!r} compares numbers: value must be a SourcedNumber")
-        else:  # eq / ne
-            if (value is None) == (self.value_key is None):
-                raise ValueError(f"op {op!r} needs exactly one of value or value_key")
-            if isinstance(value, list):
-                raise ValueError(f"op {op!r} takes a single value; use 'in' for lists")
-        return self
-
-    def evaluate(self, config: Mapping[str, Any]) -> bool | None:
-        """Evaluate against a flat ``{key: value}`` mapping; ``None`` when it cannot be decided."""
-        present = self.key in config
-        if self.op == "exists":
-            return present
-        if self.op == "missing":
-            return not present
-        if present:
-            actual: Any = config[self.key]
-        elif self.default is not None:
-            actual = _plain(self.default.value)
-        else:
-            return None
-        if self.value_key is not None:
-            if self.value_key not in config:
-                return None
-            other = config[self.value_key]
-            a, b = to_float(actual), to_float(other)
-            if self.op in _NUMERIC_OPS:
-                if a is None or b is None:
-                    return None
-                return _compare(self.op, a, b)
-            same = (a == b) if (a is not None and b is not None) else str(actual).lower() == str(other).lower()
-            return same if self.op == "eq" else not same
-        if self.op in _LIST_OPS:
-            assert isinstance(self.value, list)
-            hits = [_equal(actual, v) for v in self.value]
-            if any(h is True for h in hits):
-                return self.op == "in"
-            if all(h is False for h in hits):
-                return self.op == "not_in"
-            return None
-        if self.op in _NUMERIC_OPS:
-            assert isinstance(self.value, SourcedNumber)
-            a = to_float(actual)
-            return None if a is None else _compare(self.op, a, float(self.value.value))
-        assert self.value is not None and not isinstance(self.value, list)
-        eq = _equal(actual, self.value)
-        if eq is None:
-            return None
-        return eq if self.op == "eq" else not eq
-
-
-def _compare(op: str, a: float, b: float) -> bool:
-    return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]
-
-
-def _node_kind(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "group" if ("all" in value or "any" in value) else "leaf"
-    return "group" if isinstance(value, ConfigPredicateGroup) else "leaf"
-
-
-class ConfigPredicateGroup(KnowledgeModel):
-    """``all`` (every member true) or ``any`` (at least one true) of nested predicates or groups."""
-
-    all_of: list[PredicateNode] | None = Field(default=None, alias="all", min_length=1)
-    any_of: list[PredicateNode] | None = Field(default=None, alias="any", min_length=1)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ConfigPredicateGroup:
-        if (self.all_of is None) == (self.any_of is None):
-            raise ValueError("a condition group needs exactly one of 'all' or 'any'")
-        return self
-
-    @property
-    def members(self) -> list[PredicateNode]:
-        return self.all_of if self.all_of is not None else (self.any_of or [])
-
-    def evaluate(self, config: Mapping[str, Any]) -> bool | None:
-        """Three-valued evaluation: ``None`` when members are undecided and do not settle the result."""
-        results = [m.evaluate(config) for m in self.members]
-        if self.all_of is not None:
-            if any(r is False for r in results):
-                return False
-            return True if all(r is True for r in results) else None
-        if any(r is True for r in results):
-            return True
-        return False if all(r is False for r in results) else None
-
-
-PredicateNode = Annotated[
-    Annotated[ConfigPredicate, Tag("leaf")] | Annotated[ConfigPredicateGroup, Tag("group")],
-    Discriminator(_node_kind),
-]
+def _check_test(test: Comparison) -> None:
+    """This file's policy for the shared condition language: known observed facts and config scopes."""
+    for name in (test.key, test.value_key):
+        if name is not None and name.startswith("observed.") and name not in OBSERVED_KEYS:
+            raise ValueError(f"unknown observed key {name!r}; known: {sorted(OBSERVED_KEYS)}")
+    if test.scope is not None and test.scope not in CONFIG_SCOPES:
+        raise ValueError(f"unknown scope {test.scope!r}; known: {', '.join(CONFIG_SCOPES)}")
 
 
 class _Judged(KnowledgeModel):
@@ -425,17 +277,26 @@ class _Judged(KnowledgeModel):
     why: str = Field(min_length=10, description="One sentence: why this observation bears on the failure mode")
 
 
-class ConfigCondition(ConfigPredicate, _Judged):
-    """A top-level configuration predicate with its verdict (``effect``) and rationale (``why``)."""
+class _Checked(KnowledgeModel):
+    @model_validator(mode="after")
+    def _policy(self) -> _Checked:
+        assert isinstance(self, (Comparison, Group))
+        for test in leaf_tests(self):
+            _check_test(test)
+        return self
 
 
-class ConfigConditionGroup(ConfigPredicateGroup, _Judged):
-    """A top-level ``all``/``any`` group of predicates with its verdict and rationale."""
+class ConfigCondition(Comparison, _Judged, _Checked):
+    """A top-level test on the user's configuration with its verdict (``effect``) and rationale (``why``)."""
+
+
+class ConfigConditionGroup(Group, _Judged, _Checked):
+    """A top-level ``all`` / ``any`` / ``not`` group of tests with its verdict and rationale."""
 
 
 ConditionNode = Annotated[
     Annotated[ConfigCondition, Tag("leaf")] | Annotated[ConfigConditionGroup, Tag("group")],
-    Discriminator(_node_kind),
+    Discriminator(node_kind),
 ]
 
 
@@ -556,6 +417,8 @@ class FailureMode(KnowledgeModel):
 class FailureModeCatalog(KnowledgeModel):
     """The whole failure-mode file."""
 
+    documented_defaults: dict[str, SourcedNumber] = Field(
+        default_factory=dict, description="Documented defaults and limits the code compares against, by name")
     failure_modes: list[FailureMode] = Field(min_length=1)
 
     @model_validator(mode="before")
@@ -579,6 +442,13 @@ class FailureModeCatalog(KnowledgeModel):
                 raise ValueError(f"{fm.id}: related ids not in the catalogue: {missing}")
         return self
 
+    def default(self, name: str) -> SourcedNumber:
+        """A documented default or limit; a KeyError names one the file lacks."""
+        try:
+            return self.documented_defaults[name]
+        except KeyError:
+            raise KeyError(f"no documented default {name!r} in knowledge/failure_modes.yaml") from None
+
     def by_id(self, failure_mode_id: str) -> FailureMode:
         for fm in self.failure_modes:
             if fm.id == failure_mode_id:
@@ -594,8 +464,6 @@ class FailureModeCatalog(KnowledgeModel):
         return [fm.id for fm in self.failure_modes]
 
 
-# Resolve the recursive forward references (PredicateNode inside ConfigPredicateGroup).
-ConfigPredicateGroup.model_rebuild()
 ConfigConditionGroup.model_rebuild()
 FailureMode.model_rebuild()
 FailureModeCatalog.model_rebuild()

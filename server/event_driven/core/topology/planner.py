@@ -42,7 +42,8 @@ from event_driven.core.topology.models import (
 from event_driven.core.topology.observability import observability
 from event_driven.core.topology.shapes import add_failure_channels, logical_design
 from event_driven.core.topology.workload import consumer_rate, plan_workload, workload_figures
-from event_driven.core.validation import ErrorCode, FieldError, ValidationResult, option_errors, validate_context
+from event_driven.core.validation import ValidationResult, option_errors, validate_context
+from event_driven.errors import ErrorCode, FieldError
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 

@@ -1,0 +1,236 @@
+"""Scoring: how much each kind of evidence counts for a failure mode (see the package docstring for the formula)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from event_driven.core.diagnosis.result import Evidence
+from event_driven.core.diagnosis.text import tokenize
+from event_driven.core.evidence import ObservedPattern, ParsedConfig
+from event_driven.kb.failure_modes import FailureMode
+from event_driven.kb.loader import KnowledgeBase
+from event_driven.kb.predicates import Comparison, Thresholds
+
+W_SYM = 3.0
+W_SIG = 4.0
+W_CFG = 1.5
+W_CFG_WEAK = 0.4
+W_MET = 2.0
+W_AUDIT = 1.5
+W_CONTEXT = 0.75
+PENALTY_GIVEN = 0.2
+PENALTY_INFERRED = 0.4
+MIN_COVERAGE = 0.5
+K_INFO = 5.0
+SPREAD_FACTOR = 0.7
+
+SCORING_TEXT = (
+    f"score = ({W_SYM:g} x symptom phrase match [IDF-weighted coverage >= {MIN_COVERAGE:.0%}, x min(1, matched IDF "
+    f"/ {K_INFO:g}), x{SPREAD_FACTOR:g} across sentences; best + 0.5 second + 0.25 third] "
+    f"+ {W_SIG:g} x signature specificity per error signature [shared lines / sqrt(k)] "
+    f"+/- {W_CFG:g} per config condition on keys you set ({W_CFG_WEAK:g} when it relies on a default or a missing "
+    f"key) +/- {W_MET:g} per metric pattern seen (refuting x0.75) + {W_AUDIT:g} per high/critical config finding "
+    f"naming the entry, half for medium) "
+    f"x broker factor (1 if the entry fits the broker, {PENALTY_GIVEN:g} if not and the broker was given, "
+    f"{PENALTY_INFERRED:g} if inferred). confidence = (1 - exp(-score/4)) x (0.5 + 0.5 x score^2 / sum of score^2 "
+    "over the kept hypotheses): evidence strength times how clearly it points at this entry; a ranking aid, not a "
+    "probability."
+)
+
+
+
+def _signature_hits(sig_pattern: str, kind: str, text: str, matches: bool) -> bool:
+    """A signature match with word boundaries at alphanumeric edges (no 'Timeout' inside 'BlockedTimeout')."""
+    if kind == "regex":
+        return matches
+    if matches:
+        pat = sig_pattern.lower()
+        low = text.lower()
+        start = 0
+        while True:
+            i = low.find(pat, start)
+            if i < 0:
+                break
+            j = i + len(pat)
+            left_ok = not pat[0].isalnum() or i == 0 or not low[i - 1].isalnum()
+            right_ok = not pat[-1].isalnum() or j == len(low) or not low[j].isalnum()
+            if left_ok and right_ok:
+                return True
+            start = i + 1
+        return False
+    if kind == "exception":
+        # The same error code spelled by another client: UNKNOWN_MEMBER_ID / UnknownMemberId / UnknownMemberIdError.
+        sq = re.sub(r"[^a-z0-9]", "", sig_pattern.lower())
+        if len(sq) >= 6:
+            for ident in re.findall(r"[A-Za-z0-9_]+", text):
+                si = ident.replace("_", "").lower()
+                if si in (sq, sq + "error", sq + "exception"):
+                    return True
+    return False
+
+
+class _Index:
+    """IDF over the catalogue and the tokenised phrases of every entry (computed once per knowledge base)."""
+
+    def __init__(self, fms: list[FailureMode]) -> None:
+        self.phrases: dict[str, list[tuple[str, list[str]]]] = {}
+        df: dict[str, int] = {}
+        for fm in fms:
+            items = [(s, tokenize(s)) for s in fm.symptoms] + [(fm.title, tokenize(fm.title))]
+            self.phrases[fm.id] = [(text, toks) for text, toks in items if toks]
+            vocab = {t for _, toks in items for t in toks}
+            for t in vocab:
+                df[t] = df.get(t, 0) + 1
+        n = len(fms)
+        self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+
+
+_INDEX_CACHE: dict[int, _Index] = {}
+
+
+def index_of(kb: KnowledgeBase) -> _Index:
+    key = id(kb.failure_modes)
+    if key not in _INDEX_CACHE:
+        _INDEX_CACHE.clear()
+        _INDEX_CACHE[key] = _Index(kb.failure_modes.failure_modes)
+    return _INDEX_CACHE[key]
+
+
+class Scored:
+    def __init__(self, fm: FailureMode) -> None:
+        self.fm = fm
+        self.raw = 0.0
+        self.score = 0.0
+        self.pro: list[Evidence] = []
+        self.con: list[Evidence] = []
+        self.sig = 0
+
+    def add(self, ev: Evidence) -> None:
+        self.raw += ev.weight
+        (self.pro if ev.weight > 0 else self.con).append(ev)
+
+
+def _best_quote(sentences: list[tuple[str, set[str]]], toks: list[str]) -> str | None:
+    best, hits = None, 0
+    for s, st in sentences:
+        n = len(st & set(toks))
+        if n > hits:
+            best, hits = s, n
+    return best
+
+
+def _phrase_match(uniq: list[str], total: float, toks: set[str], idf: Mapping[str, float]) -> tuple[float, list[str]]:
+    got = [t for t in uniq if t in toks]
+    got_idf = sum(idf.get(t, 0.0) for t in got)
+    cov = got_idf / total
+    if cov < MIN_COVERAGE:
+        return 0.0, got
+    return cov * min(1.0, got_idf / K_INFO), got
+
+
+def score_symptoms(sc: Scored, idx: _Index, user: set[str], sentences: list[tuple[str, set[str]]]) -> None:
+    """Phrase matches within one sentence count fully; words gathered across sentences count SPREAD_FACTOR."""
+    covs: list[tuple[float, str, list[str], str | None]] = []
+    for text, toks in idx.phrases.get(sc.fm.id, []):
+        uniq = sorted(set(toks))
+        total = sum(idx.idf.get(t, 0.0) for t in uniq)
+        if total <= 0:
+            continue
+        best, best_got, quote = 0.0, [], None
+        for sent, stoks in sentences:
+            val, got = _phrase_match(uniq, total, stoks, idx.idf)
+            if val > best:
+                best, best_got, quote = val, got, sent
+        val, got = _phrase_match(uniq, total, user, idx.idf)
+        if val * SPREAD_FACTOR > best:
+            best, best_got, quote = val * SPREAD_FACTOR, got, _best_quote(sentences, got)
+        if best > 0:
+            covs.append((best, text, best_got, quote))
+    covs.sort(key=lambda c: (-c[0], c[1]))
+    for factor, (val, text, got, quote) in zip((1.0, 0.5, 0.25), covs[:3], strict=False):
+        sc.add(Evidence(kind="symptom", effect="supports", weight=round(W_SYM * factor * val, 3),
+                        quote=quote, matched=text,
+                        why=f"matched words: {', '.join(got)} (match strength {val:.2f})"))
+
+
+def score_signatures(scored: dict[str, Scored], lines: list[str]) -> list[tuple[str, str]]:
+    """Signature evidence; returns (broker, pattern) pairs for broker inference."""
+    sig_brokers: list[tuple[str, str]] = []
+    per_entry: dict[str, list[Evidence]] = {}
+    for line in lines:
+        hits: dict[str, list[Any]] = {}
+        for sc in scored.values():
+            for sig in sc.fm.error_signatures:
+                if _signature_hits(sig.pattern, sig.kind, line, sig.matches(line)):
+                    hits.setdefault(sc.fm.id, []).append(sig)
+                    if sig.broker:
+                        sig_brokers.append((sig.broker, sig.pattern))
+        k = len(hits)
+        for fid, sigs in hits.items():
+            best = max(sigs, key=lambda s: (len(s.pattern), s.pattern))
+            spec = min(1.0, 0.4 + len(best.pattern) / 30)
+            w = W_SIG * spec / math.sqrt(k)
+            per_entry.setdefault(fid, []).append(Evidence(
+                kind="error_signature", effect="supports", weight=round(w, 3), quote=line.strip()[:300],
+                matched=f"{best.kind}: {best.pattern}",
+                why=(f"printed by {best.client or best.broker or 'the client'}" +
+                     (f"; the same line also matches {k - 1} other entr{'y' if k == 2 else 'ies'}" if k > 1 else "")),
+                source=best.source))
+    for fid, evs in per_entry.items():
+        evs.sort(key=lambda e: (-e.weight, e.matched))
+        seen: set[str] = set()
+        first = True
+        for ev in evs:
+            if ev.matched in seen:
+                continue
+            seen.add(ev.matched)
+            if not first:
+                ev = ev.model_copy(update={"weight": round(ev.weight * 0.25, 3)})
+            scored[fid].add(ev)
+            scored[fid].sig += 1
+            first = False
+    return sig_brokers
+
+
+def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, config_brokers: set[str],
+                 thresholds: Thresholds) -> set[str]:
+    """Config-condition evidence. Conditions that hold only through a documented default or a missing key count
+    (weakly) only when the user's config is of the entry's broker, so an unrelated config does not vote."""
+    keys_used: set[str] = set()
+    weak_ok = bool(set(sc.fm.brokers) & config_brokers)
+    for cond in sc.fm.config_conditions:
+        try:
+            result = cond.evaluate(flat, thresholds)
+        except Exception:  # noqa: BLE001 - a malformed user value must not break the diagnosis
+            result = None
+        if result is not True:
+            continue
+        val_keys, pres_keys = cond.keys()
+        explicit = bool(val_keys) and all(k in flat for k in val_keys)
+        if not val_keys and pres_keys:
+            explicit = False
+        if not explicit and not weak_ok:
+            continue
+        w = W_CFG if explicit else W_CFG_WEAK
+        quotes = [q for k in sorted(val_keys | pres_keys) if (q := parsed.quote(k))]
+        if explicit:
+            keys_used |= val_keys
+        basis = "" if explicit else " (relies on a documented default or on a key being absent)"
+        sc.add(Evidence(kind="config_condition", effect=cond.effect, weight=w if cond.effect == "supports" else -w,
+                        quote="; ".join(quotes) or None, matched=cond.describe(thresholds) + basis, why=cond.why,
+                        source=cond.default.source if isinstance(cond, Comparison) and cond.default else None))
+    return keys_used
+
+
+def score_metrics(sc: Scored, observed: dict[str, ObservedPattern]) -> None:
+    for mp in sc.fm.metric_patterns:
+        ob = observed.get(mp.name)
+        if ob is None:
+            continue
+        w = W_MET if mp.effect == "supports" else -0.75 * W_MET
+        sc.add(Evidence(kind="metric_pattern", effect=mp.effect, weight=w, quote=ob.detail, matched=mp.name,
+                        why=mp.why, source=ob.source))
+
