@@ -1,0 +1,95 @@
+"""Model for ``knowledge/schema_rules.yaml``: Schema Registry compatibility modes and the per-format rules.
+
+The file is the one home of the sources (URLs), the default mode, what each mode checks and allows, and each rule's
+description and fixes; ``core/schema`` holds only the checks, keyed by rule id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from event_driven.kb.common import KnowledgeModel, SourceUrl
+
+SchemaFormat = Literal["avro", "json", "protobuf"]
+CompatibilityMode = Literal[
+    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE",
+]
+# backward: readers on the new schema meet data written with an old one; forward: the reverse.
+Direction = Literal["backward", "forward"]
+UpgradeFirst = Literal["consumers", "producers", "either", "coordinated"]
+
+
+class Source(KnowledgeModel):
+    url: SourceUrl
+    title: str = Field(min_length=1)
+
+
+class DefaultMode(KnowledgeModel):
+    value: CompatibilityMode
+    source: str
+
+
+class ModeRule(KnowledgeModel):
+    """What one compatibility mode checks, against which versions, and the rollout order it implies."""
+
+    directions: list[Direction]
+    against: Literal["latest", "all", "none"]
+    upgrade_first: UpgradeFirst
+    allows: list[str] = Field(min_length=1)
+    source: str
+
+
+class RuleFix(KnowledgeModel):
+    """The fix to propose, for the direction in which the rule broke. ``{placeholders}`` are filled per finding."""
+
+    backward: str = Field(min_length=1)
+    forward: str = Field(min_length=1)
+
+
+class CompatibilityRule(KnowledgeModel):
+    id: str = Field(pattern=r"^(avro|json|protobuf)\.[a-z_]+$")
+    format: SchemaFormat
+    description: str = Field(min_length=1)
+    source: str
+    fix: RuleFix
+
+
+class SchemaRuleBook(KnowledgeModel):
+    sources: dict[str, Source]
+    default_mode: DefaultMode
+    modes: dict[CompatibilityMode, ModeRule]
+    rules: list[CompatibilityRule]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SchemaRuleBook:
+        cited = [self.default_mode.source, *(m.source for m in self.modes.values()), *(r.source for r in self.rules)]
+        unknown = sorted({s for s in cited if s not in self.sources})
+        if unknown:
+            raise ValueError(f"unknown source ids {unknown}; known: {sorted(self.sources)}")
+        missing = sorted(set(CompatibilityMode.__args__) - set(self.modes))
+        if missing:
+            raise ValueError(f"modes missing: {missing}")
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("duplicate rule ids")
+        for rule in self.rules:
+            if not rule.id.startswith(rule.format + "."):
+                raise ValueError(f"rule {rule.id} is filed under format {rule.format}")
+        return self
+
+    def rule(self, rule_id: str) -> CompatibilityRule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+def load_schema_rules(root: Path | None = None) -> SchemaRuleBook:
+    """``knowledge/schema_rules.yaml``, validated (until it joins the loader's FILES)."""
+    from event_driven.kb.loader import load_file
+    from event_driven.paths import knowledge_dir
+
+    return load_file((root or knowledge_dir()) / "schema_rules.yaml", SchemaRuleBook)
