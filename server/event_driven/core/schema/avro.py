@@ -7,12 +7,14 @@ known), so these are the rules here, with Avro's incompatibility names as regist
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from event_driven.core.schema.findings import Finding
 from event_driven.core.schema.json_text import json_value
 from event_driven.errors import InputError, echo, field_error
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 NAMED = frozenset({"record", "error", "enum", "fixed"})
 # reader kind -> writer kinds it can read by promotion (Avro specification, "Schema Resolution").
@@ -65,6 +67,8 @@ class AvroNode:
 
 def parse_avro(schema: object, path: str) -> AvroNode:
     """An Avro schema from JSON text or a parsed value; problems are InputErrors at ``path`` inside the schema."""
+    if isinstance(schema, str) and _NAME.fullmatch(schema.strip()):
+        return _Parser().parse(schema.strip(), path, namespace=None)  # a bare type name: "string", "com.x.Order"
     return _Parser().parse(json_value(schema, path), path, namespace=None)
 
 
