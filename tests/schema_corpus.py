@@ -61,3 +61,10 @@ def load_cases(name: str) -> list[Case]:
 
 def verdict(compatible: bool) -> str:
     return "compatible" if compatible else "incompatible"
+
+
+def assert_verdict(case: Case, schema_format: str) -> None:
+    """Our check gives the corpus verdict and reports at least the rules the case names."""
+    result = case.check(schema_format)
+    assert verdict(result.compatible) == case.expected, [i.message for i in result.incompatibilities]
+    assert set(case.rules) <= {i.rule for i in result.incompatibilities}

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from event_driven.core.schema import check_schema_change, schema_check_request
 from event_driven.core.schema.request import FORMATS, MODES
 from event_driven.errors import InputError

@@ -81,10 +81,10 @@ class SchemaRuleBook(KnowledgeModel):
         return self
 
     def rule(self, rule_id: str) -> CompatibilityRule:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        raise KeyError(rule_id)
+        found = [r for r in self.rules if r.id == rule_id]
+        if not found:
+            raise KeyError(rule_id)
+        return found[0]
 
 
 def load_schema_rules(root: Path | None = None) -> SchemaRuleBook:

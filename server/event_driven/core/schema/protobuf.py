@@ -1,20 +1,16 @@
 """Protobuf: parse .proto text (several messages, nested types, maps, oneofs, imports) into what compatibility needs.
 
-Parsing is proto-schema-parser's (an ANTLR grammar of proto2, proto3 and editions); a syntax error becomes an
-InputError with the parser's line and column. Types are then resolved the way protoc scopes them, innermost first;
-a type no file element defines must come from an import (the well-known types among them) and is compared by name.
+Parsing is ``proto_parser``'s; a syntax error becomes an InputError with the parser's line and column. Types are then
+resolved the way protoc scopes them, innermost first; a type no file element defines must come from an import (the
+well-known types among them) and is compared by name.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from antlr4.error.ErrorListener import ErrorListener
-from proto_schema_parser import ast
-from proto_schema_parser.parser import Parser
-
+from event_driven.core.schema.proto_parser import ProtoSyntaxError, RawMessage, parse_proto
 from event_driven.errors import ErrorCode, InputError, field_error
 
 SCALARS = frozenset({"double", "float", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32",
@@ -66,12 +62,6 @@ class _ProtoProblem(Exception):
         self.message = message
 
 
-class _RaiseOnSyntaxError(ErrorListener):
-    def syntaxError(self, recognizer: object, offendingSymbol: object, line: int, column: int, msg: str,
-                    e: object) -> None:
-        raise _ProtoProblem("parse_error", f"line {line}, column {column + 1}: {msg}")
-
-
 def parse_protobuf(schema: object, path: str) -> ProtoFile:
     """A .proto file's messages with resolved field types; syntax and type errors are InputErrors at ``path``."""
     if not isinstance(schema, str):
@@ -84,32 +74,27 @@ def parse_protobuf(schema: object, path: str) -> ProtoFile:
 
 @functools.lru_cache(maxsize=256)
 def _parse_text(text: str) -> ProtoFile:
-    # Cached: a subject's history is re-checked with every new version, and the ANTLR parse is the costly part.
-    listener = _RaiseOnSyntaxError()
-
-    def quiet(recognizer: object) -> None:
-        recognizer.removeErrorListeners()  # type: ignore[attr-defined]
-        recognizer.addErrorListener(listener)  # type: ignore[attr-defined]
-
-    tree = Parser(setup_lexer=quiet, setup_parser=quiet).parse(text)
-    package = next((e.name for e in tree.file_elements if isinstance(e, ast.Package)), "")
-    imports = tuple(e.name for e in tree.file_elements if isinstance(e, ast.Import))
-    raw: dict[str, ast.Message] = {}
+    # Cached: a subject's history is re-checked with every new version, and the same texts come back.
+    try:
+        raw = parse_proto(text)
+    except ProtoSyntaxError as exc:
+        raise _ProtoProblem("parse_error", str(exc)) from None
+    messages: dict[str, RawMessage] = {}
     enums: set[str] = set()
-    _collect(tree.file_elements, "", raw, enums)
-    scope = _Scope(package, raw, frozenset(enums), imports)
-    messages = {name: _message(name, msg, scope) for name, msg in raw.items()}
-    return ProtoFile(package=package, messages=messages, enums=frozenset(enums), imports=imports)
+    _collect(raw.messages, raw.enums, "", messages, enums)
+    scope = _Scope(raw.package, messages, frozenset(enums), tuple(raw.imports))
+    resolved = {name: _message(name, msg, scope) for name, msg in messages.items()}
+    return ProtoFile(package=raw.package, messages=resolved, enums=frozenset(enums), imports=tuple(raw.imports))
 
 
-def _collect(elements: Sequence[object], scope: str, messages: dict[str, ast.Message], enums: set[str]) -> None:
-    for element in elements:
-        if isinstance(element, ast.Message):
-            name = f"{scope}.{element.name}" if scope else element.name
-            messages[name] = element
-            _collect(element.elements, name, messages, enums)
-        elif isinstance(element, ast.Enum):
-            enums.add(f"{scope}.{element.name}" if scope else element.name)
+def _collect(messages: list[RawMessage], enum_names: list[str], scope: str, out: dict[str, RawMessage],
+             enums: set[str]) -> None:
+    for enum in enum_names:
+        enums.add(f"{scope}.{enum}" if scope else enum)
+    for message in messages:
+        name = f"{scope}.{message.name}" if scope else message.name
+        out[name] = message
+        _collect(message.messages, message.enums, name, out, enums)
 
 
 @dataclass(frozen=True)
@@ -117,7 +102,7 @@ class _Scope:
     """What a type name can resolve to in one file."""
 
     package: str
-    messages: dict[str, ast.Message]
+    messages: dict[str, RawMessage]
     enums: frozenset[str]
     imports: tuple[str, ...]
 
@@ -141,18 +126,13 @@ class _Scope:
                             f"{scope}.{field_name}: type {type_name!r} is not defined and nothing is imported")
 
 
-def _message(name: str, message: ast.Message, scope: _Scope) -> ProtoMessage:
+def _message(name: str, message: RawMessage, scope: _Scope) -> ProtoMessage:
     out = ProtoMessage(name=name)
-    for element in message.elements:
-        members = element.elements if isinstance(element, ast.OneOf) else [element]
-        oneof = element.name if isinstance(element, ast.OneOf) else None
-        for member in members:
-            if isinstance(member, ast.Field):
-                label = member.cardinality.value.lower() if member.cardinality else None
-                ftype = scope.resolve(member.type, name, member.name)
-                out.fields[member.number] = ProtoField(member.number, member.name, ftype, label, oneof)
-            elif isinstance(member, ast.MapField):
-                mtype = ProtoType("map", "map", scope.resolve(member.key_type, name, member.name),
-                                  scope.resolve(member.value_type, name, member.name))
-                out.fields[member.number] = ProtoField(member.number, member.name, mtype, None, oneof)
+    for raw in message.fields:
+        if raw.type == "map" and raw.key_type and raw.value_type:
+            ftype = ProtoType("map", "map", scope.resolve(raw.key_type, name, raw.name),
+                              scope.resolve(raw.value_type, name, raw.name))
+        else:
+            ftype = scope.resolve(raw.type, name, raw.name)
+        out.fields[raw.number] = ProtoField(raw.number, raw.name, ftype, raw.label, raw.oneof)
     return out
