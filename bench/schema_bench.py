@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -88,6 +89,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
     book = load_schema_rules()
+    load_start = os.getloadavg()[0]
     rows = [
         ("avro", request_body(avro_version, "avro", "FULL_TRANSITIVE"), lambda: None),
         # A closed JSON object can gain optional properties only backward (removal from a closed model breaks forward).
@@ -105,6 +107,8 @@ def main() -> int:
         over |= worst > BUDGET_MS
         print(f"| {name} | {statistics.median(samples):.2f} | {worst:.2f} | {max(samples):.2f} | "
               f"{'yes' if worst <= BUDGET_MS else 'no'} |")
+    print(f"\nload average (1 min): {load_start:.2f} at start, {os.getloadavg()[0]:.2f} at end; {args.runs} runs "
+          f"per row after {args.warmup} warm-up runs")
     return 1 if over else 0
 
 

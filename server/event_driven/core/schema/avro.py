@@ -170,6 +170,8 @@ class AvroChecker:
         self._memo: dict[tuple[int, int], list[Finding]] = {}
 
     def breaks(self, reader: AvroNode, writer: AvroNode, location: str) -> list[Finding]:
+        if reader.kind == writer.kind and reader.kind in PRIMITIVES:
+            return []  # the common case, before any bookkeeping
         key = (id(reader), id(writer))
         if key in self._memo:
             return self._memo[key]
@@ -186,7 +188,9 @@ class AvroChecker:
         if writer.kind in PROMOTIONS.get(reader.kind, ()):
             return []
         if reader.kind == "union":
-            if any(not self.breaks(branch, writer, location) for branch in reader.branches):
+            # A branch of the writer's own kind first: it is the likely match and spares failed trials.
+            branches = sorted(reader.branches, key=lambda b: b.kind != writer.kind)
+            if any(not self.breaks(branch, writer, location) for branch in branches):
                 return []
             return [_missing_branch(reader, writer, location)]
         return [Finding("avro.type_mismatch", location,

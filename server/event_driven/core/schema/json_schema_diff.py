@@ -39,8 +39,11 @@ RULE_OF: dict[str, str] = {
     "SCHEMA_ADDED": "json.schema_constrained",
 }
 # Bounds: a new or tighter one rejects values that were valid.
-UPPER_BOUNDS = ("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties")
-LOWER_BOUNDS = ("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties")
+# -1: an upper bound, tighter when smaller; +1: a lower bound, tighter when larger.
+BOUND_SIGN: dict[str, int] = {
+    **dict.fromkeys(("maxLength", "maximum", "exclusiveMaximum", "maxItems", "maxProperties"), -1),
+    **dict.fromkeys(("minLength", "minimum", "exclusiveMinimum", "minItems", "minProperties"), 1),
+}
 
 
 def _finding(code: str, location: str, detail: str = "", **params: str) -> Finding:
@@ -221,11 +224,10 @@ def _array_open(node: JsonNode) -> bool:
 
 def _bounds(original: JsonNode, update: JsonNode, location: str) -> list[Finding]:
     found: list[Finding] = []
-    for keywords, sign in ((UPPER_BOUNDS, -1), (LOWER_BOUNDS, 1)):
-        for key in keywords:
-            new, old = update.attrs.get(key), original.attrs.get(key)
-            if not isinstance(new, (int, float)) or isinstance(new, bool):
-                continue
+    for key, new in update.attrs.items():  # only a bound the update sets can tighten anything
+        sign = BOUND_SIGN.get(key)
+        if sign is not None and isinstance(new, (int, float)) and not isinstance(new, bool):
+            old = original.attrs.get(key)
             if not isinstance(old, (int, float)):
                 found.append(_tightened(f"{_code(key)}_ADDED", f"{location}/{key}", key, f"now {new}"))
             elif (new - old) * sign > 0:
