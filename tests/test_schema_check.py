@@ -156,3 +156,19 @@ def test_every_fix_template_names_only_values_findings_fill() -> None:
     for rule in BOOK.rules:
         for template in (rule.fix.backward, rule.fix.forward):
             assert set(re.findall(r"(?<!\{)\{([a-z_]+)\}(?!\})", template)) <= fillable, rule.id
+
+
+def test_draft4_exclusive_flags_parse_and_draft6_limits_compare() -> None:
+    # Confluent compares maximum and the draft-06 exclusive limit; a draft-04 flag is not one of its differences.
+    draft4 = {"type": "number", "maximum": 10, "exclusiveMaximum": True}
+    assert check(old_schema={"type": "number", "maximum": 10}, new_schema=draft4, format="json").compatible
+    draft6 = {"type": "number", "exclusiveMaximum": 10}
+    [found] = check(old_schema={"type": "number"}, new_schema=draft6, format="json").incompatibilities
+    assert found.registry_code == "EXCLUSIVE_MAXIMUM_ADDED" and found.rule == "json.constraint_tightened"
+
+
+def test_the_rule_book_refuses_a_rule_citing_an_unknown_source() -> None:
+    data = BOOK.model_dump()
+    data["rules"][0]["source"] = "nowhere"
+    with pytest.raises(ValueError, match="unknown source ids"):
+        type(BOOK).model_validate(data)

@@ -161,7 +161,7 @@ def _single(parser: _Parser, node: JsonNode, raw: dict[str, object], kind: str |
         node.kind, node.items = "not", parser.node(raw["not"], pointer + "/not", path + ".not")
     elif kind == "integer" or kind == "number":
         node.kind, node.requires_integer = "number", kind == "integer"
-        node.attrs = {k: _number(raw[k], f"{path}.{k}") for k in _NUMBER_KEYS if k in raw}
+        node.attrs = _number_attrs(raw, path)
     elif kind == "string":
         node.kind, node.attrs = "string", {k: raw[k] for k in _STRING_KEYS if k in raw}
     elif kind == "object":
@@ -170,6 +170,13 @@ def _single(parser: _Parser, node: JsonNode, raw: dict[str, object], kind: str |
         _array(parser, node, raw, pointer, path)
     elif kind is not None:
         node.kind = kind
+
+
+def _number_attrs(raw: dict[str, object], path: str) -> dict[str, object]:
+    # Draft-04 exclusiveMaximum/exclusiveMinimum are flags on the bound; Confluent compares the bounds and the
+    # draft-06+ exclusive limits only, so a flag is read (it must be a boolean) and not compared.
+    return {k: _number(v, f"{path}.{k}") for k, v in raw.items()
+            if k in _NUMBER_KEYS and not (k.startswith("exclusive") and isinstance(v, bool))}
 
 
 def _number(value: object, path: str) -> object:
