@@ -6,9 +6,10 @@
 For each format the history is 10 versions of one record/object/message growing from 190 to 199 fields (one
 optional field added per version, types mixed), and the new schema has 200 fields. Mode FULL_TRANSITIVE
 (BACKWARD_TRANSITIVE for JSON Schema); the check compares both directions against every version in any mode (that
-is how it reports every mode that would pass), so the mode does not change the work. Each run starts from the request (schemas as JSON/.proto text, so
-parsing is timed). Protobuf parses are cached per text (a subject's history is re-checked with every new version):
-the row "protobuf (cold parse)" clears that cache before every run, "protobuf (cached)" does not.
+is how it reports every mode that would pass), so the mode does not change the work. Each run starts from the
+request (schemas as JSON/.proto text, so parsing is timed). Protobuf parses are cached per text (a subject's
+history is re-checked with every new version): the row "protobuf (cold parse)" clears that cache before every run,
+"protobuf (cached)" does not.
 Timing: time.perf_counter around one call; p50 is the median, p95 the nearest-rank 95th percentile.
 """
 

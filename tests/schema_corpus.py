@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from event_driven.core.schema import SchemaCheckResult, check_schema_change, schema_check_request
 from event_driven.kb.schema_rules import SchemaRuleBook, load_schema_rules
 

@@ -15,6 +15,7 @@ import json
 import avro.schema
 import pytest
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
+
 from schema_corpus import Case, assert_verdict, load_cases, verdict
 
 CASES = load_cases("avro")

@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+
 from event_driven.core.schema import check_schema_change, schema_check_request
 from event_driven.core.schema.request import FORMATS, MODES
 from event_driven.errors import InputError
+from event_driven.kb.loader import KnowledgeError
 from event_driven.kb.schema_rules import load_schema_rules
+from schema_corpus import load_cases
 
 BOOK = load_schema_rules()
 CORE = Path(__file__).resolve().parents[1] / "server" / "event_driven" / "core" / "schema"
@@ -46,8 +49,8 @@ def test_proto_parse_error_gives_line_and_column() -> None:
 
 
 def test_error_in_a_history_version_names_that_version() -> None:
-    [error] = errors(history=[ORDER_V1, {"type": "record", "name": "Order", "fields": [{"name": "a", "type": "strng"}]}],
-                     new_schema=ORDER_V2)
+    typo = {"type": "record", "name": "Order", "fields": [{"name": "a", "type": "strng"}]}
+    [error] = errors(history=[ORDER_V1, typo], new_schema=ORDER_V2)
     assert error["path"] == "$.history[1].fields[0].type" and error["code"] == "unknown_target"
 
 
@@ -139,7 +142,8 @@ def test_protobuf_unknown_type_without_import_is_an_input_error() -> None:
 def test_none_mode_accepts_and_cites_its_source() -> None:
     result = check(old_schema=ORDER_V2, new_schema={"type": "record", "name": "Order", "fields": []}, mode="NONE")
     assert result.compatible and result.versions_checked == []
-    assert result.sources == {"confluent_evolution": BOOK.sources["confluent_evolution"].url}
+    assert result.sources == [BOOK.modes["NONE"].source]
+    assert result.sources[0].startswith("https://docs.confluent.io/")
 
 
 def test_every_rule_the_code_reports_is_in_the_knowledge_and_every_known_rule_is_checked() -> None:
@@ -167,8 +171,22 @@ def test_draft4_exclusive_flags_parse_and_draft6_limits_compare() -> None:
     assert found.registry_code == "EXCLUSIVE_MAXIMUM_ADDED" and found.rule == "json.constraint_tightened"
 
 
-def test_the_rule_book_refuses_a_rule_citing_an_unknown_source() -> None:
-    data = BOOK.model_dump()
-    data["rules"][0]["source"] = "nowhere"
-    with pytest.raises(ValueError, match="unknown source ids"):
-        type(BOOK).model_validate(data)
+def test_the_rule_book_cites_sources_by_known_id_only(tmp_path: Path) -> None:
+    knowledge = Path(__file__).resolve().parents[1] / "knowledge"
+    (tmp_path / "sources.yaml").write_text((knowledge / "sources.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (knowledge / "schema_rules.yaml").read_text(encoding="utf-8")
+    for bad in ("nowhere-at-all", "https://example.com/rule"):
+        (tmp_path / "schema_rules.yaml").write_text(text.replace("source: avro-spec-schema-resolution",
+                                                                 f"source: {bad}", 1), encoding="utf-8")
+        with pytest.raises(KnowledgeError, match="sources.yaml"):
+            load_schema_rules(tmp_path)
+
+
+def test_corpus_cases_cite_known_sources() -> None:
+    from event_driven.kb.loader import SOURCES_FILE, load_file
+    from event_driven.kb.sources import SourceBook
+
+    book = load_file(Path(__file__).resolve().parents[1] / "knowledge" / SOURCES_FILE, SourceBook)
+    for name in ("avro", "json", "protobuf"):
+        for case in load_cases(name):
+            assert case.source is None or case.source in book.sources, (name, case.id, case.source)

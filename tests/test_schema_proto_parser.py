@@ -9,9 +9,10 @@ must come out identical. Syntax errors must name the line and column.
 from __future__ import annotations
 
 import pytest
-from event_driven.core.schema.proto_parser import ProtoSyntaxError, RawMessage, parse_proto
 from proto_schema_parser import ast
 from proto_schema_parser.parser import Parser
+
+from event_driven.core.schema.proto_parser import ProtoSyntaxError, RawMessage, parse_proto
 from schema_corpus import load_cases
 
 Decl = tuple[str, tuple[str, ...], tuple[tuple[str, tuple[tuple[object, ...], ...]], ...], tuple[str, ...]]
@@ -39,7 +40,8 @@ message Invoice {
     string person = 6;
     Company company = 7;
   }
-  message Line { string sku = 1; uint32 qty = 2; enum Unit { UNIT_UNSPECIFIED = 0; UNIT_KG = 1 [deprecated = true]; } Unit unit = 3; }
+  message Line { string sku = 1; uint32 qty = 2;
+    enum Unit { UNIT_UNSPECIFIED = 0; UNIT_KG = 1 [deprecated = true]; } Unit unit = 3; }
   enum Status { option allow_alias = true; STATUS_UNSPECIFIED = 0; STATUS_OPEN = 1; STATUS_ALSO_OPEN = 1; reserved 5; }
   Status status = 9;
   ;

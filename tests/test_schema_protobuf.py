@@ -1,4 +1,4 @@
-"""Protobuf: our verdict on every corpus pair agrees with Schema Registry's rules (the corpus) and with ``buf breaking``.
+"""Protobuf: our verdict on every corpus pair agrees with Schema Registry's rules (the corpus) and with buf breaking.
 
 Oracle: ``buf breaking`` (npm ``@bufbuild/buf``, pinned in tests/node) with the WIRE rule set. Schema Registry's
 Protobuf serializer writes the binary wire format and accepts field renames, so WIRE (changes that break binary
@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, require
 from schema_corpus import Case, assert_verdict, load_cases, verdict
 
@@ -38,10 +39,10 @@ BYTES_TO_STRING = ("FIELD_WIRE_COMPATIBLE_TYPE: buf refuses bytes read as string
                    "registry groups string and bytes as one wire kind")
 ENUM_TO_INT = ("FIELD_WIRE_COMPATIBLE_TYPE: buf refuses enum <-> int32; the registry groups enums with int32, int64, "
                "uint32, uint64 and bool, as the protobuf guide does")
-CARDINALITY = ("FIELD_WIRE_COMPATIBLE_CARDINALITY: buf refuses singular <-> repeated; the registry compares labels only "
-               "when both are written and accepts them for string, bytes and messages")
-SAME_ONEOF = ("FIELD_SAME_ONEOF: buf refuses moving a field into a oneof; the registry accepts one existing field moved "
-              "into a new oneof, as the protobuf guide does")
+CARDINALITY = ("FIELD_WIRE_COMPATIBLE_CARDINALITY: buf refuses singular <-> repeated; the registry compares labels "
+               "only when both are written and accepts them for string, bytes and messages")
+SAME_ONEOF = ("FIELD_SAME_ONEOF: buf refuses moving a field into a oneof; the registry accepts one existing field "
+              "moved into a new oneof, as the protobuf guide does")
 MESSAGE_TYPES = ("WIRE has no rule on message types (the binary encoding names none); the registry rejects "
                  "MESSAGE_REMOVED, and, read forward, adding a message type, because records carry message indexes")
 DEPARTURES: dict[str, str] = {
@@ -105,7 +106,7 @@ def buf_verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("buf")
     with ThreadPoolExecutor(max_workers=4) as pool:
         verdicts = pool.map(lambda c: buf_verdict(c, root), CASES)
-        return dict(zip((c.id for c in CASES), verdicts))
+        return dict(zip((c.id for c in CASES), verdicts, strict=True))
 
 
 def test_corpus_is_large_enough() -> None:

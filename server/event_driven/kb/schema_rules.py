@@ -1,7 +1,7 @@
 """Model for ``knowledge/schema_rules.yaml``: Schema Registry compatibility modes and the per-format rules.
 
-The file is the one home of the sources (URLs), the default mode, what each mode checks and allows, and each rule's
-description and fixes; ``core/schema`` holds only the checks, keyed by rule id.
+The file is the one home of the default mode, what each mode checks and allows, and each rule's description, source
+(an id of ``sources.yaml``, a URL once loaded) and fixes; ``core/schema`` holds only the checks, keyed by rule id.
 """
 
 from __future__ import annotations
@@ -22,14 +22,9 @@ Direction = Literal["backward", "forward"]
 UpgradeFirst = Literal["consumers", "producers", "either", "coordinated"]
 
 
-class Source(KnowledgeModel):
-    url: SourceUrl
-    title: str = Field(min_length=1)
-
-
 class DefaultMode(KnowledgeModel):
     value: CompatibilityMode
-    source: str
+    source: SourceUrl
 
 
 class ModeRule(KnowledgeModel):
@@ -39,7 +34,7 @@ class ModeRule(KnowledgeModel):
     against: Literal["latest", "all", "none"]
     upgrade_first: UpgradeFirst
     allows: list[str] = Field(min_length=1)
-    source: str
+    source: SourceUrl
 
 
 class RuleFix(KnowledgeModel):
@@ -53,22 +48,17 @@ class CompatibilityRule(KnowledgeModel):
     id: str = Field(pattern=r"^(avro|json|protobuf)\.[a-z_]+$")
     format: SchemaFormat
     description: str = Field(min_length=1)
-    source: str
+    source: SourceUrl
     fix: RuleFix
 
 
 class SchemaRuleBook(KnowledgeModel):
-    sources: dict[str, Source]
     default_mode: DefaultMode
     modes: dict[CompatibilityMode, ModeRule]
     rules: list[CompatibilityRule]
 
     @model_validator(mode="after")
     def _consistent(self) -> SchemaRuleBook:
-        cited = [self.default_mode.source, *(m.source for m in self.modes.values()), *(r.source for r in self.rules)]
-        unknown = sorted({s for s in cited if s not in self.sources})
-        if unknown:
-            raise ValueError(f"unknown source ids {unknown}; known: {sorted(self.sources)}")
         missing = sorted(set(CompatibilityMode.__args__) - set(self.modes))
         if missing:
             raise ValueError(f"modes missing: {missing}")
@@ -88,8 +78,11 @@ class SchemaRuleBook(KnowledgeModel):
 
 
 def load_schema_rules(root: Path | None = None) -> SchemaRuleBook:
-    """``knowledge/schema_rules.yaml``, validated (until it joins the loader's FILES)."""
-    from event_driven.kb.loader import load_file
+    """``knowledge/schema_rules.yaml``, validated, its source ids resolved (until it joins the loader's FILES)."""
+    # Imported here: the loader imports every knowledge model, and this one may join them.
+    from event_driven.kb.loader import SOURCES_FILE, load_file
+    from event_driven.kb.sources import SourceBook
     from event_driven.paths import knowledge_dir
 
-    return load_file((root or knowledge_dir()) / "schema_rules.yaml", SchemaRuleBook)
+    folder = root or knowledge_dir()
+    return load_file(folder / "schema_rules.yaml", SchemaRuleBook, load_file(folder / SOURCES_FILE, SourceBook))

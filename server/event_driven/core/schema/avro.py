@@ -119,7 +119,8 @@ class _Parser:
         if not isinstance(name, str) or not name:
             raise InputError(field_error(path + ".name", "missing", f"an Avro {kind} needs a \"name\""))
         space = value.get("namespace")
-        own_space = space if isinstance(space, str) and space else (name.rsplit(".", 1)[0] if "." in name else namespace)
+        dotted_space = name.rsplit(".", 1)[0] if "." in name else namespace
+        own_space = space if isinstance(space, str) and space else dotted_space
         fullname = _qualify(name, own_space)
         if fullname in self.named:
             raise InputError(field_error(path + ".name", "not_allowed", f"Avro type {fullname!r} is defined twice"))

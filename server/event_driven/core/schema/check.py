@@ -86,7 +86,7 @@ def check_schema_change(request: SchemaCheckRequest, book: SchemaRuleBook) -> Sc
         rollout=Rollout(upgrade_first=mode_rule.upgrade_first, checked_against=mode_rule.against,
                         allows_next=list(mode_rule.allows)),
         compatible_modes=[m for m, r in book.modes.items() if _passes(r, findings, latest)],
-        sources=_sources(book, mode_rule, incompatibilities),
+        sources=_sources(mode_rule, incompatibilities),
     )
 
 
@@ -136,6 +136,5 @@ def _incompatibility(book: SchemaRuleBook, finding: Finding, direction: Directio
     )
 
 
-def _sources(book: SchemaRuleBook, mode_rule: ModeRule, found: list[Incompatibility]) -> dict[str, str]:
-    ids = [mode_rule.source, *(i.source for i in found)]
-    return {sid: book.sources[sid].url for sid in dict.fromkeys(ids)}
+def _sources(mode_rule: ModeRule, found: list[Incompatibility]) -> list[str]:
+    return list(dict.fromkeys([mode_rule.source, *(i.source for i in found)]))

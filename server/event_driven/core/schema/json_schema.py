@@ -63,7 +63,8 @@ class _Parser:
         if isinstance(raw, bool):
             return JsonNode(kind="empty" if raw else "false")
         if not isinstance(raw, dict):
-            raise InputError(field_error(path, "wrong_type", f"a JSON Schema is an object or a boolean, got {echo(raw)}"))
+            raise InputError(field_error(path, "wrong_type",
+                                         f"a JSON Schema is an object or a boolean, got {echo(raw)}"))
         ref = raw.get("$ref")
         if isinstance(ref, str):
             return self._ref(ref, path)
@@ -202,7 +203,8 @@ def _object(parser: _Parser, node: JsonNode, raw: dict[str, object], pointer: st
                                                     f"{path}.patternProperties.{k}")) for k, v in patterns.items()]
     node.permits_additional, node.additional = _additional(parser, raw, "additionalProperties", pointer, path)
     node.attrs = {k: raw[k] for k in ("minProperties", "maxProperties") if k in raw}
-    deps = {**_dict(raw.get("dependencies")), **_dict(raw.get("dependentRequired")), **_dict(raw.get("dependentSchemas"))}
+    keys = ("dependencies", "dependentRequired", "dependentSchemas")
+    deps = {k: v for key in keys for k, v in _dict(raw.get(key)).items()}
     node.dependencies = {k: frozenset(v) for k, v in deps.items() if isinstance(v, list)}
     node.dependency_schemas = {k: parser.node(v, f"{pointer}/dependencies/{k}", f"{path}.dependencies.{k}")
                                for k, v in deps.items() if isinstance(v, (dict, bool))}

@@ -23,8 +23,9 @@ RULE_OF: dict[str, str] = {
     "ADDITIONAL_PROPERTIES_NARROWED": "json.additional_properties_narrowed",
     "ADDITIONAL_ITEMS_REMOVED": "json.additional_properties_narrowed",
     "ADDITIONAL_ITEMS_NARROWED": "json.additional_properties_narrowed",
-    "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": "json.property_not_covered_by_partial_content_model",
-    "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": "json.property_not_covered_by_partial_content_model",
+    **dict.fromkeys(("PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+                     "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"),
+                    "json.property_not_covered_by_partial_content_model"),
     "ITEM_ADDED_TO_OPEN_CONTENT_MODEL": "json.tuple_item_changed",
     "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL": "json.tuple_item_changed",
     "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": "json.tuple_item_changed",
@@ -173,7 +174,7 @@ class JsonSchemaDiff:
 
     def _array(self, original: JsonNode, update: JsonNode, location: str) -> list[Finding]:
         found = self.compare(original.items, update.items, location + "/items")
-        for i, (before, after) in enumerate(zip(original.tuple_items, update.tuple_items)):
+        for i, (before, after) in enumerate(zip(original.tuple_items, update.tuple_items, strict=False)):
             found.extend(self.compare(before, after, f"{location}/items/{i}"))
         found.extend(self._tuple_items(original, update, location))
         found.extend(self._additional(original, update, location + "/additionalItems", "ITEMS"))

@@ -97,7 +97,8 @@ def _field(before: ProtoField, after: ProtoField, where: str) -> list[Finding]:
     found = _types(before, before.type, after.type, where)
     # Confluent compares labels only when both are written; string, bytes and messages read either cardinality.
     labels_changed = bool(before.label and after.label and before.label != after.label)
-    if not found and labels_changed and _kind(before.type) == "scalar" and _scalar_kind(before.type) != "string_or_bytes":
+    numeric = _kind(before.type) == "scalar" and _scalar_kind(before.type) != "string_or_bytes"
+    if not found and labels_changed and numeric:
         found.append(_at(before, "protobuf.field_numeric_label_changed", where, "FIELD_NUMERIC_LABEL_CHANGED",
                          f"{before.label} {before.type.display()} -> {after.label}"))
     return found

@@ -15,7 +15,7 @@ SIDE_OF: dict[Direction, BreakingSide] = {"backward": "new_readers_old_data", "f
 class Incompatibility(BaseModel):
     rule: str = Field(description="Rule id, e.g. 'avro.reader_field_missing_default'.")
     description: str = Field(description="What the rule says.")
-    source: str = Field(description="Id of the source the rule follows (see sources).")
+    source: str = Field(description="URL of the source the rule follows.")
     location: str = Field(description="Field path or message and field number in the schema.")
     side: BreakingSide = Field(description="Which readers break: old readers on new data, or new readers on old data.")
     against_version: int = Field(description="The registered version (1 = oldest) the new schema breaks against.")
@@ -43,4 +43,4 @@ class SchemaCheckResult(BaseModel):
     compatible_modes: list[CompatibilityMode] = Field(
         description="Every mode under which this history would accept the new schema."
     )
-    sources: dict[str, str] = Field(description="Source id -> URL, for the mode and every rule cited.")
+    sources: list[str] = Field(description="URLs of the mode's source and of every rule cited, in order.")
