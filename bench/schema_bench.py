@@ -26,7 +26,8 @@ from collections.abc import Callable
 
 from event_driven.core.schema import check_schema_change, schema_check_request
 from event_driven.core.schema.protobuf import _parse_text
-from event_driven.kb.schema_rules import SchemaRuleBook, load_schema_rules
+from event_driven.kb.loader import knowledge
+from event_driven.kb.schema_rules import SchemaRuleBook
 
 FIELDS = 200
 VERSIONS = 10
@@ -89,7 +90,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
-    book = load_schema_rules()
+    book = knowledge().schema_rules
     load_start = os.getloadavg()[0]
     rows = [
         ("avro", request_body(avro_version, "avro", "FULL_TRANSITIVE"), lambda: None),

@@ -9,10 +9,11 @@ from typing import Any
 import yaml
 
 from event_driven.core.schema import SchemaCheckResult, check_schema_change, schema_check_request
-from event_driven.kb.schema_rules import SchemaRuleBook, load_schema_rules
+from event_driven.kb.loader import knowledge
+from event_driven.kb.schema_rules import SchemaRuleBook
 
 CASES_DIR = Path(__file__).parent / "schema_cases"
-BOOK: SchemaRuleBook = load_schema_rules()
+BOOK: SchemaRuleBook = knowledge().schema_rules
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ import pytest
 from event_driven.core.schema import check_schema_change, schema_check_request
 from event_driven.core.schema.request import FORMATS, MODES
 from event_driven.errors import InputError
-from event_driven.kb.loader import KnowledgeError
-from event_driven.kb.schema_rules import load_schema_rules
+from event_driven.kb.loader import KnowledgeError, knowledge, load_knowledge
 from schema_corpus import load_cases
 
-BOOK = load_schema_rules()
+BOOK = knowledge().schema_rules
 CORE = Path(__file__).resolve().parents[1] / "server" / "event_driven" / "core" / "schema"
 ORDER_V1 = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]}
 ORDER_V2 = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"},
@@ -172,14 +171,16 @@ def test_draft4_exclusive_flags_parse_and_draft6_limits_compare() -> None:
 
 
 def test_the_rule_book_cites_sources_by_known_id_only(tmp_path: Path) -> None:
-    knowledge = Path(__file__).resolve().parents[1] / "knowledge"
-    (tmp_path / "sources.yaml").write_text((knowledge / "sources.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    text = (knowledge / "schema_rules.yaml").read_text(encoding="utf-8")
+    import shutil
+
+    folder = Path(__file__).resolve().parents[1] / "knowledge"
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    text = (folder / "schema_rules.yaml").read_text(encoding="utf-8")
     for bad in ("nowhere-at-all", "https://example.com/rule"):
         (tmp_path / "schema_rules.yaml").write_text(text.replace("source: avro-spec-schema-resolution",
                                                                  f"source: {bad}", 1), encoding="utf-8")
         with pytest.raises(KnowledgeError, match="sources.yaml"):
-            load_schema_rules(tmp_path)
+            load_knowledge(tmp_path)
 
 
 def test_corpus_cases_cite_known_sources() -> None:

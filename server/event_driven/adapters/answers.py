@@ -37,6 +37,9 @@ async def run_tool(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBa
             f"Invalid input:\n- $ (timeout): {spec.name} did not finish within "
             f"{RUNTIME.timeout_s:g} s; send a smaller input."
         )
+    except Exception:  # a bug, not the caller's fault: logged with its traceback, never shown
+        log.exception("%s failed on valid-looking input", spec.name)
+        return error_result(f"Internal error in {spec.name} (logged on the server); please report it.")
     dump = result.model_dump(mode="json", by_alias=True)
     return build_answer(spec, dump, call, detail, files_mode)
 

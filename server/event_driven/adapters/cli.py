@@ -322,6 +322,44 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SCHEMA_EXTENSIONS = {".avsc": "avro", ".proto": "protobuf"}
+
+
+def _format_by_extension(*paths: str) -> str | None:
+    """A format both files' extensions agree on (.avsc, .proto), so a file that fails to parse still gets its
+    parser's message; None leaves the inference to the content."""
+    found = {SCHEMA_EXTENSIONS.get(Path(p).suffix.lower()) for p in paths}
+    return found.pop() if len(found) == 1 else None
+
+
+def cmd_schema_check(args: argparse.Namespace) -> int:
+    """Exit 0 when compatible, 1 when not, 2 when the input cannot be checked (for CI pipelines)."""
+    try:
+        old, new = _read(args.old), _read(args.new)
+        history = (
+            [p.read_text(encoding="utf-8") for p in sorted(Path(args.history).iterdir()) if p.is_file()]
+            if args.history
+            else []
+        )
+    except (OSError, UnicodeDecodeError) as exc:
+        sys.stderr.write(f"event-driven schema-check: cannot read input: {exc}\n")
+        return EXIT_USAGE
+    request: dict[str, Any] = {
+        "new_schema": new,
+        "mode": args.mode,
+        "format": args.schema_format or _format_by_extension(args.old, args.new),
+    }
+    if history:
+        request["history"] = [*history, old]  # the directory's versions, oldest first, then OLD as the latest
+    else:
+        request["old_schema"] = old
+    result = _run("check_schema_change", request)
+    if isinstance(result, int):
+        return EXIT_USAGE
+    _emit("check_schema_change", result, args)
+    return EXIT_OK if getattr(result, "compatible", False) else EXIT_INVALID
+
+
 SKILL_DEST = Path("~/.claude/skills")
 
 
@@ -392,6 +430,21 @@ def build_parser() -> argparse.ArgumentParser:
     tests.add_argument("--no-integration", action="store_true", help="leave out broker integration tests")
     tests.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     tests.set_defaults(handler=cmd_tests)
+
+    schema = sub.add_parser("schema-check", help="is a schema change compatible? exit 0 yes, 1 no, 2 unusable input")
+    schema.add_argument("old", metavar="OLD", help="the latest registered schema (Avro, JSON Schema or .proto)")
+    schema.add_argument("new", metavar="NEW", help="the proposed next version")
+    schema.add_argument(
+        "--mode",
+        help="BACKWARD (default), BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE or NONE",
+    )
+    schema.add_argument("--format", dest="schema_format", help="avro, json or protobuf (default: inferred)")
+    schema.add_argument("--history", metavar="DIR", help="older versions, one file each, oldest first by name")
+    schema.add_argument(
+        "--json", dest="format", action="store_const", const="json", default="text", help="print the result as JSON"
+    )
+    schema.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    schema.set_defaults(handler=cmd_schema_check)
 
     skill = sub.add_parser("skill", help="the companion Agent Skill")
     skill_sub = skill.add_subparsers(dest="skill_command", required=True, metavar="ACTION")

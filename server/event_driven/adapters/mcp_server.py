@@ -13,7 +13,6 @@ from typing import Any
 
 from mcp.server import MCPServer
 from mcp.types import CallToolResult, ToolAnnotations
-from pydantic import BaseModel, Field
 
 from event_driven.adapters import knowledge_resources, prompts
 from event_driven.adapters.answers import run_tool
@@ -37,19 +36,12 @@ event-driven://knowledge/{file}/{id}. Prompts: design_system, diagnose_incident,
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
-class Omission(BaseModel):
-    path: str = Field(description="Where a list was cut, e.g. 'rankings'.")
-    shown: int
-    total: int
-    how: str = Field(description="How to get the rest.")
-
-
 SUMMARY_FIELDS: dict[str, Any] = {
     "detail": {"type": "string", "enum": ["summary", "full"], "description": "summary: lists cut to their top."},
     "omitted": {
         "type": "array",
-        "items": Omission.model_json_schema(),
-        "description": "Lists cut in summary mode: where, how many shown, how many in all.",
+        "items": {"type": "object"},
+        "description": "Lists cut in summary mode: {path, shown, total, how}.",
     },
 }
 
@@ -68,8 +60,7 @@ def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase) -> None:
     )
     call.__annotations__ = {**{n: Any for n in names}, "return": CallToolResult}
     meta = {"anthropic/maxResultSizeChars": spec.max_result_chars} if spec.max_result_chars else None
-    mcp.add_tool(call, name=spec.name, title=spec.title, description=spec.description, annotations=READ_ONLY,
-                 meta=meta)
+    mcp.add_tool(call, name=spec.name, title=spec.title, description=spec.description, annotations=READ_ONLY, meta=meta)
     tool = mcp._tool_manager.get_tool(spec.name)
     assert tool is not None
     tool.parameters = spec.input_schema

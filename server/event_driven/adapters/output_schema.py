@@ -1,4 +1,4 @@
-"""Compact output schemas: each result's top-level fields with their types and descriptions, nested shapes open.
+"""Compact output schemas: each result's top-level fields with their types, nested shapes open.
 
 The full JSON Schema of a plan or a diagnosis runs to tens of thousands of characters, paid in every tools/list.
 Agents need the field names and what they mean; clients that validate structuredContent (the TypeScript SDK does)
@@ -39,9 +39,6 @@ def _shallow(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         out["anyOf"] = [{"type": t} for t in types]
     if "enum" in resolved and len(str(resolved["enum"])) < 200:
         out["enum"] = resolved["enum"]
-    description = prop.get("description") or resolved.get("description")
-    if description:
-        out["description"] = description[:200]
     return out
 
 

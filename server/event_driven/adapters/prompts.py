@@ -21,6 +21,10 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "diagnose_incident": {"broker": DIAGNOSE_BROKERS},
     "review_config": {"broker": DIAGNOSE_BROKERS, "delivery": DELIVERIES},
+    "evolve_schema": {
+        "schema_format": ("avro", "json", "protobuf"),
+        "mode": ("BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"),
+    },
 }
 
 
@@ -57,10 +61,20 @@ def review_config(broker: str, delivery: str, config: str) -> str:
     )
 
 
+def evolve_schema(schema_format: str, mode: str = "BACKWARD") -> str:
+    return (
+        f"I want to change a {schema_format} schema whose subject uses {mode}. Ask me for the current version (and "
+        "every older one if the mode is transitive) and the proposed one. Call check_schema_change with them; if it "
+        "is incompatible, show each break with its location and fix, propose the corrected schema and check it "
+        "again; when it passes, tell me the rollout order the mode implies."
+    )
+
+
 def register(mcp: MCPServer) -> None:
     mcp.prompt(name="design_system", title="Design an event-driven system")(design_system)
     mcp.prompt(name="diagnose_incident", title="Diagnose a messaging incident")(diagnose_incident)
     mcp.prompt(name="review_config", title="Review a config against a delivery guarantee")(review_config)
+    mcp.prompt(name="evolve_schema", title="Evolve a schema safely")(evolve_schema)
 
 
 def complete_prompt(ref: Any, argument: Any) -> Completion | None:

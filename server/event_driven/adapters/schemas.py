@@ -122,3 +122,37 @@ TESTS = schema(
         "files": FILES,
     }
 )
+
+SCHEMA_TEXT = {
+    "anyOf": [{"type": "string"}, {"type": "object"}],
+    "description": "Avro (JSON), JSON Schema or .proto text, or an Avro/JSON Schema object.",
+}
+SCHEMA_CHECK = schema(
+    {
+        "new_schema": SCHEMA_TEXT,
+        "old_schema": SCHEMA_TEXT,
+        "history": {
+            "type": "array",
+            "items": SCHEMA_TEXT,
+            "description": "Every registered version, oldest first "
+            "(for the *_TRANSITIVE modes), instead of old_schema.",
+        },
+        "format": {"type": "string", "enum": ["avro", "json", "protobuf"], "description": "Inferred when omitted."},
+        "mode": {
+            "type": "string",
+            "enum": [
+                "BACKWARD",
+                "BACKWARD_TRANSITIVE",
+                "FORWARD",
+                "FORWARD_TRANSITIVE",
+                "FULL",
+                "FULL_TRANSITIVE",
+                "NONE",
+            ],
+            "description": "The subject's compatibility mode; default the plan's, else BACKWARD.",
+        },
+        "plan": obj("Optional: a plan from plan_topology; its envelope's compatibility mode applies."),
+        "detail": DETAIL,
+    },
+    ("new_schema",),
+)

@@ -12,6 +12,7 @@ from event_driven.adapters import schemas
 from event_driven.adapters.presenters import PRESENTERS, Presenter
 from event_driven.app import usecases
 from event_driven.core.diagnosis import Diagnosis
+from event_driven.core.schema import SchemaCheckResult
 from event_driven.core.selection import BrokerSelection
 from event_driven.core.testgen import GeneratedTests
 from event_driven.core.topology.models import TopologyPlan
@@ -78,6 +79,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         usecases.plan_topology,
         "artifacts",
         ("diagram", "message_schema", "observability", "logical_channels"),
+        max_result_chars=500_000,
     ),
     ToolSpec(
         "diagnose_issue",
@@ -103,6 +105,18 @@ TOOLS: tuple[ToolSpec, ...] = (
         GeneratedTests,
         usecases.generate_tests,
         "files",
+        max_result_chars=500_000,
+    ),
+    ToolSpec(
+        "check_schema_change",
+        "Check a schema change for compatibility",
+        "Before registering a new Avro, JSON Schema or Protobuf version: is it compatible with the previous one "
+        "(or every one, for *_TRANSITIVE modes) under Schema Registry's mode (default BACKWARD, or the plan's)? "
+        "Offline, no registry needed. Answers compatible or not; every break with its field path or number, the "
+        "rule, which readers break, and a concrete fix; the rollout order the mode implies and what it allows next.",
+        schemas.SCHEMA_CHECK,
+        SchemaCheckResult,
+        usecases.check_schema_change,
     ),
 )
 

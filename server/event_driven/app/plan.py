@@ -12,8 +12,14 @@ from event_driven.kb.loader import KnowledgeBase
 PlanInputError = planner.PlanInputError
 
 
-def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, options: Any = None,
-                  constraints: SelectionConstraints | None = None, render: bool = True) -> TopologyPlan:
+def plan_topology(
+    event_context: Any,
+    kb: KnowledgeBase,
+    broker: Any = None,
+    options: Any = None,
+    constraints: SelectionConstraints | None = None,
+    render: bool = True,
+) -> TopologyPlan:
     """The plan with its rendered artifacts (``render=False``: the plan alone, and jinja2 is never loaded)."""
     planned = planner.plan_topology(event_context, kb, broker, options, constraints)
     if not render:

@@ -15,6 +15,13 @@ def generate_tests(source: Any, kb: KnowledgeBase, options: Any = None) -> Gener
     from event_driven.render.scaffold import render_scaffold  # jinja2 loads when a file is first rendered
 
     return GeneratedTests(
-        use_case=scaffold.use_case, broker=scaffold.broker_name, files=render_scaffold(scaffold),
-        requirements=scaffold.requirements, integration_requirements=scaffold.integration_requirements,
-        commands=scaffold.commands, suites=scaffold.suites, env_vars=scaffold.env_vars, notes=scaffold.notes)
+        use_case=scaffold.use_case,
+        broker=scaffold.broker_name,
+        files=render_scaffold(scaffold),
+        requirements=scaffold.requirements,
+        integration_requirements=scaffold.integration_requirements,
+        commands=scaffold.commands,
+        suites=scaffold.suites,
+        env_vars=scaffold.env_vars,
+        notes=scaffold.notes,
+    )

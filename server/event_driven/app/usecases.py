@@ -8,10 +8,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from event_driven.app.arguments import as_input_error, bounded
-from event_driven.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose
-from event_driven.core.selection import BrokerSelection, select
 from event_driven.app.plan import plan_topology as core_plan
 from event_driven.app.testgen import generate_tests as core_generate_tests
+from event_driven.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose
+from event_driven.core.schema import SchemaCheckResult, schema_check_request
+from event_driven.core.schema import check_schema_change as core_schema_check
+from event_driven.core.selection import BrokerSelection, select
 from event_driven.core.testgen import GeneratedTests
 from event_driven.core.topology.models import TopologyPlan
 from event_driven.core.validation import ValidationResult, invalid_result
@@ -26,6 +28,7 @@ SELECT_ARGS = ("event_context", "constraints")
 PLAN_ARGS = ("event_context", "broker", "options")
 DIAGNOSE_ARGS = ("symptoms", "error_lines", "config", "metrics", "broker", "event_context", "max_hypotheses")
 TESTS_ARGS = ("event_context", "plan", "options")
+SCHEMA_ARGS = ("old_schema", "new_schema", "history", "format", "mode", "plan")
 
 
 def validate_context(arguments: Arguments, kb: KnowledgeBase) -> ValidationResult:
@@ -90,3 +93,14 @@ def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
         return core_generate_tests(source, kb, args.get("options"))
     except ValueError as exc:
         raise as_input_error(exc) from None
+
+
+def check_schema_change(arguments: Arguments, kb: KnowledgeBase) -> SchemaCheckResult:
+    """A supplied plan lends its envelope's compatibility mode when no mode is given."""
+    args = bounded(arguments, SCHEMA_ARGS)
+    plan = args.pop("plan", None)
+    if "mode" not in args and isinstance(plan, dict):
+        mode = (plan.get("message_schema") or {}).get("compatibility")
+        if isinstance(mode, str):
+            args["mode"] = mode
+    return core_schema_check(schema_check_request(args), kb.schema_rules)

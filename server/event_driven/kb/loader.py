@@ -17,6 +17,7 @@ from event_driven.kb.checklist import DebugChecklist
 from event_driven.kb.failure_modes import FailureModeCatalog
 from event_driven.kb.patterns import PatternDefaults
 from event_driven.kb.rules import RuleBook
+from event_driven.kb.schema_rules import SchemaRuleBook
 from event_driven.kb.sources import SourceBook
 from event_driven.paths import knowledge_dir
 
@@ -82,6 +83,7 @@ class KnowledgeBase(BaseModel):
     patterns: PatternDefaults
     brokers: BrokerKnowledge
     failure_modes: FailureModeCatalog
+    schema_rules: SchemaRuleBook
 
 
 SOURCES_FILE = "sources.yaml"
@@ -92,6 +94,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "patterns.yaml": ("patterns", PatternDefaults),
     "brokers.yaml": ("brokers", BrokerKnowledge),
     "failure_modes.yaml": ("failure_modes", FailureModeCatalog),
+    "schema_rules.yaml": ("schema_rules", SchemaRuleBook),
 }
 
 

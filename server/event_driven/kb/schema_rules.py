@@ -6,7 +6,6 @@ The file is the one home of the default mode, what each mode checks and allows, 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -75,14 +74,3 @@ class SchemaRuleBook(KnowledgeModel):
         if not found:
             raise KeyError(rule_id)
         return found[0]
-
-
-def load_schema_rules(root: Path | None = None) -> SchemaRuleBook:
-    """``knowledge/schema_rules.yaml``, validated, its source ids resolved (until it joins the loader's FILES)."""
-    # Imported here: the loader imports every knowledge model, and this one may join them.
-    from event_driven.kb.loader import SOURCES_FILE, load_file
-    from event_driven.kb.sources import SourceBook
-    from event_driven.paths import knowledge_dir
-
-    folder = root or knowledge_dir()
-    return load_file(folder / "schema_rules.yaml", SchemaRuleBook, load_file(folder / SOURCES_FILE, SourceBook))

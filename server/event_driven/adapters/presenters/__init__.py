@@ -11,6 +11,7 @@ from typing import Any
 
 from event_driven.adapters.presenters.diagnosis import present_diagnosis
 from event_driven.adapters.presenters.plan import present_plan
+from event_driven.adapters.presenters.schema import present_schema_check
 from event_driven.adapters.presenters.selection import present_selection
 from event_driven.adapters.presenters.testgen import present_tests
 from event_driven.adapters.presenters.validation import present_validation
@@ -23,4 +24,5 @@ PRESENTERS: dict[str, Presenter] = {
     "plan_topology": present_plan,
     "diagnose_issue": present_diagnosis,
     "generate_tests": present_tests,
+    "check_schema_change": present_schema_check,
 }
