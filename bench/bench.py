@@ -102,7 +102,9 @@ CASES: list[Case] = [
         check=lambda r: bool((r.structured_content or {}).get("hypotheses")), check_doc="hypotheses are ranked",
     ),
     Case(
-        "generate_tests (rabbitmq)", "generate_tests", {"event_context": EVENT_CONTEXT, "options": {"broker": "rabbitmq"}},
+        "generate_tests (rabbitmq)",
+        "generate_tests",
+        {"event_context": EVENT_CONTEXT, "options": {"broker": "rabbitmq"}},
         check=lambda r: bool((r.structured_content or {}).get("files")), check_doc="files are rendered",
     ),
 ]

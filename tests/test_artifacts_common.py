@@ -28,7 +28,7 @@ from conftest import require
 from jsonschema import Draft7Validator, Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 
-from event_driven.core.context import USE_CASES
+from event_driven.vocab import USE_CASES
 from event_driven.core.topology.models import PLANNABLE_BROKERS, TopologyPlan
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge

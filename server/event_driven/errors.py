@@ -38,8 +38,8 @@ class FieldError(BaseModel):
     path: str = Field(description="JSON path of the offending value, e.g. '$.requirements.throughput'.")
     code: ErrorCode
     message: str = Field(description="What was wrong and what is allowed.")
-    allowed: str | None = Field(None, description="What the field accepts.")
-    suggestion: str | None = Field(None, description="A corrected value, when one is obvious.")
+    allowed: str | None = Field(default=None, description="What the field accepts.")
+    suggestion: str | None = Field(default=None, description="A corrected value, when one is obvious.")
 
 
 class EventDrivenError(Exception):

@@ -16,14 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from event_driven.units import duration_to_hours, latency_to_ms, size_to_bytes, throughput_to_msg_per_s
+from event_driven.vocab import Delivery, Ordering, UseCase
 
-UseCase = Literal["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
-Ordering = Literal["none", "partition", "global"]
-Delivery = Literal["at_most_once", "at_least_once", "exactly_once"]
-
-USE_CASES: tuple[str, ...] = UseCase.__args__  # type: ignore[attr-defined]
-ORDERINGS: tuple[str, ...] = Ordering.__args__  # type: ignore[attr-defined]
-DELIVERIES: tuple[str, ...] = Delivery.__args__  # type: ignore[attr-defined]
+# The enumerations live in vocab (the only copy); imported here for the context's readers.
 
 # Patterns from the seed's parameter schema, verbatim.
 THROUGHPUT_PATTERN = r"^\d+[KM]?\s*msg/s$"
@@ -46,18 +41,20 @@ class Requirements(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    throughput: Throughput | None = Field(None, description="Peak rate, e.g. '10K msg/s' (K = 1,000; M = 1,000,000).")
-    latency: Latency | None = Field(None, description="End-to-end latency target, e.g. '100ms' or '2 s'.")
-    ordering: Ordering | None = Field(None, description="none, partition (per key) or global.")
-    delivery: Delivery | None = Field(None, description="at_most_once, at_least_once or exactly_once.")
-    retention: Retention | None = Field(None, description="How long messages are kept, e.g. '7 days'.")
+    throughput: Throughput | None = Field(
+        default=None, description="Peak rate, e.g. '10K msg/s' (K = 1,000; M = 1,000,000)."
+    )
+    latency: Latency | None = Field(default=None, description="End-to-end latency target, e.g. '100ms' or '2 s'.")
+    ordering: Ordering | None = Field(default=None, description="none, partition (per key) or global.")
+    delivery: Delivery | None = Field(default=None, description="at_most_once, at_least_once or exactly_once.")
+    retention: Retention | None = Field(default=None, description="How long messages are kept, e.g. '7 days'.")
     # Extensions beyond the seed schema.
-    message_size: MessageSize | None = Field(None, description="Extension: typical message size, e.g. '2 KB'.")
+    message_size: MessageSize | None = Field(default=None, description="Extension: typical message size, e.g. '2 KB'.")
     replay: Replay | None = Field(
-        None, description="Extension: how far back consumers must re-read: 'none', 'full' or e.g. '30 days'."
+        default=None, description="Extension: how far back consumers must re-read: 'none', 'full' or e.g. '30 days'."
     )
     idempotent_consumers: bool | None = Field(
-        None, description="Extension: whether consumers already deduplicate (true) or not (false)."
+        default=None, description="Extension: whether consumers already deduplicate (true) or not (false)."
     )
 
 
@@ -89,14 +86,16 @@ class NormalizedContext(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     use_case: UseCase | None = None
-    throughput_msg_per_s: int | None = Field(None, description="Messages per second (10K = 10000).")
-    latency_ms: int | None = Field(None, description="Latency target in milliseconds.")
+    throughput_msg_per_s: int | None = Field(default=None, description="Messages per second (10K = 10000).")
+    latency_ms: int | None = Field(default=None, description="Latency target in milliseconds.")
     ordering: Ordering | None = None
     delivery: Delivery | None = None
-    retention_hours: int | None = Field(None, description="Retention in hours.")
-    message_size_bytes: int | None = Field(None, description="Extension: message size in bytes.")
-    replay: Literal["none", "full", "window"] | None = Field(None, description="Extension: replay need.")
-    replay_hours: int | None = Field(None, description="Extension: replay window in hours when replay is 'window'.")
+    retention_hours: int | None = Field(default=None, description="Retention in hours.")
+    message_size_bytes: int | None = Field(default=None, description="Extension: message size in bytes.")
+    replay: Literal["none", "full", "window"] | None = Field(default=None, description="Extension: replay need.")
+    replay_hours: int | None = Field(
+        default=None, description="Extension: replay window in hours when replay is 'window'."
+    )
     idempotent_consumers: bool | None = None
     producers: list[str] = Field(default_factory=list)
     consumers: list[str] = Field(default_factory=list)
@@ -111,7 +110,7 @@ def normalize(partial: PartialEventContext) -> NormalizedContext:
     replay_hours: int | None = None
     if req.replay is not None:
         if req.replay in ("none", "full"):
-            replay = req.replay  # type: ignore[assignment]
+            replay = req.replay
         else:
             replay, replay_hours = "window", duration_to_hours(req.replay)
     producers = list(partial.producers or [])

@@ -11,14 +11,13 @@ import copy
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from event_driven.bounded import load_text
 from event_driven.core.context import (
-    DELIVERIES,
-    ORDERINGS,
-    USE_CASES,
     EventContext,
     NormalizedContext,
     PartialEventContext,
@@ -26,9 +25,9 @@ from event_driven.core.context import (
     normalize,
 )
 from event_driven.core.rules import RuleWarning, evaluate
-from event_driven.bounded import load_text
 from event_driven.errors import FieldError, InputError
 from event_driven.kb.rules import RuleBook
+from event_driven.vocab import DELIVERIES, ORDERINGS, USE_CASES
 
 _TOP_FIELDS = tuple(EventContext.model_fields)
 _REQUIREMENT_FIELDS = tuple(Requirements.model_fields)
@@ -37,7 +36,9 @@ _REQUIREMENT_FIELDS = tuple(Requirements.model_fields)
 ALLOWED: dict[str, str] = {
     "use_case": "one of " + ", ".join(USE_CASES),
     "requirements": "an object with any of: " + ", ".join(_REQUIREMENT_FIELDS),
-    "requirements.throughput": "a whole number, an optional K (thousand) or M (million), then 'msg/s', e.g. '10K msg/s'",
+    "requirements.throughput": (
+        "a whole number, an optional K (thousand) or M (million), then 'msg/s', e.g. '10K msg/s'"
+    ),
     "requirements.latency": "a whole number then 'ms' or 's', e.g. '100ms' or '2 s'",
     "requirements.ordering": "one of " + ", ".join(ORDERINGS),
     "requirements.delivery": "one of " + ", ".join(DELIVERIES),
@@ -68,7 +69,9 @@ def _suggest(dotted: str, value: Any) -> str | None:
         return None
     text = value.strip()
     if dotted == "requirements.throughput":
-        m = re.fullmatch(r"(?i)(\d+(?:\.\d+)?)\s*([km]?)\s*(?:msgs?|messages?|events?)?\s*(?:/|per\s*)?\s*(?:s|sec|second)", text)
+        m = re.fullmatch(
+            r"(?i)(\d+(?:\.\d+)?)\s*([km]?)\s*(?:msgs?|messages?|events?)?\s*(?:/|per\s*)?\s*(?:s|sec|second)", text
+        )
         if m:
             number, unit = m.group(1), m.group(2).upper()
             if "." in number:
@@ -96,7 +99,7 @@ def _suggest(dotted: str, value: Any) -> str | None:
     return None
 
 
-def _field_error(err: dict[str, Any], prefix: str) -> FieldError:
+def _field_error(err: Mapping[str, Any], prefix: str) -> FieldError:
     loc = [str(p) for p in err["loc"]]
     kind = err["type"]
     path = prefix + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc)
@@ -124,19 +127,26 @@ def _field_error(err: dict[str, Any], prefix: str) -> FieldError:
         return FieldError(
             path=path,
             code="pattern_mismatch" if pattern else "not_allowed",
-            message=f"'{dotted}' is {json.dumps(value)}" + (f", which is not {allowed}." if pattern else f"; allowed: {allowed}.") + hint,
+            message=f"'{dotted}' is {json.dumps(value)}"
+            + (f", which is not {allowed}." if pattern else f"; allowed: {allowed}.")
+            + hint,
             allowed=allowed,
             suggestion=suggestion,
         )
     if kind in ("too_short", "string_too_short"):
         what = "an empty list" if kind == "too_short" else "an empty name"
-        return FieldError(path=path, code="too_short", message=f"'{dotted}' is {what}; allowed: {allowed}.", allowed=allowed)
+        return FieldError(
+            path=path, code="too_short", message=f"'{dotted}' is {what}; allowed: {allowed}.", allowed=allowed
+        )
     if allowed is None and loc and loc[-1].isdigit():
         allowed = "a non-empty string (a service name)"
     return FieldError(
         path=path,
         code="wrong_type",
-        message=f"'{dotted or 'event context'}' has the wrong type ({type(value).__name__}); expected {allowed or 'an object'}.",
+        message=(
+            f"'{dotted or 'event context'}' has the wrong type ({type(value).__name__}); "
+            f"expected {allowed or 'an object'}."
+        ),
         allowed=allowed,
     )
 
@@ -205,7 +215,9 @@ def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
             FieldError(
                 path=prefix,
                 code="missing",
-                message="No event context was given: send an object with use_case, requirements, producers and consumers.",
+                message=(
+                    "No event context was given: send an object with use_case, requirements, producers and consumers."
+                ),
                 allowed="an object",
             )
         )

@@ -84,7 +84,7 @@ def _require_unit(figure: SourcedNumber | None, allowed: frozenset[str], what: s
         raise ValueError(f"{what} must be in one of {sorted(allowed)}, got unit {figure.unit!r}")
 
 
-# --- generic building blocks ------------------------------------------------------------------------------------------
+# --- generic building blocks
 
 
 class SourcedText(KnowledgeModel):
@@ -119,7 +119,7 @@ class Gap(KnowledgeModel):
     note: NonEmptyStr
 
 
-# --- performance envelopes --------------------------------------------------------------------------------------------
+# --- performance envelopes
 
 
 class EnvelopeFigure(KnowledgeModel):
@@ -173,7 +173,7 @@ class LatencyEnvelope(_Envelope):
     WHAT: ClassVar[str] = "latency"
 
 
-# --- semantics ----------------------------------------------------------------------------------------------------------
+# --- semantics
 
 
 class OrderingMode(KnowledgeModel):
@@ -221,10 +221,12 @@ def _check_guarantee_set(items: list[GuaranteeSupport], where: str) -> None:
         raise ValueError(f"{where}: guarantee listed more than once: {dupes}")
     missing = [g for g in DELIVERY_GUARANTEES if g not in seen]
     if missing:
-        raise ValueError(f"{where}: every guarantee must be stated (supported/not_supported/unconfirmed); missing {missing}")
+        raise ValueError(
+            f"{where}: every guarantee must be stated (supported/not_supported/unconfirmed); missing {missing}"
+        )
 
 
-# --- retention ------------------------------------------------------------------------------------------------------------
+# --- retention
 
 
 class Replay(KnowledgeModel):
@@ -295,7 +297,7 @@ class Retention(KnowledgeModel):
         return self
 
 
-# --- size, DLQ, parallelism, naming --------------------------------------------------------------------------------------
+# --- size, DLQ, parallelism, naming
 
 
 class MessageSize(KnowledgeModel):
@@ -424,7 +426,7 @@ class NamingRule(KnowledgeModel):
         return True
 
 
-# --- operations and history ---------------------------------------------------------------------------------------------
+# --- operations and history
 
 
 class ManagedOffering(KnowledgeModel):
@@ -471,7 +473,7 @@ class VersionChange(KnowledgeModel):
     see_also: list[SourceUrl] = []
 
 
-# --- broker, variant, root ----------------------------------------------------------------------------------------------
+# --- broker, variant, root
 
 PROFILE_SECTIONS: tuple[str, ...] = (
     "throughput",

@@ -102,7 +102,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     root = root or knowledge_dir()
     sources = load_file(root / SOURCES_FILE, SourceBook)
     parts = {attr: load_file(root / name, model, sources) for name, (attr, model) in FILES.items()}
-    return KnowledgeBase(sources=sources, **parts)
+    return KnowledgeBase.model_validate({"sources": sources, **parts})
 
 
 @functools.lru_cache(maxsize=1)
