@@ -68,7 +68,13 @@ def render_errors(errors: Iterable[FieldError]) -> str:
 
 def echo(value: Any, limit: int = ECHO_LIMIT) -> str:
     """A user's value as an error message may repeat it: its repr, cut to ``limit`` characters with the length shown."""
-    text = value if isinstance(value, str) else repr(value)
+    if isinstance(value, (dict, list, tuple, set)):
+        # Never repr a container: it may be huge or nested past the recursion limit.
+        return f"{type(value).__name__} of {len(value):,} items"
+    try:
+        text = value if isinstance(value, str) else repr(value)
+    except (ValueError, RecursionError):  # CPython refuses str() of an int past 4,300 digits
+        return f"a {type(value).__name__} too large to show"
     if len(text) <= limit:
         return repr(value) if isinstance(value, str) else text
     return f"{text[:limit]!r}... ({len(text):,} characters)"

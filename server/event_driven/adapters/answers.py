@@ -18,7 +18,7 @@ from event_driven.adapters.files import encode_request, file_uri, mime_type
 from event_driven.adapters.limits import RUNTIME
 from event_driven.adapters.summary import summarize
 from event_driven.adapters.tools import ToolSpec
-from event_driven.errors import InputError, field_error, render_errors
+from event_driven.errors import InputError, echo, field_error, render_errors
 from event_driven.kb.loader import KnowledgeBase
 
 log = logging.getLogger("event_driven.mcp")
@@ -44,20 +44,16 @@ async def run_tool(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBa
     return build_answer(spec, dump, call, detail, files_mode)
 
 
+PRESENTATION = {"detail": ("summary", "full"), "files": ("links", "inline")}
+
+
 def _check_presentation(detail: Any, files_mode: Any) -> None:
-    errors = []
-    if detail not in ("summary", "full"):
-        errors.append(
-            field_error(
-                "$.detail", "not_allowed", f"detail must be 'summary' or 'full', got {detail!r:.40}", "summary, full"
-            )
-        )
-    if files_mode not in ("links", "inline"):
-        errors.append(
-            field_error(
-                "$.files", "not_allowed", f"files must be 'links' or 'inline', got {files_mode!r:.40}", "links, inline"
-            )
-        )
+    errors = [
+        field_error(f"$.{name}", "not_allowed", f"{name} must be one of {', '.join(allowed)}, got {echo(value, 40)}",
+                    ", ".join(allowed))
+        for (name, allowed), value in zip(PRESENTATION.items(), (detail, files_mode), strict=True)
+        if not (isinstance(value, str) and value in allowed)
+    ]
     if errors:
         raise InputError(errors)
 

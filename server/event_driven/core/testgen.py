@@ -30,6 +30,7 @@ from event_driven.core.topology.planner import (
     plan_topology,
 )
 from event_driven.core.validation import FieldError
+from event_driven.errors import InputError
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BROKER_NAMES, BrokerId
 
@@ -625,7 +626,12 @@ NEXT_FIELD = {"name": "trace_id", "type": ["null", "string"], "default": None,
 def next_envelope(avro_schema: dict[str, Any]) -> dict[str, Any]:
     """The plan's envelope plus one optional field: the example next version the schema suite checks."""
     nxt = copy.deepcopy(avro_schema)
-    nxt["fields"] = [*nxt["fields"], dict(NEXT_FIELD)]
+    fields = nxt.get("fields")
+    if not isinstance(fields, list):
+        raise InputError(FieldError(path="$.plan.message_schema.avro_schema.fields", code="wrong_type",
+                                    message="the plan's Avro envelope has no list of fields; pass the plan as "
+                                    "plan_topology returned it", allowed="the Avro record schema from plan_topology"))
+    nxt["fields"] = [*fields, dict(NEXT_FIELD)]
     return nxt
 
 

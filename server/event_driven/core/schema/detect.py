@@ -27,7 +27,7 @@ def detect_format(schema: object) -> SchemaFormat | None:
             return "protobuf"
         try:
             schema = json.loads(schema)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or JSON past the digit or nesting limits
             return None
     if isinstance(schema, bool):
         return "json"
@@ -42,8 +42,9 @@ def detect_format(schema: object) -> SchemaFormat | None:
 
 def _detect_object(schema: dict[str, object]) -> SchemaFormat | None:
     kind = schema.get("type")
-    avro = bool(_AVRO_KEYS & schema.keys()) or kind in _AVRO_ONLY_TYPES or isinstance(kind, dict)
-    json_schema = bool(_JSON_SCHEMA_KEYS & schema.keys()) or kind in _JSON_SCHEMA_ONLY_TYPES or (
+    name = kind if isinstance(kind, str) else None  # a type given as an object or list is not a type name
+    avro = bool(_AVRO_KEYS & schema.keys()) or name in _AVRO_ONLY_TYPES or isinstance(kind, dict)
+    json_schema = bool(_JSON_SCHEMA_KEYS & schema.keys()) or name in _JSON_SCHEMA_ONLY_TYPES or (
         isinstance(kind, list) and all(isinstance(k, str) for k in kind) and "null" in kind and len(kind) > 1
         and not (set(kind) & _AVRO_ONLY_TYPES)
     )
