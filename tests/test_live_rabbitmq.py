@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import pika
 import pytest
-from conftest import reachable, require
-from live_support import diagnosis_rank, inspect_until, rule_ids, target, unique, wait_until
 
+from conftest import reachable, require
 from event_driven.core.topology.planner import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.live.inspect import inspect_target
 from event_driven.live.reading import BrokerReadError
+from live_support import diagnosis_rank, inspect_until, rule_ids, target, unique, wait_until
 
 MGMT = "http://127.0.0.1:15672"
 ADMIN = ("guest", "guest")

@@ -112,8 +112,10 @@ async def _read(ctx: ReadContext) -> NatsSnapshot:
 
     started = now_ms()
     creds = ctx.credentials
+    # max_reconnect_attempts=0 makes nats-py retry the first connect forever; 1 with a short wait fails fast.
     options: dict[str, Any] = {"connect_timeout": ctx.call_timeout("connect"), "allow_reconnect": False,
-                               "max_reconnect_attempts": 0, "name": "event-driven inspect (read-only)"}
+                               "max_reconnect_attempts": 1, "reconnect_time_wait": 0.1,
+                               "name": "event-driven inspect (read-only)"}
     if creds.username:
         options["user"] = creds.username
     if creds.password:
@@ -126,7 +128,8 @@ async def _read(ctx: ReadContext) -> NatsSnapshot:
         return None
 
     try:
-        nc = await nats.connect(ctx.target.bare_url, error_cb=quiet, **options)
+        nc = await asyncio.wait_for(nats.connect(ctx.target.bare_url, error_cb=quiet, **options),
+                                    timeout=max(0.1, ctx.remaining_s()))
     except Exception as exc:  # noqa: BLE001
         ctx.fail_from("connect", exc)
     try:
