@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import free_port, require
+from conftest import free_port, require, wait_listening
 from event_driven.live.inspect import inspect_target
 from event_driven.live.reading import BrokerReadError
 from live_support import diagnosis_rank, target, unique
@@ -31,15 +30,7 @@ def endpoint() -> Iterator[str]:
     proc = subprocess.Popen([str(MOTO), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
+        wait_listening(port, proc)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
