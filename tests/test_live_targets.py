@@ -129,3 +129,13 @@ def test_every_failure_mode_the_inspection_names_is_in_the_knowledge_base() -> N
              if m.split("_")[0] in ("rabbitmq", "nats", "redis", "sqs", "kafka", "consumers", "dlq")
              and m.count("_") >= 2}
     assert named and named <= known, sorted(named - known)
+
+
+def test_broker_clients_are_imported_only_by_their_reader() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, event_driven.live.inspect, event_driven.live.targets; "
+            "print(sorted(m for m in ('httpx', 'nats', 'redis', 'boto3', 'confluent_kafka') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"

@@ -7,6 +7,7 @@ receive towards the redrive policy, so it changes state. Counts are SQS's approx
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from event_driven.core.inspection.snapshot import SnapshotSummary, SqsQueue, SqsSnapshot
@@ -17,6 +18,7 @@ SQSClient = Any
 
 LIST_PAGES_MAX = 10  # 10 pages of 1,000 queue URLs
 WILDCARDS = "*?["
+PARALLEL_CALLS = 8
 
 
 def _client(ctx: ReadContext) -> SQSClient:
@@ -97,11 +99,11 @@ def read_sqs(ctx: ReadContext) -> SqsSnapshot:
     urls = _queue_urls(client, ctx)
     by_name = {u.rstrip("/").rsplit("/", 1)[-1]: u for u in urls}
     kept, matched, truncated = shown(list(by_name), ctx)
-    queues: dict[str, SqsQueue] = {}
-    for name in kept:
-        attrs = _call(ctx, "GetQueueAttributes", client.get_queue_attributes, QueueUrl=by_name[name],
-                      AttributeNames=["All"])["Attributes"]
-        queues[name] = _queue(name, attrs)
+    # One GetQueueAttributes per queue: a few in parallel, since each is a round trip to the endpoint.
+    with ThreadPoolExecutor(max_workers=PARALLEL_CALLS) as pool:
+        attrs = list(pool.map(lambda n: _call(ctx, "GetQueueAttributes", client.get_queue_attributes,
+                                              QueueUrl=by_name[n], AttributeNames=["All"])["Attributes"], kept))
+    queues = {name: _queue(name, a) for name, a in zip(kept, attrs, strict=True)}
     targets = {q.dead_letter_queue for q in queues.values() if q.dead_letter_queue}
     for q in queues.values():
         q.is_dead_letter = q.name in targets
