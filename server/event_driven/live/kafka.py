@@ -17,7 +17,7 @@ from event_driven.core.inspection.snapshot import (
     SettingValue,
     SnapshotSummary,
 )
-from event_driven.live.reading import ReadContext, now_ms, shown
+from event_driven.live.reading import BrokerReadError, ReadContext, now_ms, shown
 
 # Topic configs worth quoting (the rest of DescribeConfigs is dropped to keep the result small).
 TOPIC_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes", "min.insync.replicas", "max.message.bytes",
@@ -52,7 +52,7 @@ def _result(ctx: ReadContext, call: str, future: Any) -> Any:
         ctx.fail_from(call, exc)
 
 
-def _topics(admin: Any, ctx: ReadContext) -> tuple[list[KafkaTopic], int, int, bool, int]:
+def _topics(admin: Any, ctx: ReadContext, unread: list[str]) -> tuple[list[KafkaTopic], int, int, bool, int]:
     # confluent-kafka's admin package re-exports these without __all__.
     from confluent_kafka.admin import ConfigResource, ResourceType  # pyright: ignore[reportPrivateImportUsage]
 
@@ -64,9 +64,13 @@ def _topics(admin: Any, ctx: ReadContext) -> tuple[list[KafkaTopic], int, int, b
     kept, matched, truncated = shown(names, ctx)
     resources = [ConfigResource(ResourceType.TOPIC, n) for n in kept]
     configs: dict[str, dict[str, SettingValue]] = {}
-    for resource, future in (admin.describe_configs(resources) if resources else {}).items():
-        entries = _result(ctx, "DescribeConfigs", future)
-        configs[resource.name] = {k: entries[k].value for k in TOPIC_CONFIGS if k in entries}
+    try:
+        for resource, future in (admin.describe_configs(resources) if resources else {}).items():
+            entries = _result(ctx, "DescribeConfigs", future)
+            configs[resource.name] = {k: entries[k].value for k in TOPIC_CONFIGS if k in entries}
+    except BrokerReadError as exc:
+        # Topic configs enrich the answer; without them partitions, groups and lag still stand.
+        unread.append(str(exc))
     topics = [KafkaTopic(name=n, partitions=len(meta.topics[n].partitions),
                          replication_factor=max((len(p.replicas) for p in meta.topics[n].partitions.values()),
                                                 default=0), configs=configs.get(n, {})) for n in kept]
@@ -106,10 +110,11 @@ def _groups(admin: Any, ctx: ReadContext, topics: set[str]) -> list[KafkaGroup]:
 def read_kafka(ctx: ReadContext) -> KafkaSnapshot:
     started = now_ms()
     admin = _admin(ctx)
-    topics, total, matched, truncated, brokers = _topics(admin, ctx)
+    unread: list[str] = []
+    topics, total, matched, truncated, brokers = _topics(admin, ctx, unread)
     groups = _groups(admin, ctx, {t.name for t in topics}) if topics else []
     summary = SnapshotSummary(
         target=ctx.name, broker="kafka", taken_at_ms=now_ms(), elapsed_ms=now_ms() - started, pattern=ctx.pattern,
         channels_total=total, channels_matched=matched, channels_shown=len(topics), truncated=truncated,
         depth_total=sum(p.lag for g in groups for p in g.partitions), consumers_total=sum(g.members for g in groups))
-    return KafkaSnapshot(summary=summary, brokers=brokers, topics=topics, groups=groups)
+    return KafkaSnapshot(summary=summary, brokers=brokers, topics=topics, groups=groups, unread=unread)

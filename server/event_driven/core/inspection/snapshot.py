@@ -316,6 +316,7 @@ class KafkaSnapshot(SnapshotModel):
     brokers: int = 0
     topics: list[KafkaTopic] = Field(default_factory=list)
     groups: list[KafkaGroup] = Field(default_factory=list)
+    unread: list[str] = Field(default_factory=list, description="Optional reads that failed, and why.")
 
     def channels(self) -> list[ChannelState]:
         out = [ChannelState(key=f"topic:/{t.name}", name=t.name, kind="topic",
