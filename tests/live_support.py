@@ -41,6 +41,16 @@ def inspect_until(tgt: Target, pattern: str, ok: Callable[[InspectionResult], bo
     return wait_until(lambda: inspect_target(tgt, pattern=pattern, **kw), ok)
 
 
+def work_queue_plan(broker: str, domain: str) -> Any:
+    """plan_topology's plan for a work queue produced by ``<domain>-service`` (so every name starts with domain)."""
+    from event_driven.core.topology.planner import plan_topology
+
+    context = {"use_case": "work_queue", "producers": [f"{domain}-service"], "consumers": ["billing"],
+               "requirements": {"throughput": "100 msg/s", "latency": "1s", "ordering": "none",
+                                "delivery": "at_least_once", "retention": "7 days"}}
+    return plan_topology(context, knowledge(), broker, None).plan
+
+
 def rule_ids(result: InspectionResult) -> list[str]:
     return [f.rule_id for f in result.findings]
 

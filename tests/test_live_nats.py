@@ -10,7 +10,7 @@ import pytest
 
 from conftest import reachable, require
 from event_driven.live.inspect import inspect_target
-from live_support import diagnosis_rank, target
+from live_support import diagnosis_rank, target, work_queue_plan
 
 URL = "nats://127.0.0.1:4222"
 
@@ -89,3 +89,35 @@ def test_unreachable_nats_is_refused_quickly() -> None:
     with pytest.raises(BrokerReadError) as err:
         inspect_target(target("nats", f"nats://127.0.0.1:{free_port()}", timeout_s=2, deadline_s=4))
     assert err.value.problem in ("refused", "timeout") and err.value.call == "connect"
+
+
+async def _drifted(plan: Any) -> None:
+    """The plan's work stream created by hand with limits retention and a consumer without max_deliver."""
+    import nats
+    from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy
+
+    main = next(c for c in plan.channels if c.role == "jobs")
+    nc = await nats.connect(URL)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(name=main.name, subjects=main.settings["subjects"], retention=RetentionPolicy.LIMITS)
+        await js.add_consumer(main.name, ConsumerConfig(durable_name="workers", ack_policy=AckPolicy.EXPLICIT))
+    finally:
+        await nc.close()
+
+
+def test_drift_against_a_nats_plan() -> None:
+    plan = work_queue_plan("nats_jetstream", f"d{uuid.uuid4().hex[:10]}")
+    main = next(c for c in plan.channels if c.role == "jobs")
+    asyncio.run(_drifted(plan))
+    try:
+        result = inspect_target(target("nats", URL, sampling={"samples": 1}), plan=plan, pattern=f"{main.name}*")
+    finally:
+        asyncio.run(_delete(main.name))
+    assert result.drift is not None
+    items = {(i.kind, i.channel, i.setting): i for i in result.drift.items}
+    retention = items[("setting_mismatch", main.name, "retention")]
+    assert (retention.planned, retention.live) == ("workqueue", "limits")
+    max_deliver = items[("setting_mismatch", f"{main.name}/workers", "max_deliver")]
+    assert (max_deliver.planned, max_deliver.live, max_deliver.failure_mode_id) == (5, -1, "nats_max_deliver_exhausted")
+    assert ("plan_only", f"{main.name}_DLQ", None) in items

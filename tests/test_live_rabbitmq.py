@@ -16,11 +16,9 @@ import pika
 import pytest
 
 from conftest import reachable, require
-from event_driven.core.topology.planner import plan_topology
-from event_driven.kb.loader import knowledge
 from event_driven.live.inspect import inspect_target
 from event_driven.live.reading import BrokerReadError
-from live_support import diagnosis_rank, inspect_until, rule_ids, target, unique, wait_until
+from live_support import diagnosis_rank, inspect_until, rule_ids, target, unique, wait_until, work_queue_plan
 
 MGMT = "http://127.0.0.1:15672"
 ADMIN = ("guest", "guest")
@@ -122,16 +120,9 @@ def test_poison_message_at_delivery_limit_without_dead_letter(channel: Any, queu
     assert stats(name) == before and counts(channel, name) == (0, 0), "the inspection must not deliver anything"
 
 
-def _rabbit_plan(producer: str) -> Any:
-    context = {"use_case": "work_queue", "producers": [producer], "consumers": ["billing"],
-               "requirements": {"throughput": "100 msg/s", "latency": "1s", "ordering": "none",
-                                "delivery": "at_least_once", "retention": "7 days"}}
-    return plan_topology(context, knowledge(), "rabbitmq", None).plan
-
-
 def test_drift_queue_lost_its_dead_letter_exchange(channel: Any, queues: list[str], rabbit: Any) -> None:
     domain = f"d{uuid.uuid4().hex[:10]}"
-    plan = _rabbit_plan(f"{domain}-service")
+    plan = work_queue_plan("rabbitmq", domain)
     planned = [c for c in plan.channels if c.kind == "queue"]
     main = next(c for c in planned if c.role == "jobs")
     skipped = next(c for c in planned if c.role == "retry")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import reachable, require
 from event_driven.live.inspect import inspect_target
-from live_support import diagnosis_rank, target
+from live_support import diagnosis_rank, target, work_queue_plan
 
 URL = "redis://127.0.0.1:6379/0"
 
@@ -73,3 +73,18 @@ def test_entries_younger_than_the_claim_time_are_not_flagged(client: Any, key: s
     tgt = target("redis", URL, expect={"claim_idle_ms": 60_000}, sampling={"samples": 1})
     result = inspect_target(tgt, pattern=key)
     assert "pending_idle_unclaimed" not in [f.rule_id for f in result.findings]
+
+
+def test_drift_a_planned_group_is_missing(client: Any) -> None:
+    domain = f"d{uuid.uuid4().hex[:10]}"
+    plan = work_queue_plan("redis_streams", domain)
+    main = next(c for c in plan.channels if c.role == "jobs")
+    try:
+        client.xadd(main.name, {"job": "1"})  # the stream exists; its consumer group was never created
+        result = inspect_target(target("redis", URL, sampling={"samples": 1}), plan=plan, pattern=f"{domain}*")
+    finally:
+        client.delete(main.name)
+    assert result.drift is not None and result.drift.compared == [main.name]
+    items = {(i.kind, i.channel): i for i in result.drift.items}
+    assert items[("plan_only", f"{main.name}/workers")].failure_mode_id == "redis_nogroup_error"
+    assert ("plan_only", f"{main.name}:dlq") in items

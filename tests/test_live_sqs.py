@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from conftest import free_port, require, wait_listening
 from event_driven.live.inspect import inspect_target
 from event_driven.live.reading import BrokerReadError
-from live_support import diagnosis_rank, target, unique
+from live_support import diagnosis_rank, target, unique, work_queue_plan
 
 MOTO = Path(sys.executable).parent / "moto_server"
 KEY_ID, SECRET = "live-test-key", "live-test-secret-0f9e8d7c"
@@ -104,3 +105,26 @@ def test_missing_queue_prefix_reads_nothing_and_bad_endpoint_is_refused(sqs: Any
     with pytest.raises(BrokerReadError) as err:
         inspect_target(target("sqs", f"http://127.0.0.1:{free_port()}", timeout_s=2, deadline_s=4, **creds))
     assert err.value.problem == "refused" and err.value.call == "ListQueues"
+
+
+def test_drift_against_an_sqs_plan(sqs: Any, endpoint: str) -> None:
+    domain = f"d{uuid.uuid4().hex[:10]}"
+    plan = work_queue_plan("sqs", domain)
+    main = next(c for c in plan.channels if c.role == "jobs")
+    dlq = next(c for c in plan.channels if c.role == "dead_letter")
+    # The incident: the queue was created by hand, with a short visibility timeout and no redrive policy.
+    urls = [sqs.create_queue(QueueName=main.name, Attributes={"VisibilityTimeout": "5"})["QueueUrl"]]
+    try:
+        tgt = target("sqs", endpoint, username_env="LIVE_SQS_KEY", password_env="LIVE_SQS_SECRET",
+                     sampling={"samples": 1})
+        result = inspect_target(tgt, plan=plan, pattern=f"{domain}*")
+    finally:
+        for u in urls:
+            sqs.delete_queue(QueueUrl=u)
+    assert result.drift is not None
+    items = {(i.kind, i.channel, i.setting): i for i in result.drift.items}
+    vt = items[("setting_mismatch", main.name, "VisibilityTimeout")]
+    assert (vt.planned, vt.live, vt.failure_mode_id) == (30, 5, "sqs_visibility_timeout_too_short")
+    redrive = items[("setting_mismatch", main.name, "RedrivePolicy.maxReceiveCount")]
+    assert (redrive.planned, redrive.live, redrive.severity) == (5, None, "high")
+    assert ("plan_only", dlq.name, None) in items
