@@ -139,3 +139,28 @@ def test_broker_clients_are_imported_only_by_their_reader() -> None:
             "print(sorted(m for m in ('httpx', 'nats', 'redis', 'boto3', 'confluent_kafka') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+# Client calls that change broker state (or, like basic.get and ReceiveMessage, count as a delivery).
+STATE_CHANGING = ("basic_get", "basic_ack", "basic_nack", "basic_reject", "basic_publish", "queue_purge", ".publish(",
+                  ".fetch(", "subscribe", ".ack(", ".nak(", "xack", "xclaim", "xautoclaim", "xreadgroup", "xadd",
+                  "xdel", "xtrim", "xgroup", ".delete", "receive_message", "send_message", "purge_queue",
+                  "change_message_visibility", "set_queue_attributes", ".commit(", "create_topics", "delete_topics",
+                  "alter_", "delete_records", ".post(", ".put(", ".patch(", "client.request(", "add_stream",
+                  "add_consumer", "update_stream", "flushall", "flushdb", "config_set")
+
+
+def code_only(path: Path) -> str:
+    """The module's names and operators, without strings and comments (docstrings say what is never called)."""
+    import io
+    import tokenize
+
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+    return "".join(t.string for t in tokens if t.type in (tokenize.NAME, tokenize.OP)).lower()
+
+
+def test_readers_make_no_state_changing_call() -> None:
+    for path in sorted((ROOT / "server/event_driven/live").glob("*.py")):
+        text = code_only(path)
+        found = [call for call in STATE_CHANGING if call in text]
+        assert not found, f"{path.name} calls {found}"
