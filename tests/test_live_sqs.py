@@ -4,6 +4,7 @@ the processing time, with the redelivered message ending in the dead-letter queu
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def _slow_worker(sqs: Any, url: str, processing_s: float, rounds: int) -> int:
     return seen
 
 
-def test_visibility_timeout_shorter_than_processing(sqs: Any, endpoint: str) -> None:
+def test_visibility_timeout_shorter_than_processing(sqs: Any, endpoint: str, caplog: pytest.LogCaptureFixture) -> None:
     name = unique()
     dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -81,8 +82,10 @@ def test_visibility_timeout_shorter_than_processing(sqs: Any, endpoint: str) -> 
         before = _depths(sqs, url, dlq)
         tgt = target("sqs", endpoint, username_env="LIVE_SQS_KEY", password_env="LIVE_SQS_SECRET",
                      expect={"processing_time_ms": 1500}, sampling={"window_s": 0.5, "samples": 2})
+        caplog.set_level(logging.DEBUG)  # botocore logs requests and signing at DEBUG
         result = inspect_target(tgt, pattern=f"{name}*")
         assert _depths(sqs, url, dlq) == before, "the inspection must not receive messages"
+        assert SECRET not in caplog.text
     finally:
         sqs.delete_queue(QueueUrl=url)
         sqs.delete_queue(QueueUrl=dlq)
