@@ -72,7 +72,7 @@ def test_user_information_in_urls_is_redacted_everywhere(tmp_path: Path) -> None
     assert loaded is not None
     r = loaded.get("r")
     assert r.display_url == "http://***@10.0.0.1:15672" and r.bare_url == "http://10.0.0.1:15672"
-    assert "s3cr3t" not in repr(r)
+    assert "s3cr3t" not in repr(r) and "s3cr3t" not in loaded.model_dump_json()
     assert r.credentials().password is not None and r.credentials().password.get_secret_value() == "s3cr3t-pw"
     bad = "targets:\n  - {name: r, broker: redis, url: 'http://ops:s3cr3t-pw@10.0.0.1:6379'}\n"
     with pytest.raises(InputError) as err:

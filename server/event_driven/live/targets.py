@@ -26,7 +26,16 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from event_driven.core.inspection.models import Expectations
 from event_driven.errors import FieldError, InputError, echo, field_error, from_validation_error
@@ -96,6 +105,11 @@ class Target(TargetModel):
         if any(c in value for c in "\r\n\t "):
             raise ValueError("the URL must be one token without spaces or line breaks")
         return value
+
+    @field_serializer("url")
+    def _shown_url(self, _url: str) -> str:
+        # A dumped target (logs, debugging) shows the URL as display_url does, never its password.
+        return self.display_url
 
     @model_validator(mode="after")
     def _scheme_fits_broker(self) -> Target:
