@@ -216,3 +216,19 @@ def test_large_broker_is_summarised_and_filtered(channel: Any, queues: list[str]
     assert result.summary.channels_shown == 5 and result.summary.truncated
     assert [q.name for q in result.snapshot.queues] == [f"{prefix}.q{i:02d}" for i in range(5)]
     assert result.summary.channels_total >= 12
+
+
+def test_consumer_without_prefetch_limit(channel: Any, queues: list[str], rabbit: Any) -> None:
+    name = f"{unique()}.jobs"
+    channel.queue_declare(name, durable=True)
+    queues.append(name)
+    for i in range(4):
+        channel.basic_publish("", name, f"job {i}".encode())
+    # A consumer with manual acks and no basic.qos: the broker pushes everything to it (prefetch 0 = unlimited).
+    channel.basic_consume(name, on_message_callback=lambda *_: None, auto_ack=False)
+    channel.connection.process_data_events(time_limit=1)
+    result = inspect_until(rabbit, name, lambda r: bool(r.snapshot.queues)
+                           and r.snapshot.queues[0].messages_unacked == 4)
+    finding = next(f for f in result.findings if f.rule_id == "unlimited_prefetch")
+    assert finding.failure_mode_id == "rabbitmq_prefetch_unlimited"
+    assert {(q.figure, q.value) for q in finding.evidence} >= {("prefetch_count", 0), ("messages_unacknowledged", 4)}

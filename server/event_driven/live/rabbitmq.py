@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import httpx
 
 PAGE_SIZE_MAX = 500  # the management API's largest page
+# Only the fields the snapshot uses: a quorum queue's full record (members, GC, backing queue status) is much larger.
+QUEUE_COLUMNS = ("name,vhost,type,state,messages_ready,messages_unacknowledged,consumers,arguments,policy,"
+                 "effective_policy_definition,message_stats")
+CONSUMER_COLUMNS = "queue.name,queue.vhost,prefetch_count,ack_required"
 
 
 def glob_regex(pattern: str) -> str:
@@ -100,7 +104,8 @@ def _queues(client: httpx.Client, ctx: ReadContext, vhost_path: str) -> tuple[li
     total = matched = 0
     page_size = min(PAGE_SIZE_MAX, ctx.target.limit)
     for page in range(1, ctx.target.limit // page_size + 2):
-        params: dict[str, str | int] = {"page": page, "page_size": page_size, "sort": "name"}
+        params: dict[str, str | int] = {"page": page, "page_size": page_size, "sort": "name",
+                                        "columns": QUEUE_COLUMNS}
         if ctx.pattern:
             params.update({"name": glob_regex(ctx.pattern), "use_regex": "true"})
         body = _get(client, ctx, f"/api/queues{vhost_path}", params)
@@ -124,7 +129,8 @@ def read_rabbitmq(ctx: ReadContext) -> RabbitSnapshot:
         overview = _get(client, ctx, "/api/overview")
         nodes = _get(client, ctx, "/api/nodes")
         raw_queues, total, matched = _queues(client, ctx, vhost_path)
-        prefetch = _unlimited_prefetch(_get(client, ctx, f"/api/consumers{vhost_path}")) if raw_queues else {}
+        prefetch = _unlimited_prefetch(_get(client, ctx, f"/api/consumers{vhost_path}",
+                                                       {"columns": CONSUMER_COLUMNS})) if raw_queues else {}
     queues = [queue_from(q, prefetch.get((q.get("vhost", "/"), q["name"]), 0)) for q in raw_queues]
     churn, totals = overview.get("churn_rates") or {}, overview.get("object_totals") or {}
     summary = SnapshotSummary(
