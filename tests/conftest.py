@@ -59,6 +59,21 @@ class RunningServer:
         self.base, self.proc = base, proc
 
 
+def wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    """Wait until the process listens on 127.0.0.1:port; raise if it exits or does not listen in time."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"server did not listen on {port} within {timeout_s:g} s") from None
+            time.sleep(0.05)
+
+
 def spawn_http(*args: str, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
     port = free_port()
     proc = subprocess.Popen(
@@ -68,17 +83,7 @@ def spawn_http(*args: str, env: dict[str, str] | None = None) -> Iterator[Runnin
         env=env or server_env(),
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"server did not listen on {port} within 30 s")
-                time.sleep(0.05)
+        wait_listening(port, proc)
         yield RunningServer(f"http://127.0.0.1:{port}", proc)
     finally:
         proc.terminate()
