@@ -23,13 +23,12 @@ from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hostile.strategies import VALID_CONTEXT, arguments_for  # noqa: E402
-
 from event_driven.adapters.answers import log as answers_log  # noqa: E402
 from event_driven.adapters.answers import run_tool  # noqa: E402
 from event_driven.adapters.tools import BY_NAME, TOOLS  # noqa: E402
 from event_driven.app import usecases  # noqa: E402
 from event_driven.kb.loader import knowledge  # noqa: E402
+from hostile.strategies import VALID_CONTEXT, arguments_for  # noqa: E402
 
 
 class _Capture(logging.Handler):
