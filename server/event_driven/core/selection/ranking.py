@@ -1,0 +1,82 @@
+"""select_broker: every candidate's fits, scored and ranked, with the winner explained."""
+
+from __future__ import annotations
+
+from event_driven.core.context import NormalizedContext
+from event_driven.core.selection.constraints import SelectionConstraints, constraints_fit, operations_fit
+from event_driven.core.selection.delivery import delivery_fit
+from event_driven.core.selection.explanation import trade_offs, why_winner
+from event_driven.core.selection.knowledge import CANDIDATES, Basis, Candidate, candidates
+from event_driven.core.selection.latency import latency_fit
+from event_driven.core.selection.message_size import message_size_fit
+from event_driven.core.selection.models import BrokerRanking, BrokerSelection, RequirementFit
+from event_driven.core.selection.ordering import ordering_fit
+from event_driven.core.selection.retention import retention_fit
+from event_driven.core.selection.scoring import disqualifiers, score, unknowns, weigh
+from event_driven.core.selection.throughput import throughput_fit
+from event_driven.core.selection.use_case import use_case_fit
+from event_driven.kb.brokers import BrokerKnowledge
+from event_driven.kb.sources import SourceBook
+
+CANDIDATE_ORDER = [f"{b}.{v}" if v else b for b, v in CANDIDATES]
+NO_QUALIFIED_OPTION = "Every broker is disqualified: relax the requirement each disqualifier names (see rankings)."
+
+
+def _fits(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraints,
+          basis: Basis) -> list[RequirementFit]:
+    fits = [
+        use_case_fit(c, ctx, basis),
+        delivery_fit(c.profile, ctx.delivery),
+        ordering_fit(c, ctx, basis),
+        throughput_fit(c, ctx, basis),
+        retention_fit(c.profile, ctx, basis),
+        latency_fit(c.profile, ctx),
+        operations_fit(c.broker, c.profile, constraints),
+        constraints_fit(c.broker, c.profile, constraints),
+    ]
+    size = message_size_fit(c.profile, ctx)
+    if size is not None:
+        fits.append(size)
+    weigh(fits)
+    return fits
+
+
+def _ranking(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraints, basis: Basis) -> BrokerRanking:
+    fits = _fits(c, ctx, constraints, basis)
+    against = disqualifiers(fits)
+    return BrokerRanking(
+        rank=0, broker=c.broker, variant=c.variant, option=c.option, name=c.name, score=score(fits),
+        disqualified=bool(against), disqualifiers=against, fits=fits, trade_offs=trade_offs(c.profile, ctx),
+        plannable=c.plannable, unknowns=unknowns(fits),
+    )
+
+
+def _considered(ctx: NormalizedContext, size: int) -> dict[str, str]:
+    """What the ranking used from the context, normalised; the message size says when it was assumed."""
+    skip = ("producers", "consumers")
+    considered = {k: str(v) for k, v in ctx.model_dump().items() if v not in (None, [], 0) and k not in skip}
+    considered["message_size_bytes"] = f"{size}" + ("" if ctx.message_size_bytes else " (assumed)")
+    return considered
+
+
+def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints | None = None, *,
+                  message_size_bytes: int, ordered_channel_msg_per_s: float, sources: SourceBook) -> BrokerSelection:
+    """Rank every candidate. The keyword arguments come from :func:`selection_figures`: the message size assumed when
+    the context gives none, the seed rule's rate for one ordered channel (used where a broker has no per-unit
+    figure), and the source book fits cite."""
+    constraints = constraints or SelectionConstraints()
+    size = ctx.message_size_bytes or message_size_bytes
+    basis = Basis(size, ordered_channel_msg_per_s, sources)
+    rows = [_ranking(c, ctx, constraints, basis) for c in candidates(kb)]
+    # Ties go to the option with fewer unverified fits, then to the listing order.
+    rows.sort(key=lambda r: (r.disqualified, -r.score, r.unknowns, CANDIDATE_ORDER.index(r.option)))
+    for i, row in enumerate(rows, 1):
+        row.rank = i
+    qualified = [r for r in rows if not r.disqualified]
+    winner = qualified[0] if qualified else None
+    runner = qualified[1] if len(qualified) > 1 else None
+    return BrokerSelection(
+        winner=winner.option if winner else None, runner_up=runner.option if runner else None,
+        why_winner=why_winner(winner, runner) if winner else [], rankings=rows, considered=_considered(ctx, size),
+        notes=[] if qualified else [NO_QUALIFIED_OPTION],
+    )
