@@ -28,6 +28,15 @@ def test_scenario(scenario):
     rows = {r.option: r for r in result.rankings}
     for option in scenario.get("not", []):
         assert rows[option].disqualified, f"{option} should be disqualified: {rows[option].fits}"
+    for option, expected in scenario.get("fits", {}).items():
+        fits = {f.requirement: f.fit for f in rows[option].fits}
+        assert {k: fits[k] for k in expected} == expected, (option, rows[option].fits)
+    for option, expected in scenario.get("reasons", {}).items():
+        reasons = {f.requirement: f.reason for f in rows[option].fits}
+        for requirement, text in expected.items():
+            assert text in reasons[requirement], (option, requirement, reasons[requirement])
+    if "note" in scenario:
+        assert any(scenario["note"] in n for n in result.notes), result.notes
     fired = {w.rule_id for w in validate_context(scenario["context"]).warnings}
     assert set(scenario.get("warnings", [])) <= fired, fired
     assert {w.rule_id for w in result.warnings} == fired

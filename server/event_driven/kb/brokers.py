@@ -345,11 +345,18 @@ class DeadLettering(KnowledgeModel):
 
 
 class Parallelism(KnowledgeModel):
-    """The unit that bounds consumer parallelism and ordering, with its per-unit limits where sourced."""
+    """The unit that bounds consumer parallelism and ordering, with its per-unit limits where sourced.
+
+    ``ordered_unit_limits`` names the ``per_unit_limits`` entries (throughput units) that bound what ONE ordered unit
+    carries (a partition, a shard, an ordering key, the partition an SQS message group hashes to); the smallest of them
+    applies. Left empty when no source states one unit's rate: cluster-wide or whole-broker figures never stand in for
+    one ordered unit, and selection falls back on the project's rule for one ordered channel.
+    """
 
     unit: ParallelismUnitKind
     description: NonEmptyStr
     per_unit_limits: list[NamedFigure] = []
+    ordered_unit_limits: list[Identifier] = []
     other_limits: list[NamedFigure] = []
     source: SourceUrl
     see_also: list[SourceUrl] = []
@@ -360,7 +367,16 @@ class Parallelism(KnowledgeModel):
     def _check(self) -> Parallelism:
         if not self.per_unit_limits and not self.gaps:
             raise ValueError("no per_unit_limits: add a 'gaps' note saying none was sourced")
+        limits = {n.name: n.figure for n in self.per_unit_limits}
+        for name in self.ordered_unit_limits:
+            if name not in limits:
+                raise ValueError(f"ordered_unit_limits names {name!r}, which is not one of the per_unit_limits")
+            _require_unit(limits[name], THROUGHPUT_UNITS, f"ordered unit limit {name!r}")
         return self
+
+    def ordered_unit_figures(self) -> list[NamedFigure]:
+        """The per-unit limits that bound one ordered unit's rate (empty: none is sourced)."""
+        return [n for n in self.per_unit_limits if n.name in self.ordered_unit_limits]
 
 
 class NamingRule(KnowledgeModel):

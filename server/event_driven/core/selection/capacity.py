@@ -44,26 +44,15 @@ def aggregate(profile: BrokerProfile, message_size: int) -> Capacity:
     return best
 
 
-# Per-unit limit names, most specific first, with how each reads in a reason ({v}: value, {size}: message size).
-UNIT_LIMITS: tuple[tuple[str, str], ...] = (
-    ("produce_throughput_per_partition", "{v:g} MB/s per partition / {size} B"),
-    ("write_records_per_shard", "{v:g} records/s per shard"),
-    ("tu_ingress_events", "{v:g} events/s per throughput unit"),
-    ("publish_throughput_per_ordering_key", "{v:g} MB/s per ordering key / {size} B"),
-    ("batched_msgs_per_action", "{v:g} msg/s per queue with 10-message batches"),
-    ("cluster_throughput_sustained", "{v:g} msg/s sustained (3-node cluster benchmark)"),
-)
-# Options whose one ordered unit (a classic queue, a stream) is the whole envelope the sources measure.
-WHOLE_ENVELOPE_UNIT = frozenset({"rabbitmq.classic", "rabbitmq.stream"})
-
-
-def one_ordered_unit(option: str, profile: BrokerProfile, message_size: int) -> Capacity:
-    """What one ordered unit (partition, queue, shard, message group, key) is documented to carry, in msg/s."""
-    limits = {n.name: n.figure for n in profile.parallelism.per_unit_limits}
-    for name, how in UNIT_LIMITS:
-        if name in limits:
-            fig = limits[name]
-            return Capacity(as_msg_per_s(fig, message_size), how.format(v=fig.value, size=message_size), fig.source)
-    if option in WHOLE_ENVELOPE_UNIT:
-        return aggregate(profile, message_size)
-    return NO_UNIT_FIGURE
+def one_ordered_unit(profile: BrokerProfile, message_size: int) -> Capacity:
+    """What one ordered unit (partition, shard, ordering key, message group) is documented to carry, in msg/s: the
+    smallest of the per-unit limits the profile names in ``parallelism.ordered_unit_limits``."""
+    unit = profile.parallelism.unit.replace("_", " ")
+    best = NO_UNIT_FIGURE
+    for limit in profile.parallelism.ordered_unit_figures():
+        fig = limit.figure
+        value = as_msg_per_s(fig, message_size)
+        if value is not None and (best.msg_per_s is None or value < best.msg_per_s):
+            per_size = f" / {message_size} B" if fig.unit in BYTES_PER_UNIT else ""
+            best = Capacity(value, f"{fig.value:g} {fig.unit} per {unit}{per_size}", fig.source)
+    return best

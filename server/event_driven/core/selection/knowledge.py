@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from event_driven.kb.brokers import BrokerKnowledge, BrokerModel, BrokerProfile
+from event_driven.kb.common import SourcedNumber
 from event_driven.kb.sources import SourceBook
 from event_driven.vocab import PLANNABLE_BROKERS, SelectableBrokerId
 
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from event_driven.kb.loader import KnowledgeBase
 
 SEED_SOURCE_ID = "gh-pluginagentmarketplace-custom-plugin-system-design"
+# The project's rule for what one ordered channel carries (knowledge/rules.yaml), and the rule that states it.
+ORDERED_CHANNEL_THRESHOLD = "single_ordered_channel_msg_per_s"
+ORDERED_CHANNEL_RULE = "global_ordering_throughput"
 
 # The options ranked, in the order ties fall back on. Kinesis, Pub/Sub and Event Hubs are ranked for selection;
 # plan_topology renders designs for the others.
@@ -54,25 +58,30 @@ class SelectionFigures(TypedDict):
     """The sourced defaults and the source book select_broker needs besides the broker profiles."""
 
     message_size_bytes: int
-    ordered_channel_msg_per_s: float
+    ordered_channel: SourcedNumber
     sources: SourceBook
 
 
 def selection_figures(kb: KnowledgeBase) -> SelectionFigures:
     return SelectionFigures(
         message_size_bytes=int(kb.patterns.sizing.message_size_bytes.value),
-        ordered_channel_msg_per_s=float(kb.rules.thresholds["single_ordered_channel_msg_per_s"].value),
+        ordered_channel=kb.rules.thresholds[ORDERED_CHANNEL_THRESHOLD],
         sources=kb.sources,
     )
 
 
 @dataclass(frozen=True)
 class Basis:
-    """What every fit may cite: the message size assumed for byte rates, one ordered channel's rate, the sources."""
+    """What every fit may cite: the message size assumed for byte rates, the project's rule for one ordered channel,
+    the sources."""
 
     message_size: int
-    ordered_channel_msg_per_s: float
+    ordered_channel: SourcedNumber
     sources: SourceBook
+
+    @property
+    def ordered_channel_msg_per_s(self) -> float:
+        return float(self.ordered_channel.value)
 
     @property
     def seed(self) -> str:

@@ -6,7 +6,7 @@ from event_driven.core.context import NormalizedContext
 from event_driven.core.selection.constraints import SelectionConstraints, constraints_fit, operations_fit
 from event_driven.core.selection.delivery import delivery_fit
 from event_driven.core.selection.explanation import trade_offs, why_winner
-from event_driven.core.selection.knowledge import CANDIDATES, Basis, Candidate, candidates
+from event_driven.core.selection.knowledge import CANDIDATES, ORDERED_CHANNEL_RULE, Basis, Candidate, candidates
 from event_driven.core.selection.latency import latency_fit
 from event_driven.core.selection.message_size import message_size_fit
 from event_driven.core.selection.models import BrokerRanking, BrokerSelection, RequirementFit
@@ -16,6 +16,7 @@ from event_driven.core.selection.scoring import disqualifiers, score, unknowns, 
 from event_driven.core.selection.throughput import throughput_fit
 from event_driven.core.selection.use_case import use_case_fit
 from event_driven.kb.brokers import BrokerKnowledge
+from event_driven.kb.common import SourcedNumber
 from event_driven.kb.sources import SourceBook
 
 CANDIDATE_ORDER = [f"{b}.{v}" if v else b for b, v in CANDIDATES]
@@ -59,24 +60,46 @@ def _considered(ctx: NormalizedContext, size: int) -> dict[str, str]:
     return considered
 
 
-def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints | None = None, *,
-                  message_size_bytes: int, ordered_channel_msg_per_s: float, sources: SourceBook) -> BrokerSelection:
-    """Rank every candidate. The keyword arguments come from :func:`selection_figures`: the message size assumed when
-    the context gives none, the seed rule's rate for one ordered channel (used where a broker has no per-unit
-    figure), and the source book fits cite."""
-    constraints = constraints or SelectionConstraints()
-    size = ctx.message_size_bytes or message_size_bytes
-    basis = Basis(size, ordered_channel_msg_per_s, sources)
+def _rank(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints,
+          basis: Basis) -> list[BrokerRanking]:
     rows = [_ranking(c, ctx, constraints, basis) for c in candidates(kb)]
     # Ties go to the option with fewer unverified fits, then to the listing order.
     rows.sort(key=lambda r: (r.disqualified, -r.score, r.unknowns, CANDIDATE_ORDER.index(r.option)))
     for i, row in enumerate(rows, 1):
         row.rank = i
+    return rows
+
+
+def _notes(rows: list[BrokerRanking], ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints,
+           basis: Basis) -> list[str]:
+    if any(not r.disqualified for r in rows):
+        return []
+    notes = [NO_QUALIFIED_OPTION]
+    if ctx.ordering == "global" and ctx.throughput_msg_per_s:
+        # What the global-ordering rule recommends instead: per-key order, ranked on the same requirements.
+        per_key = _rank(ctx.model_copy(update={"ordering": "partition"}), kb, constraints, basis)
+        best = next((r for r in per_key if not r.disqualified), None)
+        if best is not None:
+            notes.append(f"No option carries {ctx.throughput_msg_per_s:,} msg/s in one global order. Ordered per key "
+                         f"instead (ordering: partition, as rule {ORDERED_CHANNEL_RULE} recommends), the best option "
+                         f"is {best.name} ({best.option}, score {best.score}).")
+    return notes
+
+
+def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints | None = None, *,
+                  message_size_bytes: int, ordered_channel: SourcedNumber, sources: SourceBook) -> BrokerSelection:
+    """Rank every candidate. The keyword arguments come from :func:`selection_figures`: the message size assumed when
+    the context gives none, the project's rule for one ordered channel (used where a broker has no per-unit figure),
+    and the source book fits cite."""
+    constraints = constraints or SelectionConstraints()
+    size = ctx.message_size_bytes or message_size_bytes
+    basis = Basis(size, ordered_channel, sources)
+    rows = _rank(ctx, kb, constraints, basis)
     qualified = [r for r in rows if not r.disqualified]
     winner = qualified[0] if qualified else None
     runner = qualified[1] if len(qualified) > 1 else None
     return BrokerSelection(
         winner=winner.option if winner else None, runner_up=runner.option if runner else None,
         why_winner=why_winner(winner, runner) if winner else [], rankings=rows, considered=_considered(ctx, size),
-        notes=[] if qualified else [NO_QUALIFIED_OPTION],
+        notes=_notes(rows, ctx, kb, constraints, basis),
     )

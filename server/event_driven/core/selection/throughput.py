@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from event_driven.core.context import NormalizedContext
 from event_driven.core.selection.capacity import aggregate, one_ordered_unit
 from event_driven.core.selection.knowledge import Basis, Candidate
@@ -40,8 +42,8 @@ def throughput_fit(c: Candidate, ctx: NormalizedContext, basis: Basis) -> Requir
 
 
 def _capacity_units_fit(c: Candidate, rate: int, basis: Basis) -> RequirementFit:
-    single = one_ordered_unit(c.option, c.profile, basis.message_size)
-    needed = -(-rate // int(single.msg_per_s)) if single.msg_per_s else None
+    single = one_ordered_unit(c.profile, basis.message_size)
+    needed = math.ceil(rate / single.msg_per_s) if single.msg_per_s else None
     fit: Fit = "good" if needed and needed <= MANY_CAPACITY_UNITS else "acceptable"
     reason = f"{rate:,} msg/s needs about {needed} {CAPACITY_UNIT_NAMES[c.broker]}s at {single.how}"
     return requirement_fit("throughput", fit, reason, single.source)
