@@ -39,7 +39,7 @@ def not_given(requirement: Requirement, reason: str) -> RequirementFit:
 
 
 class BrokerRanking(BaseModel):
-    rank: int
+    rank: int = Field(description="1 is best; options that tie share a rank.")
     broker: str = Field(description="Broker id, e.g. 'kafka'.")
     variant: str | None = Field(default=None, description="Variant id, e.g. 'quorum' for RabbitMQ quorum queues.")
     option: str = Field(description="broker or broker.variant")
@@ -53,6 +53,17 @@ class BrokerRanking(BaseModel):
     unknowns: int = Field(description="Stated requirements whose fit could not be verified from sourced figures.")
 
 
+class Tie(BaseModel):
+    """Options that score the same and that no sourced difference separates."""
+
+    options: list[str] = Field(description="The options tied for first, in no meaningful order.")
+    score: float
+    question: str = Field(description="The one question whose answer breaks the tie.")
+    differences: list[str] = Field(
+        default_factory=list, description="Where the tied options differ on requirements the context leaves out."
+    )
+
+
 class BrokerSelection(BaseModel):
     """select_broker's result."""
 
@@ -61,6 +72,9 @@ class BrokerSelection(BaseModel):
     winner: str | None = Field(description="The best option that is not disqualified, or null when none is left.")
     runner_up: str | None
     why_winner: list[str] = Field(description="Where the winner beats the runner-up, requirement by requirement.")
+    tie: Tie | None = Field(
+        default=None, description="Set when the first options tie: which, and the question that breaks the tie."
+    )
     rankings: list[BrokerRanking]
     considered: dict[str, str] = Field(description="What the ranking used from the context (normalised).")
     warnings: list[RuleWarning] = Field(default_factory=list, description="validate_context's consistency warnings.")

@@ -14,6 +14,7 @@ from event_driven.core.selection.ordering import ordering_fit
 from event_driven.core.selection.retention import retention_fit
 from event_driven.core.selection.scoring import disqualifiers, score, unknowns, weigh
 from event_driven.core.selection.throughput import throughput_fit
+from event_driven.core.selection.ties import Entry, breaker_keys, tie_report, tied, why_ahead
 from event_driven.core.selection.use_case import use_case_fit
 from event_driven.kb.brokers import BrokerKnowledge
 from event_driven.kb.common import SourcedNumber
@@ -61,13 +62,16 @@ def _considered(ctx: NormalizedContext, size: int) -> dict[str, str]:
 
 
 def _rank(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints,
-          basis: Basis) -> list[BrokerRanking]:
-    rows = [_ranking(c, ctx, constraints, basis) for c in candidates(kb)]
-    # Ties go to the option with fewer unverified fits, then to the listing order.
-    rows.sort(key=lambda r: (r.disqualified, -r.score, r.unknowns, CANDIDATE_ORDER.index(r.option)))
-    for i, row in enumerate(rows, 1):
-        row.rank = i
-    return rows
+          basis: Basis) -> list[Entry]:
+    """Every option, best first: by score, then by the real differences in ``ties.BREAKERS``; options still equal
+    share a rank (their order among themselves means nothing)."""
+    entries = [Entry(_ranking(c, ctx, constraints, basis), c) for c in candidates(kb)]
+    entries.sort(key=lambda e: (e.row.disqualified, -e.row.score, *breaker_keys(e, ctx),
+                                CANDIDATE_ORDER.index(e.row.option)))
+    for i, e in enumerate(entries):
+        previous = entries[i - 1] if i else None
+        e.row.rank = previous.row.rank if previous and tied(previous, e, ctx) else i + 1
+    return entries
 
 
 def _notes(rows: list[BrokerRanking], ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints,
@@ -78,7 +82,7 @@ def _notes(rows: list[BrokerRanking], ctx: NormalizedContext, kb: BrokerKnowledg
     if ctx.ordering == "global" and ctx.throughput_msg_per_s:
         # What the global-ordering rule recommends instead: per-key order, ranked on the same requirements.
         per_key = _rank(ctx.model_copy(update={"ordering": "partition"}), kb, constraints, basis)
-        best = next((r for r in per_key if not r.disqualified), None)
+        best = next((e.row for e in per_key if not e.row.disqualified), None)
         if best is not None:
             notes.append(f"No option carries {ctx.throughput_msg_per_s:,} msg/s in one global order. Ordered per key "
                          f"instead (ordering: partition, as rule {ORDERED_CHANNEL_RULE} recommends), the best option "
@@ -94,12 +98,17 @@ def select_broker(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: Sele
     constraints = constraints or SelectionConstraints()
     size = ctx.message_size_bytes or message_size_bytes
     basis = Basis(size, ordered_channel, sources)
-    rows = _rank(ctx, kb, constraints, basis)
-    qualified = [r for r in rows if not r.disqualified]
+    entries = _rank(ctx, kb, constraints, basis)
+    rows = [e.row for e in entries]
+    qualified = [e for e in entries if not e.row.disqualified]
     winner = qualified[0] if qualified else None
     runner = qualified[1] if len(qualified) > 1 else None
+    leaders = [e for e in qualified if winner and tied(winner, e, ctx)]
+    tie = tie_report(leaders, ctx, size) if len(leaders) > 1 else None
+    ahead = why_ahead(winner, runner, ctx) if winner and runner else None
     return BrokerSelection(
-        winner=winner.option if winner else None, runner_up=runner.option if runner else None,
-        why_winner=why_winner(winner, runner) if winner else [], rankings=rows, considered=_considered(ctx, size),
+        winner=winner.row.option if winner else None, runner_up=runner.row.option if runner else None,
+        why_winner=why_winner(winner.row, runner.row if runner else None, ahead, tie) if winner else [], tie=tie,
+        rankings=rows, considered=_considered(ctx, size),
         notes=_notes(rows, ctx, kb, constraints, basis),
     )
