@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from event_driven.core.context import NormalizedContext
 from event_driven.core.selection.constraints import SelectionConstraints, constraints_fit, operations_fit
-from event_driven.core.selection.delivery import delivery_fit
+from event_driven.core.selection.delivery import EFFECTIVELY_ONCE_NOTE, delivery_fit
 from event_driven.core.selection.explanation import trade_offs, why_winner
 from event_driven.core.selection.knowledge import CANDIDATES, ORDERED_CHANNEL_RULE, Basis, Candidate, candidates
 from event_driven.core.selection.latency import latency_fit
@@ -28,7 +28,7 @@ def _fits(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraint
           basis: Basis) -> list[RequirementFit]:
     fits = [
         use_case_fit(c, ctx, basis),
-        delivery_fit(c.profile, ctx.delivery),
+        delivery_fit(c.profile, ctx, basis),
         ordering_fit(c, ctx, basis),
         throughput_fit(c, ctx, basis),
         retention_fit(c.profile, ctx, basis),
@@ -76,9 +76,10 @@ def _rank(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionCon
 
 def _notes(rows: list[BrokerRanking], ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionConstraints,
            basis: Basis) -> list[str]:
+    notes = [EFFECTIVELY_ONCE_NOTE] if ctx.delivery == "exactly_once" else []
     if any(not r.disqualified for r in rows):
-        return []
-    notes = [NO_QUALIFIED_OPTION]
+        return notes
+    notes.append(NO_QUALIFIED_OPTION)
     if ctx.ordering == "global" and ctx.throughput_msg_per_s:
         # What the global-ordering rule recommends instead: per-key order, ranked on the same requirements.
         per_key = _rank(ctx.model_copy(update={"ordering": "partition"}), kb, constraints, basis)

@@ -68,10 +68,23 @@ def _dead_letter_key(e: Entry, ctx: NormalizedContext) -> int:
     return -(2 * DLQ_RANK[dl.dlq] + (1 if dl.default_delivery_limit else 0))
 
 
+def _dedupe_key(e: Entry, ctx: NormalizedContext) -> int:
+    """exactly_once read as effectively once: broker-side deduplication still means fewer duplicates to absorb."""
+    if ctx.delivery != "exactly_once":
+        return 0
+    return 0 if e.candidate.profile.guarantee("exactly_once").support == "supported" else 1
+
+
+def _dedupe_says(a: Entry, b: Entry) -> str:
+    return (f"{a.row.name} deduplicates inside the broker where {b.row.name} has no broker-side exactly-once, so fewer "
+            "duplicates reach the idempotent consumer both need")
+
+
 BREAKERS: tuple[Breaker, ...] = (
     Breaker(key=lambda e, ctx: e.row.unknowns,
             says=lambda a, b: f"{a.row.name} rests on fewer unverified figures ({a.row.unknowns} against "
                               f"{b.row.unknowns})"),
+    Breaker(key=_dedupe_key, says=_dedupe_says),
     Breaker(key=_dead_letter_key,
             says=lambda a, b: f"for messages that keep failing, {a.row.name} "
                               f"{_dead_letters(a.candidate.profile.dead_lettering)}, where {b.row.name} "
