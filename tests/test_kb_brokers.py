@@ -37,6 +37,8 @@ EXPECTED = {
     "kinesis": set(),
     "google_pubsub": set(),
     "azure_event_hubs": set(),
+    "nats_core": set(),
+    "redis_pubsub": set(),
 }
 
 SOURCES = {"sources": knowledge().sources}

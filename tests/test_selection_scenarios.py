@@ -37,6 +37,8 @@ def test_scenario(scenario):
             assert text in reasons[requirement], (option, requirement, reasons[requirement])
     if "note" in scenario:
         assert any(scenario["note"] in n for n in result.notes), result.notes
+    for option, plannable in scenario.get("plannable", {}).items():
+        assert rows[option].plannable is plannable, option
     for better, worse in scenario.get("ranks_ahead", []):
         assert rows[better].rank < rows[worse].rank, (better, rows[better].rank, worse, rows[worse].rank)
     if "why" in scenario:

@@ -50,14 +50,18 @@ OrderingScope = Literal[
     "per_message_group",  # SQS FIFO MessageGroupId
     "per_queue",  # one queue, one consumer (RabbitMQ single active consumer)
     "per_stream",  # one stream (NATS JetStream stream, Redis stream key, RabbitMQ stream)
+    "per_publisher",  # messages from one publisher, in the order published (NATS Core)
+    "per_channel",  # one channel, in the order published (Redis Pub/Sub)
 ]
 
-BrokerModel = Literal["log", "queue", "hybrid", "pubsub"]
+BrokerModel = Literal["log", "queue", "hybrid", "pubsub", "ephemeral"]
 """``log``: retained independently of consumption, read by offset. ``queue``: removed once acknowledged.
 ``hybrid``: offers both (per variant / per retention policy). ``pubsub``: topic fan-out to acknowledged
-subscriptions."""
+subscriptions. ``ephemeral``: fire-and-forget fan-out to the subscribers connected at publish time, nothing stored or
+acknowledged (NATS Core, Redis Pub/Sub)."""
 
-RetentionModel = Literal["log", "queue", "subscription_backlog"]
+RetentionModel = Literal["log", "queue", "subscription_backlog", "none"]
+"""``none``: nothing is stored; a message reaches only the subscribers connected when it is published."""
 ParallelismUnitKind = Literal[
     "partition", "shard", "queue", "message_group", "ordering_key", "consumer", "subscription", "stream"
 ]
@@ -283,6 +287,9 @@ class Retention(KnowledgeModel):
 
     @model_validator(mode="after")
     def _check(self) -> Retention:
+        if self.model == "none" and (self.unbounded or self.max_retention or self.default_retention
+                                     or self.replay.supported):
+            raise ValueError("retention model 'none' stores nothing: no retention figures, no replay")
         _require_unit(self.max_retention, RETENTION_UNITS, "max_retention")
         _require_unit(self.default_retention, RETENTION_UNITS, "default_retention")
         if self.unbounded:
@@ -565,6 +572,9 @@ class Broker(BrokerProfile):
     name: NonEmptyStr
     summary: SourcedText
     model: BrokerModel
+    server: Identifier | None = Field(
+        default=None, description="The server software, when several profiled brokers run in one (redis, nats): a team "
+        "that runs one of them already runs the server of the others.")
     default_variant: Identifier | None = None
     variants: list[BrokerVariant] = []
 

@@ -24,6 +24,11 @@ NO_FIGURE = Capacity(None, "no sourced throughput figure")
 NO_UNIT_FIGURE = Capacity(None, "no sourced per-unit figure")
 
 
+def figure_text(value: float) -> str:
+    """A figure as a reason quotes it: whole numbers with thousands separators (2,957,796), others as they are."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+
+
 def as_msg_per_s(figure: SourcedNumber, message_size: int) -> float | None:
     """A throughput figure in msg/s; byte rates are divided by the message size. None for other units."""
     if figure.unit in COUNT_UNITS:
@@ -39,7 +44,7 @@ def aggregate(profile: BrokerProfile, message_size: int) -> Capacity:
     for f in profile.throughput.figures:
         value = as_msg_per_s(f.figure, message_size)
         if value is not None and (best.msg_per_s is None or value > best.msg_per_s):
-            how = f"{f.figure.value:g} {f.figure.unit} ({f.basis.replace('_', ' ')})"
+            how = f"{figure_text(f.figure.value)} {f.figure.unit} ({f.basis.replace('_', ' ')})"
             best = Capacity(value, how, f.figure.source)
     return best
 
@@ -54,5 +59,5 @@ def one_ordered_unit(profile: BrokerProfile, message_size: int) -> Capacity:
         value = as_msg_per_s(fig, message_size)
         if value is not None and (best.msg_per_s is None or value < best.msg_per_s):
             per_size = f" / {message_size} B" if fig.unit in BYTES_PER_UNIT else ""
-            best = Capacity(value, f"{fig.value:g} {fig.unit} per {unit}{per_size}", fig.source)
+            best = Capacity(value, f"{figure_text(fig.value)} {fig.unit} per {unit}{per_size}", fig.source)
     return best

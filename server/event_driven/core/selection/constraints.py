@@ -58,13 +58,22 @@ def managed_offerings(profile: BrokerProfile, cloud: str | None) -> list[str]:
             if not cloud or cloud in ("any", "on_premises") or cloud in m.clouds or "any" in m.clouds]
 
 
-def operations_fit(broker_id: str, profile: BrokerProfile, constraints: SelectionConstraints) -> RequirementFit:
+def team_runs(broker_id: str, server: str, constraints: SelectionConstraints,
+              running_servers: frozenset[str]) -> str | None:
+    """What of this option the team already runs: "it", the server it shares with a broker the team runs (Redis
+    Streams and Redis Pub/Sub are one Redis), or None."""
+    if broker_id in constraints.existing_brokers:
+        return "it"
+    return f"the {server} server" if server in running_servers else None
+
+
+def operations_fit(runs: str | None, profile: BrokerProfile, constraints: SelectionConstraints) -> RequirementFit:
     ops = profile.operations
     complexity, why = ops.complexity, ops.complexity_reason
     sources = [ops.complexity_source]
-    if broker_id in constraints.existing_brokers:
+    if runs:
         # The team already pays the operational cost of running it.
-        reason = f"complexity {complexity}, but the team already operates it"
+        reason = f"complexity {complexity}, but the team already operates {runs}"
         return requirement_fit("operations", "good", reason, *sources)
     offers = managed_offerings(profile, constraints.cloud)
     if constraints.deployment == "managed" and "self_hosted" in ops.deployment and offers and complexity == "high":
@@ -97,7 +106,7 @@ def _placement_problems(profile: BrokerProfile, c: SelectionConstraints) -> list
     return problems
 
 
-def constraints_fit(broker_id: str, profile: BrokerProfile, c: SelectionConstraints) -> RequirementFit:
+def constraints_fit(runs: str | None, profile: BrokerProfile, c: SelectionConstraints) -> RequirementFit:
     ops = profile.operations
     problems = _placement_problems(profile, c)
     if problems:
@@ -107,11 +116,10 @@ def constraints_fit(broker_id: str, profile: BrokerProfile, c: SelectionConstrai
         lock_in = f"runs only on {clouds}, and no cloud was stated: pass constraints.cloud if the system lives there"
         return requirement_fit("constraints", "poor", lock_in, ops.source)
     offers = managed_offerings(profile, c.cloud) if c.deployment == "managed" else []
-    managed = f"managed: {', '.join(offers[:3])}" if offers else ""
-    if broker_id in c.existing_brokers:
-        return requirement_fit("constraints", "good", "the team already runs it" + (f"; {managed}" if managed else ""),
-                               ops.source)
+    managed = f"; managed: {', '.join(offers[:3])}" if offers else ""
+    if runs:
+        return requirement_fit("constraints", "good", f"the team already runs {runs}{managed}", ops.source)
     if c.existing_brokers:
-        reason = "a new broker for the team to operate" + (f"; {managed}" if managed else "")
+        reason = f"a new broker for the team to operate{managed}"
         return requirement_fit("constraints", "acceptable", reason, ops.source)
-    return requirement_fit("constraints", "good", managed or "no constraint excludes it", ops.source)
+    return requirement_fit("constraints", "good", managed.removeprefix("; ") or "no constraint excludes it", ops.source)

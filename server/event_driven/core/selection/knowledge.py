@@ -19,12 +19,13 @@ SEED_SOURCE_ID = "gh-pluginagentmarketplace-custom-plugin-system-design"
 ORDERED_CHANNEL_THRESHOLD = "single_ordered_channel_msg_per_s"
 ORDERED_CHANNEL_RULE = "global_ordering_throughput"
 
-# The options ranked, in the order ties fall back on. Kinesis, Pub/Sub and Event Hubs are ranked for selection;
-# plan_topology renders designs for the others.
+# The options ranked. Kinesis, Pub/Sub, Event Hubs, NATS Core and Redis Pub/Sub are ranked for selection;
+# plan_topology renders designs for the others. The order decides nothing a user reads (see ties.py).
 CANDIDATES: tuple[tuple[SelectableBrokerId, str | None], ...] = (
     ("kafka", None), ("rabbitmq", "quorum"), ("rabbitmq", "stream"), ("rabbitmq", "classic"), ("sqs", "standard"),
     ("sqs", "fifo"), ("sqs", "fifo_high_throughput"), ("pulsar", None), ("nats_jetstream", None),
     ("redis_streams", None), ("kinesis", None), ("google_pubsub", None), ("azure_event_hubs", None),
+    ("nats_core", None), ("redis_pubsub", None),
 )
 
 
@@ -38,6 +39,7 @@ class Candidate:
     name: str
     model: BrokerModel
     profile: BrokerProfile
+    server: str  # the server software it runs in: its own id unless it shares one (redis, nats)
 
     @property
     def plannable(self) -> bool:
@@ -50,7 +52,8 @@ def candidates(brokers: BrokerKnowledge) -> list[Candidate]:
         broker = brokers.broker(broker_id)
         name = broker.name + (f" ({broker.variant(variant).name})" if variant else "")
         option = f"{broker_id}.{variant}" if variant else broker_id
-        out.append(Candidate(option, broker_id, variant, name, broker.model, broker.profile(variant)))
+        out.append(Candidate(option, broker_id, variant, name, broker.model, broker.profile(variant),
+                             broker.server or broker_id))
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from event_driven.core.context import NormalizedContext
-from event_driven.core.selection.constraints import SelectionConstraints, constraints_fit, operations_fit
+from event_driven.core.selection.constraints import SelectionConstraints, constraints_fit, operations_fit, team_runs
 from event_driven.core.selection.delivery import EFFECTIVELY_ONCE_NOTE, delivery_fit
 from event_driven.core.selection.explanation import trade_offs, why_winner
 from event_driven.core.selection.knowledge import CANDIDATES, ORDERED_CHANNEL_RULE, Basis, Candidate, candidates
@@ -24,8 +24,8 @@ CANDIDATE_ORDER = [f"{b}.{v}" if v else b for b, v in CANDIDATES]
 NO_QUALIFIED_OPTION = "Every broker is disqualified: relax the requirement each disqualifier names (see rankings)."
 
 
-def _fits(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraints,
-          basis: Basis) -> list[RequirementFit]:
+def _fits(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraints, basis: Basis,
+          runs: str | None) -> list[RequirementFit]:
     fits = [
         use_case_fit(c, ctx, basis),
         delivery_fit(c.profile, ctx, basis),
@@ -33,8 +33,8 @@ def _fits(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraint
         throughput_fit(c, ctx, basis),
         retention_fit(c.profile, ctx, basis),
         latency_fit(c.profile, ctx),
-        operations_fit(c.broker, c.profile, constraints),
-        constraints_fit(c.broker, c.profile, constraints),
+        operations_fit(runs, c.profile, constraints),
+        constraints_fit(runs, c.profile, constraints),
     ]
     size = message_size_fit(c.profile, ctx)
     if size is not None:
@@ -43,8 +43,9 @@ def _fits(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraint
     return fits
 
 
-def _ranking(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraints, basis: Basis) -> BrokerRanking:
-    fits = _fits(c, ctx, constraints, basis)
+def _ranking(c: Candidate, ctx: NormalizedContext, constraints: SelectionConstraints, basis: Basis,
+             running_servers: frozenset[str]) -> BrokerRanking:
+    fits = _fits(c, ctx, constraints, basis, team_runs(c.broker, c.server, constraints, running_servers))
     against = disqualifiers(fits)
     return BrokerRanking(
         rank=0, broker=c.broker, variant=c.variant, option=c.option, name=c.name, score=score(fits),
@@ -65,7 +66,9 @@ def _rank(ctx: NormalizedContext, kb: BrokerKnowledge, constraints: SelectionCon
           basis: Basis) -> list[Entry]:
     """Every option, best first: by score, then by the real differences in ``ties.BREAKERS``; options still equal
     share a rank (their order among themselves means nothing)."""
-    entries = [Entry(_ranking(c, ctx, constraints, basis), c) for c in candidates(kb)]
+    options = candidates(kb)
+    running = frozenset(c.server for c in options if c.broker in constraints.existing_brokers)
+    entries = [Entry(_ranking(c, ctx, constraints, basis, running), c) for c in options]
     entries.sort(key=lambda e: (e.row.disqualified, -e.row.score, *breaker_keys(e, ctx),
                                 CANDIDATE_ORDER.index(e.row.option)))
     for i, e in enumerate(entries):

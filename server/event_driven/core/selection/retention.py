@@ -29,6 +29,9 @@ def retention_fit(profile: BrokerProfile, ctx: NormalizedContext, basis: Basis) 
         reason = "events must be kept without end; unbounded retention is not confirmed for this broker"
         return requirement_fit("retention", "unknown", reason, src, cap)
     wanted = max(ctx.retention_hours or 0, ctx.replay_hours or 0) or None
+    if wanted is not None and ret.model == "none":
+        reason = f"{wanted:,} hours of retention requested, but nothing is stored: {ret.replay.note or 'no retention'}"
+        return requirement_fit("retention", "disqualified", reason, src)
     if wanted is not None and max_h is not None and wanted > max_h:
         reason = f"{wanted:,} hours requested, maximum is {max_h:,.0f} hours"
         return requirement_fit("retention", "disqualified", reason, src, cap)

@@ -31,8 +31,8 @@ EXISTING_BROKER_QUESTION = ("Which of them does the team already run? Name it in
 HEADROOM_WORTH_ASKING = 10
 # How much order an option can keep when the context does not ask: none, within one unit, per key across many units.
 ORDER_CLASS: dict[OrderingScope, int] = {
-    "none": 0, "best_effort": 0, "per_queue": 1, "per_stream": 1, "per_partition": 2, "per_key": 2,
-    "per_message_group": 2, "per_shard": 2,
+    "none": 0, "best_effort": 0, "per_queue": 1, "per_stream": 1, "per_publisher": 1, "per_channel": 1,
+    "per_partition": 2, "per_key": 2, "per_message_group": 2, "per_shard": 2,
 }
 
 
@@ -119,7 +119,7 @@ def _names(entries: list[Entry], describe: Callable[[Entry], str]) -> str:
 
 
 def _ordering(entries: list[Entry], ctx: NormalizedContext) -> Difference | None:
-    classes = {max(ORDER_CLASS.get(o.scope, 1) for o in e.candidate.profile.ordering) for e in entries}
+    classes = {max(ORDER_CLASS[o.scope] for o in e.candidate.profile.ordering) for e in entries}
     if ctx.ordering is not None or len(classes) == 1:
         return None
     what = _names(entries, lambda e: "orders " + " or ".join(

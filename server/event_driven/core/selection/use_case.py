@@ -15,30 +15,35 @@ USE_CASE_FIT: dict[UseCase, dict[BrokerModel, tuple[Fit, str]]] = {
         "pubsub": ("good", "topic fan-out to one subscription per subscriber"),
         "hybrid": ("good", "streams fan out to independent consumers"),
         "queue": ("acceptable", "fan-out needs an exchange or topic in front with one queue per subscriber"),
+        "ephemeral": ("good", "fan-out to every subscriber connected at publish time; nothing stored or acknowledged"),
     },
     "work_queue": {
         "queue": ("good", "competing consumers with per-message acks"),
         "pubsub": ("good", "one shared subscription with per-message acks"),
         "hybrid": ("good", "work-queue retention or shared subscriptions"),
         "log": ("acceptable", "parallelism is capped by partitions and there are no per-message acks"),
+        "ephemeral": ("poor", "nothing is acknowledged or redelivered: a job whose worker fails is lost"),
     },
     "event_sourcing": {
         "log": ("good", "an append-only log replayed from the start"),
         "hybrid": ("acceptable", "a log mode exists but the store is usually a database; replay via the stream"),
         "pubsub": ("poor", "subscriptions are not an event store"),
         "queue": ("poor", "messages are deleted on ack"),
+        "ephemeral": ("poor", "nothing is stored to replay"),
     },
     "cqrs": {
         "log": ("good", "projections rebuild by replaying the event log"),
         "hybrid": ("good", "streams for events, queues for commands"),
         "pubsub": ("acceptable", "events fan out; rebuilding projections needs seek/replay"),
         "queue": ("acceptable", "fine for commands; projections cannot be rebuilt by replay"),
+        "ephemeral": ("poor", "events reach only connected projections and cannot be replayed to rebuild one"),
     },
     "saga": {
         "queue": ("good", "commands and replies as acknowledged messages with dead-lettering"),
         "hybrid": ("good", "queues for commands and replies"),
         "log": ("good", "command and reply topics keyed by saga id"),
         "pubsub": ("acceptable", "works; per-saga ordering needs ordering keys"),
+        "ephemeral": ("poor", "a command or reply sent while a participant is down is lost, with nothing to redeliver"),
     },
 }
 # Variants and brokers whose consumption model differs from the broker's headline model: RabbitMQ streams are logs;
