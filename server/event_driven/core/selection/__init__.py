@@ -19,12 +19,8 @@ from event_driven.core.selection.knowledge import SelectionFigures, selection_fi
 from event_driven.core.selection.models import BrokerRanking, BrokerSelection, Fit, RequirementFit
 from event_driven.core.selection.ranking import select_broker
 from event_driven.core.selection.request import select
-from event_driven.errors import InputError
-
-# Kept for the adapters until they catch errors.InputError: selection raises InputError, the package's one input error.
-SelectionInputError = InputError
 
 __all__ = [
     "BrokerRanking", "BrokerSelection", "Fit", "RequirementFit", "SelectionConstraints", "SelectionFigures",
-    "SelectionInputError", "parse_constraints", "select", "select_broker", "selection_figures",
+    "parse_constraints", "select", "select_broker", "selection_figures",
 ]
