@@ -164,7 +164,13 @@ class _Envelope(KnowledgeModel):
 
 
 class ThroughputEnvelope(_Envelope):
-    """Sustained throughput figures, each with its assumptions; empty plus ``gap`` when not sourced."""
+    """Sustained throughput figures, each with its assumptions; empty plus ``gap`` when not sourced.
+
+    ``unbounded`` holds the source's own words when it states no ceiling at all (SQS standard queues: "nearly
+    unlimited"), which is different from a ceiling nobody sourced.
+    """
+
+    unbounded: SourcedText | None = None
 
     UNITS: ClassVar[frozenset[str]] = THROUGHPUT_UNITS
     WHAT: ClassVar[str] = "throughput"

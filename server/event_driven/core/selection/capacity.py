@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from event_driven.kb.brokers import BrokerProfile
@@ -39,7 +40,10 @@ def as_msg_per_s(figure: SourcedNumber, message_size: int) -> float | None:
 
 
 def aggregate(profile: BrokerProfile, message_size: int) -> Capacity:
-    """The largest sourced aggregate throughput, in msg/s, with how it was derived."""
+    """The largest sourced aggregate throughput, in msg/s, with how it was derived (infinite where the source states
+    no ceiling)."""
+    if profile.throughput.unbounded is not None:
+        return Capacity(math.inf, "states no ceiling", profile.throughput.unbounded.source)
     best = NO_FIGURE
     for f in profile.throughput.figures:
         value = as_msg_per_s(f.figure, message_size)

@@ -14,16 +14,15 @@ SCALE_OUT_UNITS = frozenset({"partition", "shard"})
 CAPACITY_UNIT_NAMES = {"kinesis": "shard", "azure_event_hubs": "throughput unit"}
 # Editorial: past this many capacity units the sizing is a project of its own, so the fit drops to acceptable.
 MANY_CAPACITY_UNITS = 200
-SQS_QUOTAS_SOURCE_ID = "aws-quotas-messages"
 
 
 def throughput_fit(c: Candidate, ctx: NormalizedContext, basis: Basis) -> RequirementFit:
     rate = ctx.throughput_msg_per_s
     if rate is None:
         return not_given("throughput", "no throughput given")
-    if c.option == "sqs.standard":
-        reason = "standard queues support a nearly unlimited number of API calls per second"
-        return requirement_fit("throughput", "good", reason, basis.sources.url(SQS_QUOTAS_SOURCE_ID))
+    unbounded = c.profile.throughput.unbounded
+    if unbounded is not None:  # the source states no ceiling at all
+        return requirement_fit("throughput", "good", f"{rate:,} msg/s: {unbounded.text}", unbounded.source)
     unit = c.profile.parallelism.unit
     scales = unit in SCALE_OUT_UNITS
     envelope = aggregate(c.profile, basis.message_size)
