@@ -551,6 +551,9 @@ class BrokerVariant(KnowledgeModel):
     parent: Identifier
     name: NonEmptyStr
     summary: SourcedText
+    model: BrokerModel | None = Field(
+        default=None, description="The variant's consumption model when it differs from its broker's (a RabbitMQ "
+        "stream is a log, a quorum queue a queue).")
     throughput: ThroughputEnvelope | None = None
     latency: LatencyEnvelope | None = None
     ordering: Annotated[list[OrderingMode], Field(min_length=1)] | None = None

@@ -52,8 +52,9 @@ def candidates(brokers: BrokerKnowledge) -> list[Candidate]:
         broker = brokers.broker(broker_id)
         name = broker.name + (f" ({broker.variant(variant).name})" if variant else "")
         option = f"{broker_id}.{variant}" if variant else broker_id
-        out.append(Candidate(option, broker_id, variant, name, broker.model, broker.profile(variant),
-                             broker.server or broker_id))
+        model = (broker.variant(variant).model if variant else None) or broker.model
+        server = broker.server or broker_id
+        out.append(Candidate(option, broker_id, variant, name, model, broker.profile(variant), server))
     return out
 
 

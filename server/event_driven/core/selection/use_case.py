@@ -46,13 +46,6 @@ USE_CASE_FIT: dict[UseCase, dict[BrokerModel, tuple[Fit, str]]] = {
         "ephemeral": ("poor", "a command or reply sent while a participant is down is lost, with nothing to redeliver"),
     },
 }
-# Variants and brokers whose consumption model differs from the broker's headline model: RabbitMQ streams are logs;
-# Redis Streams (XREADGROUP/XACK per entry) and NATS JetStream (work-queue or limits retention) serve both as a
-# retained log and as acknowledged competing-consumer queues.
-BROKER_MODEL_OVERRIDE: dict[str, BrokerModel] = {
-    "rabbitmq.stream": "log", "rabbitmq.quorum": "queue", "rabbitmq.classic": "queue", "redis_streams": "hybrid",
-    "nats_jetstream": "hybrid",
-}
 STREAMS_SOURCE_ID = "rabbitmq-streams"
 
 
@@ -62,5 +55,5 @@ def use_case_fit(c: Candidate, ctx: NormalizedContext, basis: Basis) -> Requirem
     if c.option == "rabbitmq.stream" and ctx.use_case == "work_queue":
         reason = "work_queue: stream reads are non-destructive, so competing consumers each receive every message"
         return requirement_fit("use_case", "poor", reason, basis.sources.url(STREAMS_SOURCE_ID))
-    fit, why = USE_CASE_FIT[ctx.use_case][BROKER_MODEL_OVERRIDE.get(c.option, c.model)]
+    fit, why = USE_CASE_FIT[ctx.use_case][c.model]
     return requirement_fit("use_case", fit, f"{ctx.use_case}: {why}", basis.seed)
