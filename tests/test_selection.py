@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from event_driven.core.selection import select
 from event_driven.core.topology.planner import plan_topology
 from event_driven.kb.loader import knowledge
@@ -38,3 +40,25 @@ def test_a_broker_sharing_a_server_with_one_the_team_runs_costs_nothing_new_to_o
     assert fits["constraints"].fit == "good"
     nats = {f.requirement: f for f in rows["nats_core"].fits}
     assert nats["constraints"].fit == "acceptable" and "new broker" in nats["constraints"].reason
+
+
+@pytest.mark.parametrize("use_case", ["pub_sub", "work_queue", "event_sourcing"])
+@pytest.mark.parametrize("rate", ["2K msg/s", "10K msg/s", "11K msg/s", "20K msg/s", "100K msg/s"])
+def test_global_ordering_never_contradicts_the_ordered_channel_rule(use_case, rate):
+    """Where validate_context warns that one ordered channel cannot carry the rate, only an option with a sourced
+    per-unit figure for that rate may still qualify on ordering."""
+    kb = knowledge()
+    context = {"use_case": use_case, "requirements": {"throughput": rate, "ordering": "global",
+               "delivery": "at_least_once", "replay": "full" if use_case == "event_sourcing" else "none"},
+               "producers": ["p"], "consumers": ["c"]}
+    result = select(context, kb)
+    warned = "global_ordering_throughput" in {w.rule_id for w in result.warnings}
+    for row in result.rankings:
+        ordering = next(f for f in row.fits if f.requirement == "ordering")
+        by_rule = "rule global_ordering_throughput" in ordering.reason
+        if warned and by_rule:
+            assert ordering.fit == "disqualified", (row.option, ordering.reason)
+        if not warned and by_rule:
+            assert ordering.fit == "acceptable", (row.option, ordering.reason)
+        if ordering.fit == "good":
+            assert "carries about" in ordering.reason and not by_rule
