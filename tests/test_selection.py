@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from event_driven.app.plan import plan_topology
 from event_driven.core.selection import select
-from event_driven.core.topology.planner import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.vocab import PLANNABLE_BROKERS, SELECTABLE_BROKERS
 

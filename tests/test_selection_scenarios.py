@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from event_driven import validate_context
-from event_driven.core.selection import select
 from event_driven.app.plan import plan_topology
+from event_driven.core.selection import select
 from event_driven.kb.loader import knowledge
 
 SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "broker_selection.yaml").read_text())
