@@ -23,6 +23,7 @@ from event_driven.kb.brokers import (
     ThroughputEnvelope,
 )
 from event_driven.kb.common import SourcedNumber
+from event_driven.kb.loader import knowledge
 
 BROKERS_YAML = Path(__file__).resolve().parents[1] / "knowledge" / "brokers.yaml"
 
@@ -36,8 +37,9 @@ EXPECTED = {
     "kinesis": set(),
     "google_pubsub": set(),
     "azure_event_hubs": set(),
+    "nats_core": set(),
+    "redis_pubsub": set(),
 }
-from event_driven.kb.loader import knowledge
 
 SOURCES = {"sources": knowledge().sources}
 
@@ -60,7 +62,7 @@ def _index(raw: dict[str, Any], broker_id: str, variant_id: str | None = None) -
     return bi, vi
 
 
-# --- the file validates and is complete ---------------------------------------------------------------------------------
+# --- the file validates and is complete -------------------------------------------------------------------------------
 
 
 def test_yaml_validates(kb: BrokerKnowledge) -> None:
@@ -90,7 +92,7 @@ def test_variant_fields_mirror_profile_sections() -> None:
     assert set(PROFILE_SECTIONS) <= set(BrokerVariant.model_fields)
 
 
-# --- every number is sourced ---------------------------------------------------------------------------------------------
+# --- every number is sourced ------------------------------------------------------------------------------------------
 
 
 def _walk(node: Any, path: str, found: list[SourcedNumber], bare: list[str]) -> None:
@@ -152,7 +154,7 @@ def test_seed_figures_are_labelled(kb: BrokerKnowledge) -> None:
         assert SEED_NOTE in (number.note or ""), number
 
 
-# --- spot checks against facts.md ------------------------------------------------------------------------------------------
+# --- spot checks against facts.md -------------------------------------------------------------------------------------
 
 
 def test_sqs_max_retention_is_336_hours(kb: BrokerKnowledge) -> None:
@@ -230,10 +232,33 @@ def test_per_unit_limits(kb: BrokerKnowledge) -> None:
     hubs = limits("azure_event_hubs")
     assert hubs["tu_ingress_bytes"].value == 1 and hubs["tu_ingress_events"].value == 1000
     assert limits("google_pubsub")["publish_throughput_per_ordering_key"].value == 1
-    assert {f.value for f in limits("rabbitmq", "quorum").values()} == {20000, 40000}
+    # Cluster-wide benchmarks are not one quorum queue's rate: they live under other_limits.
+    quorum = kb.broker("rabbitmq").profile("quorum").parallelism
+    assert not quorum.per_unit_limits and {n.figure.value for n in quorum.other_limits} >= {20000, 40000}
 
 
-# --- variant merging and naming helpers -------------------------------------------------------------------------------------
+def test_one_sqs_message_group_has_the_same_limit_with_or_without_high_throughput(kb: BrokerKnowledge) -> None:
+    def ordered_unit(variant: str) -> list[tuple[float, str]]:
+        figures = kb.broker("sqs").profile(variant).parallelism.ordered_unit_figures()
+        return [(n.figure.value, n.figure.unit) for n in figures]
+
+    assert ordered_unit("fifo") == ordered_unit("fifo_high_throughput") == [(3000, "msg/s")]
+
+
+def test_ordered_unit_limits_must_name_a_per_unit_throughput_limit(raw: dict[str, Any]) -> None:
+    data = copy.deepcopy(raw)
+    bi, _ = _index(data, "kafka")
+    data["brokers"][bi]["parallelism"]["ordered_unit_limits"] = ["no_such_limit"]
+    with pytest.raises(ValidationError, match="not one of the per_unit_limits"):
+        BrokerKnowledge.model_validate(data, context=SOURCES)
+    data["brokers"][bi]["parallelism"]["ordered_unit_limits"] = []
+    nats, _ = _index(data, "nats_jetstream")  # max_ack_pending_default counts messages, not a rate
+    data["brokers"][nats]["parallelism"]["ordered_unit_limits"] = ["max_ack_pending_default"]
+    with pytest.raises(ValidationError, match="ordered unit limit"):
+        BrokerKnowledge.model_validate(data, context=SOURCES)
+
+
+# --- variant merging and naming helpers -------------------------------------------------------------------------------
 
 
 def test_variant_profile_overrides_and_inherits(kb: BrokerKnowledge) -> None:
@@ -268,7 +293,7 @@ def test_gaps_are_explained(kb: BrokerKnowledge) -> None:
     assert kb.broker("azure_event_hubs").naming[0].gaps
 
 
-# --- malformed input is rejected with the path ------------------------------------------------------------------------------
+# --- malformed input is rejected with the path ------------------------------------------------------------------------
 
 
 def _errors(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
@@ -295,7 +320,8 @@ def test_variant_number_without_source_is_rejected_with_path(raw: dict[str, Any]
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(KnowledgeError) as info:
         load_file(path, BrokerKnowledge, knowledge().sources)
-    assert f"brokers[{bi}] (id=rabbitmq).variants[{vi}] (id=quorum).max_message_size.max_bytes.source" in str(info.value)
+    where = f"brokers[{bi}] (id=rabbitmq).variants[{vi}] (id=quorum).max_message_size.max_bytes.source"
+    assert where in str(info.value)
 
 
 def test_bare_number_is_rejected(raw: dict[str, Any]) -> None:

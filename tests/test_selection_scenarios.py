@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from event_driven import validate_context
-from event_driven.core.selection import select
 from event_driven.app.plan import plan_topology
+from event_driven.core.selection import select
 from event_driven.kb.loader import knowledge
 
 SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "broker_selection.yaml").read_text())
@@ -28,6 +28,24 @@ def test_scenario(scenario):
     rows = {r.option: r for r in result.rankings}
     for option in scenario.get("not", []):
         assert rows[option].disqualified, f"{option} should be disqualified: {rows[option].fits}"
+    for option, expected in scenario.get("fits", {}).items():
+        fits = {f.requirement: f.fit for f in rows[option].fits}
+        assert {k: fits[k] for k in expected} == expected, (option, rows[option].fits)
+    for option, expected in scenario.get("reasons", {}).items():
+        reasons = {f.requirement: f.reason for f in rows[option].fits}
+        for requirement, text in expected.items():
+            assert text in reasons[requirement], (option, requirement, reasons[requirement])
+    if "note" in scenario:
+        assert any(scenario["note"] in n for n in result.notes), result.notes
+    for option, plannable in scenario.get("plannable", {}).items():
+        assert rows[option].plannable is plannable, option
+    for better, worse in scenario.get("ranks_ahead", []):
+        assert rows[better].rank < rows[worse].rank, (better, rows[better].rank, worse, rows[worse].rank)
+    if "why" in scenario:
+        assert scenario["why"] in " ".join(result.why_winner), result.why_winner
+    if "tie" in scenario:
+        assert result.tie is not None and set(result.tie.options) == set(scenario["tie"]), result.why_winner
+        assert scenario["tie_question"] in result.tie.question, result.tie.question
     fired = {w.rule_id for w in validate_context(scenario["context"]).warnings}
     assert set(scenario.get("warnings", [])) <= fired, fired
     assert {w.rule_id for w in result.warnings} == fired
@@ -36,6 +54,22 @@ def test_scenario(scenario):
                              scenario.get("options"), None)
         messages = " | ".join(w.message for w in plan.warnings)
         assert scenario["plan_warning"] in messages, messages
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["id"] for s in SCENARIOS])
+def test_no_tie_is_explained_by_listing_order(scenario):
+    """Equal scores are broken by a named difference, or reported as a tie with the question that breaks it."""
+    result = select(scenario["context"], knowledge(), scenario.get("constraints"))
+    text = " ".join(result.why_winner)
+    assert "listing order" not in text
+    qualified = [r for r in result.rankings if not r.disqualified]
+    if len(qualified) < 2 or qualified[0].score != qualified[1].score:
+        assert result.tie is None
+    elif result.tie is not None:
+        assert qualified[0].rank == qualified[1].rank and "a tie" in text and result.tie.question in text
+        assert {r.option for r in qualified if r.rank == 1} == set(result.tie.options)
+    else:
+        assert qualified[0].rank < qualified[1].rank and "ranks first because" in text
 
 
 def test_managed_deployment_lowers_self_hosted_complexity_one_level():

@@ -10,7 +10,8 @@ from typing import Literal, get_args
 
 # Brokers plan_topology can design for and render files for.
 BrokerId = Literal["kafka", "rabbitmq", "sqs", "pulsar", "nats_jetstream", "redis_streams"]
-# Every broker select_broker profiles (the plannable ones first).
+# Every broker select_broker profiles (the plannable ones first). NATS Core and Redis Pub/Sub are fire-and-forget
+# options: selectable, not plannable.
 SelectableBrokerId = Literal[
     "kafka",
     "rabbitmq",
@@ -21,6 +22,8 @@ SelectableBrokerId = Literal[
     "kinesis",
     "google_pubsub",
     "azure_event_hubs",
+    "nats_core",
+    "redis_pubsub",
 ]
 UseCase = Literal["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
 Ordering = Literal["none", "partition", "global"]
@@ -53,6 +56,8 @@ BROKER_NAMES: dict[str, str] = {
     "kinesis": "Amazon Kinesis Data Streams",
     "google_pubsub": "Google Cloud Pub/Sub",
     "azure_event_hubs": "Azure Event Hubs",
+    "nats_core": "NATS Core",
+    "redis_pubsub": "Redis Pub/Sub",
 }
 
 

@@ -50,14 +50,18 @@ OrderingScope = Literal[
     "per_message_group",  # SQS FIFO MessageGroupId
     "per_queue",  # one queue, one consumer (RabbitMQ single active consumer)
     "per_stream",  # one stream (NATS JetStream stream, Redis stream key, RabbitMQ stream)
+    "per_publisher",  # messages from one publisher, in the order published (NATS Core)
+    "per_channel",  # one channel, in the order published (Redis Pub/Sub)
 ]
 
-BrokerModel = Literal["log", "queue", "hybrid", "pubsub"]
+BrokerModel = Literal["log", "queue", "hybrid", "pubsub", "ephemeral"]
 """``log``: retained independently of consumption, read by offset. ``queue``: removed once acknowledged.
 ``hybrid``: offers both (per variant / per retention policy). ``pubsub``: topic fan-out to acknowledged
-subscriptions."""
+subscriptions. ``ephemeral``: fire-and-forget fan-out to the subscribers connected at publish time, nothing stored or
+acknowledged (NATS Core, Redis Pub/Sub)."""
 
-RetentionModel = Literal["log", "queue", "subscription_backlog"]
+RetentionModel = Literal["log", "queue", "subscription_backlog", "none"]
+"""``none``: nothing is stored; a message reaches only the subscribers connected when it is published."""
 ParallelismUnitKind = Literal[
     "partition", "shard", "queue", "message_group", "ordering_key", "consumer", "subscription", "stream"
 ]
@@ -160,7 +164,13 @@ class _Envelope(KnowledgeModel):
 
 
 class ThroughputEnvelope(_Envelope):
-    """Sustained throughput figures, each with its assumptions; empty plus ``gap`` when not sourced."""
+    """Sustained throughput figures, each with its assumptions; empty plus ``gap`` when not sourced.
+
+    ``unbounded`` holds the source's own words when it states no ceiling at all (SQS standard queues: "nearly
+    unlimited"), which is different from a ceiling nobody sourced.
+    """
+
+    unbounded: SourcedText | None = None
 
     UNITS: ClassVar[frozenset[str]] = THROUGHPUT_UNITS
     WHAT: ClassVar[str] = "throughput"
@@ -283,6 +293,9 @@ class Retention(KnowledgeModel):
 
     @model_validator(mode="after")
     def _check(self) -> Retention:
+        if self.model == "none" and (self.unbounded or self.max_retention or self.default_retention
+                                     or self.replay.supported):
+            raise ValueError("retention model 'none' stores nothing: no retention figures, no replay")
         _require_unit(self.max_retention, RETENTION_UNITS, "max_retention")
         _require_unit(self.default_retention, RETENTION_UNITS, "default_retention")
         if self.unbounded:
@@ -345,11 +358,18 @@ class DeadLettering(KnowledgeModel):
 
 
 class Parallelism(KnowledgeModel):
-    """The unit that bounds consumer parallelism and ordering, with its per-unit limits where sourced."""
+    """The unit that bounds consumer parallelism and ordering, with its per-unit limits where sourced.
+
+    ``ordered_unit_limits`` names the ``per_unit_limits`` entries (throughput units) that bound what ONE ordered unit
+    carries (a partition, a shard, an ordering key, the partition an SQS message group hashes to); the smallest of them
+    applies. Left empty when no source states one unit's rate: cluster-wide or whole-broker figures never stand in for
+    one ordered unit, and selection falls back on the project's rule for one ordered channel.
+    """
 
     unit: ParallelismUnitKind
     description: NonEmptyStr
     per_unit_limits: list[NamedFigure] = []
+    ordered_unit_limits: list[Identifier] = []
     other_limits: list[NamedFigure] = []
     source: SourceUrl
     see_also: list[SourceUrl] = []
@@ -360,7 +380,16 @@ class Parallelism(KnowledgeModel):
     def _check(self) -> Parallelism:
         if not self.per_unit_limits and not self.gaps:
             raise ValueError("no per_unit_limits: add a 'gaps' note saying none was sourced")
+        limits = {n.name: n.figure for n in self.per_unit_limits}
+        for name in self.ordered_unit_limits:
+            if name not in limits:
+                raise ValueError(f"ordered_unit_limits names {name!r}, which is not one of the per_unit_limits")
+            _require_unit(limits[name], THROUGHPUT_UNITS, f"ordered unit limit {name!r}")
         return self
+
+    def ordered_unit_figures(self) -> list[NamedFigure]:
+        """The per-unit limits that bound one ordered unit's rate (empty: none is sourced)."""
+        return [n for n in self.per_unit_limits if n.name in self.ordered_unit_limits]
 
 
 class NamingRule(KnowledgeModel):
@@ -522,6 +551,9 @@ class BrokerVariant(KnowledgeModel):
     parent: Identifier
     name: NonEmptyStr
     summary: SourcedText
+    model: BrokerModel | None = Field(
+        default=None, description="The variant's consumption model when it differs from its broker's (a RabbitMQ "
+        "stream is a log, a quorum queue a queue).")
     throughput: ThroughputEnvelope | None = None
     latency: LatencyEnvelope | None = None
     ordering: Annotated[list[OrderingMode], Field(min_length=1)] | None = None
@@ -549,6 +581,9 @@ class Broker(BrokerProfile):
     name: NonEmptyStr
     summary: SourcedText
     model: BrokerModel
+    server: Identifier | None = Field(
+        default=None, description="The server software, when several profiled brokers run in one (redis, nats): a team "
+        "that runs one of them already runs the server of the others.")
     default_variant: Identifier | None = None
     variants: list[BrokerVariant] = []
 
