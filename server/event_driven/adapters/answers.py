@@ -18,6 +18,7 @@ from event_driven.adapters.files import encode_request, file_uri, mime_type
 from event_driven.adapters.limits import RUNTIME
 from event_driven.adapters.summary import summarize
 from event_driven.adapters.tools import ToolSpec
+from event_driven.app.targets import configured
 from event_driven.errors import InputError, echo, field_error, render_errors
 from event_driven.kb.loader import KnowledgeBase
 
@@ -29,7 +30,7 @@ async def run_tool(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBa
     try:
         _check_presentation(detail, files_mode)
         call = {k: v for k, v in arguments.items() if k not in ("detail", "files")}
-        result = await RUNTIME.run(spec.run, call, kb)
+        result = await RUNTIME.run(spec.run, call, kb, timeout_s=_time_limit(spec, call))
     except InputError as exc:
         return error_result(render_errors(exc.errors))
     except TimeoutError:
@@ -47,10 +48,23 @@ async def run_tool(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBa
 PRESENTATION = {"detail": ("summary", "full"), "files": ("links", "inline")}
 
 
+def _time_limit(spec: ToolSpec, call: Mapping[str, Any]) -> float:
+    """A live read is bounded by its target's own deadline (the reader enforces it); add a margin for the analysis."""
+    if spec.live or "target" in call:
+        targets = configured()
+        deadline = max((t.deadline_s for t in targets.targets), default=0.0) if targets else 0.0
+        return max(RUNTIME.timeout_s, deadline + 5)
+    return RUNTIME.timeout_s
+
+
 def _check_presentation(detail: Any, files_mode: Any) -> None:
     errors = [
-        field_error(f"$.{name}", "not_allowed", f"{name} must be one of {', '.join(allowed)}, got {echo(value, 40)}",
-                    ", ".join(allowed))
+        field_error(
+            f"$.{name}",
+            "not_allowed",
+            f"{name} must be one of {', '.join(allowed)}, got {echo(value, 40)}",
+            ", ".join(allowed),
+        )
         for (name, allowed), value in zip(PRESENTATION.items(), (detail, files_mode), strict=True)
         if not (isinstance(value, str) and value in allowed)
     ]

@@ -11,6 +11,7 @@ overwrite an existing file without ``--force``, and writes nothing at all when a
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -360,6 +361,27 @@ def cmd_schema_check(args: argparse.Namespace) -> int:
     return EXIT_OK if getattr(result, "compatible", False) else EXIT_INVALID
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Read a target the targets file names, read-only; exit 0 with no finding, 1 with findings, 2 when unreadable."""
+    from event_driven.app.targets import use_targets
+    from event_driven.errors import InputError, render_errors
+
+    try:
+        use_targets(args.targets)
+        plan = json.loads(_read(args.plan)) if args.plan else None
+    except InputError as exc:
+        sys.stderr.write(render_errors(exc.errors) + "\n")
+        return EXIT_USAGE
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        sys.stderr.write(f"event-driven inspect: cannot read the plan: {exc}\n")
+        return EXIT_USAGE
+    result = _run("inspect_broker", {"target": args.target, "plan": plan, "pattern": args.pattern})
+    if isinstance(result, int):
+        return EXIT_USAGE
+    _emit("inspect_broker", result, args)
+    return EXIT_INVALID if getattr(result, "findings", None) else EXIT_OK
+
+
 SKILL_DEST = Path("~/.claude/skills")
 
 
@@ -445,6 +467,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     schema.set_defaults(handler=cmd_schema_check)
+
+    inspect = sub.add_parser("inspect", help="read a live broker the targets file names (read-only)")
+    inspect.add_argument("target", metavar="TARGET", help="a target name from the targets file")
+    inspect.add_argument("--targets", metavar="FILE", help="the targets file (default: $EVENT_DRIVEN_TARGETS)")
+    inspect.add_argument("--plan", metavar="FILE", help="a plan.json from `event-driven plan --out`: report drift")
+    inspect.add_argument("--pattern", help="only channels whose names match this glob")
+    inspect.add_argument("--format", choices=["text", "json"], default="text")
+    inspect.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    inspect.set_defaults(handler=cmd_inspect)
 
     skill = sub.add_parser("skill", help="the companion Agent Skill")
     skill_sub = skill.add_subparsers(dest="skill_command", required=True, metavar="ACTION")

@@ -34,8 +34,8 @@ class Runtime:
             self._limiter = anyio.CapacityLimiter(self.concurrency)
         return self._limiter
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        with anyio.fail_after(self.timeout_s):
+    async def run(self, fn: Callable[..., T], *args: Any, timeout_s: float | None = None) -> T:
+        with anyio.fail_after(timeout_s or self.timeout_s):
             return await anyio.to_thread.run_sync(
                 functools.partial(fn, *args), limiter=self.limiter, abandon_on_cancel=True
             )

@@ -17,7 +17,8 @@ from mcp.types import CallToolResult, ToolAnnotations
 from event_driven.adapters import knowledge_resources, prompts
 from event_driven.adapters.answers import run_tool
 from event_driven.adapters.output_schema import compact_schema
-from event_driven.adapters.tools import TOOLS, ToolSpec
+from event_driven.adapters.tools import TOOLS, ToolSpec, inspect_spec
+from event_driven.app.targets import configured
 from event_driven.kb.loader import KnowledgeBase, knowledge
 from event_driven.version import package_version
 
@@ -34,6 +35,10 @@ event-driven://knowledge/{file}/{id}. Prompts: design_system, diagnose_incident,
 """
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# Reading a live broker: still read-only, but its answers depend on the world outside.
+READ_ONLY_LIVE = ToolAnnotations(
+    read_only_hint=True, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+)
 
 
 SUMMARY_FIELDS: dict[str, Any] = {
@@ -46,7 +51,7 @@ SUMMARY_FIELDS: dict[str, Any] = {
 }
 
 
-def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase) -> None:
+def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase, live: bool = False) -> None:
     names = list(spec.input_schema["properties"])
 
     async def call(**arguments: Any) -> CallToolResult:
@@ -60,7 +65,10 @@ def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase) -> None:
     )
     call.__annotations__ = {**{n: Any for n in names}, "return": CallToolResult}
     meta = {"anthropic/maxResultSizeChars": spec.max_result_chars} if spec.max_result_chars else None
-    mcp.add_tool(call, name=spec.name, title=spec.title, description=spec.description, annotations=READ_ONLY, meta=meta)
+    annotations = READ_ONLY_LIVE if spec.live or (live and spec.name == "diagnose_issue") else READ_ONLY
+    mcp.add_tool(
+        call, name=spec.name, title=spec.title, description=spec.description, annotations=annotations, meta=meta
+    )
     tool = mcp._tool_manager.get_tool(spec.name)
     assert tool is not None
     tool.parameters = spec.input_schema
@@ -73,8 +81,11 @@ def build_server(kb: KnowledgeBase | None = None) -> MCPServer:
     """Create the MCP server. Loading the knowledge base here makes a malformed file stop start-up."""
     kb = kb or knowledge()
     mcp = MCPServer(SERVER_NAME, version=package_version(), instructions=INSTRUCTIONS, log_level="WARNING")
+    targets = configured()
     for spec in TOOLS:
-        _register_tool(mcp, spec, kb)
+        _register_tool(mcp, spec, kb, live=targets is not None)
+    if targets is not None:
+        _register_tool(mcp, inspect_spec(max(t.deadline_s for t in targets.targets)), kb, live=True)
     knowledge_resources.register(mcp, kb)
     prompts.register(mcp)
     return mcp

@@ -107,6 +107,10 @@ DIAGNOSE = schema(
         "broker": {"type": "string", "description": "kafka, rabbitmq, sqs, pulsar, nats, redis; inferred when absent."},
         "event_context": EVENT_CONTEXT,
         "max_hypotheses": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5},
+        "target": {
+            "type": "string",
+            "description": "Optional: an inspection target's name: its live state joins the evidence.",
+        },
         "detail": DETAIL,
     }
 )
@@ -155,4 +159,17 @@ SCHEMA_CHECK = schema(
         "detail": DETAIL,
     },
     ("new_schema",),
+)
+
+INSPECT = schema(
+    {
+        "target": {"type": "string", "description": "A target name from the operator's targets file."},
+        "plan": obj("Optional: a plan from plan_topology (detail='full'): report the drift between it and the broker."),
+        "pattern": {
+            "type": "string",
+            "description": "Optional: only channels whose names match this glob, e.g. 'orders.*'.",
+        },
+        "detail": DETAIL,
+    },
+    ("target",),
 )

@@ -87,6 +87,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     from event_driven.version import package_version
 
     parser.add_argument("--version", action="version", version=f"event-driven-mcp {package_version()}")
+    parser.add_argument(
+        "--targets",
+        metavar="FILE",
+        help="brokers inspect_broker may read (YAML; default: "
+        "$EVENT_DRIVEN_TARGETS); without it the tool is not offered",
+    )
     parser.add_argument("--transport", choices=["stdio", "sse", "streamable-http"], default="stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
@@ -179,15 +185,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from event_driven.adapters.mcp_server import build_server
+    from event_driven.app.targets import use_targets
+    from event_driven.errors import InputError, render_errors
     from event_driven.kb.loader import KnowledgeError
 
     token = os.environ.get(TOKEN_ENV) or None
     try:
         if args.transport != "stdio":
             transport_security(args.host, args.allowed_host, args.allowed_origin)  # refuse before loading anything
+        use_targets(args.targets)
         mcp = build_server()
     except UsageError as exc:
         sys.stderr.write(f"event-driven-mcp: {exc}\n")
+        return 2
+    except InputError as exc:  # the targets file
+        sys.stderr.write(f"event-driven-mcp: cannot start: the targets file is invalid\n{render_errors(exc.errors)}\n")
         return 2
     except KnowledgeError as exc:
         sys.stderr.write(f"event-driven-mcp: cannot start: {exc}\n")

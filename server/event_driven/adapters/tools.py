@@ -37,6 +37,8 @@ class ToolSpec:
     # Declared to hosts that cap results (Claude Code: 50,000 characters) only where a full answer is legitimately
     # larger: plans and test scaffolds with their files embedded (files='inline').
     max_result_chars: int | None = None
+    # Reads a broker the operator named (inspect_broker): open-world, and a longer time limit.
+    live: bool = False
 
     @property
     def present(self) -> Presenter:
@@ -121,3 +123,22 @@ TOOLS: tuple[ToolSpec, ...] = (
 )
 
 BY_NAME: dict[str, ToolSpec] = {t.name: t for t in TOOLS}
+
+
+def inspect_spec(deadline_s: float) -> ToolSpec:
+    """inspect_broker, offered only when the operator configured targets (the live layer loads only then)."""
+    from event_driven.app.inspection import inspect_broker
+    from event_driven.live.inspect import InspectionResult
+
+    return ToolSpec(
+        "inspect_broker",
+        "Inspect a live broker (read-only)",
+        "Reads one broker the operator listed as a target (by its name; never a URL or a credential), read-only: "
+        "queue/stream/consumer depths, in-flight and consumers sampled over a short window, with settings. Answers "
+        f"the problems found (each with the live figures, the cause and the fix), drift from a plan when given, and "
+        f"the busiest channels with their trend. Consumes, acks or changes nothing. Bounded to {deadline_s:g} s.",
+        schemas.INSPECT,
+        InspectionResult,
+        inspect_broker,
+        live=True,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from event_driven.app.arguments import as_input_error, bounded
+from event_driven.app.inspection import inspect_broker, with_live_evidence
 from event_driven.app.plan import plan_topology as core_plan
 from event_driven.app.testgen import generate_tests as core_generate_tests
 from event_driven.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose
@@ -22,11 +23,20 @@ from event_driven.errors import InputError, field_error, from_validation_error
 from event_driven.kb.loader import KnowledgeBase
 
 Arguments = Mapping[str, Any]
+__all__ = [
+    "check_schema_change",
+    "diagnose_issue",
+    "generate_tests",
+    "inspect_broker",
+    "plan_topology",
+    "select_broker",
+    "validate_context",
+]
 
 VALIDATE_ARGS = ("event_context",)
 SELECT_ARGS = ("event_context", "constraints")
 PLAN_ARGS = ("event_context", "broker", "options")
-DIAGNOSE_ARGS = ("symptoms", "error_lines", "config", "metrics", "broker", "event_context", "max_hypotheses")
+DIAGNOSE_ARGS = ("symptoms", "error_lines", "config", "metrics", "broker", "event_context", "max_hypotheses", "target")
 TESTS_ARGS = ("event_context", "plan", "options")
 SCHEMA_ARGS = ("old_schema", "new_schema", "history", "format", "mode", "plan")
 
@@ -57,7 +67,7 @@ def plan_topology(arguments: Arguments, kb: KnowledgeBase) -> TopologyPlan:
 
 
 def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
-    args = bounded(arguments, DIAGNOSE_ARGS)
+    args = with_live_evidence(bounded(arguments, DIAGNOSE_ARGS))
     try:
         request = DiagnoseRequest.model_validate(args)
     except ValidationError as exc:

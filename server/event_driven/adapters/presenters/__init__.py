@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from event_driven.adapters.presenters.diagnosis import present_diagnosis
+from event_driven.adapters.presenters.inspection import present_inspection
 from event_driven.adapters.presenters.plan import present_plan
 from event_driven.adapters.presenters.schema import present_schema_check
 from event_driven.adapters.presenters.selection import present_selection
@@ -25,4 +26,5 @@ PRESENTERS: dict[str, Presenter] = {
     "diagnose_issue": present_diagnosis,
     "generate_tests": present_tests,
     "check_schema_change": present_schema_check,
+    "inspect_broker": present_inspection,
 }
