@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from event_driven.core.diagnosis.result import Evidence
+from event_driven.core.diagnosis.retrieval import SymptomIndex
 from event_driven.core.diagnosis.text import tokenize
+from event_driven.core.diagnosis.versions import StatedVersion, matching_notes
 from event_driven.core.evidence import ObservedPattern, ParsedConfig
 from event_driven.kb.failure_modes import FailureMode
 from event_driven.kb.loader import KnowledgeBase
@@ -26,10 +28,19 @@ PENALTY_INFERRED = 0.4
 MIN_COVERAGE = 0.5
 K_INFO = 5.0
 SPREAD_FACTOR = 0.7
+W_BM25 = 2.0
+MIN_BM25_SHARE = 0.3
+W_VERSION_STATED = 0.75
+W_VERSION_NOTE = 3.0
+MIN_NOTE_OVERLAP = 0.3
 
 SCORING_TEXT = (
     f"score = ({W_SYM:g} x symptom phrase match [IDF-weighted coverage >= {MIN_COVERAGE:.0%}, x min(1, matched IDF "
     f"/ {K_INFO:g}), x{SPREAD_FACTOR:g} across sentences; best + 0.5 second + 0.25 third] "
+    f"+ {W_BM25:g} x share^2 of the best BM25 match of the whole report over the entries' descriptions [share >= "
+    f"{MIN_BM25_SHARE:.0%}] "
+    f"+ {W_VERSION_NOTE:g} x word overlap per version note whose release range holds a version the report states "
+    f"[overlap >= {MIN_NOTE_OVERLAP:.0%}] + {W_VERSION_STATED:g} for a stated version where that alone is evidence "
     f"+ {W_SIG:g} x signature specificity per error signature [shared lines / sqrt(k)] "
     f"+/- {W_CFG:g} per config condition on keys you set ({W_CFG_WEAK:g} when it relies on a default or a missing "
     f"key) +/- {W_MET:g} per metric pattern seen (refuting x0.75) + {W_AUDIT:g} per high/critical config finding "
@@ -86,6 +97,14 @@ class _Index:
                 df[t] = df.get(t, 0) + 1
         n = len(fms)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._fms = fms
+        self._bm25: SymptomIndex | None = None
+
+    @property
+    def bm25(self) -> SymptomIndex:
+        if self._bm25 is None:
+            self._bm25 = SymptomIndex(self._fms)
+        return self._bm25
 
 
 _INDEX_CACHE: dict[int, _Index] = {}
@@ -234,3 +253,36 @@ def score_metrics(sc: Scored, observed: dict[str, ObservedPattern]) -> None:
         sc.add(Evidence(kind="metric_pattern", effect=mp.effect, weight=w, quote=ob.detail, matched=mp.name,
                         why=mp.why, source=ob.source))
 
+
+
+def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> None:
+    """BM25 evidence: the entry's share of the best match over the whole catalogue."""
+    value = scores.get(sc.fm.id, 0.0)
+    if best <= 0 or value <= 0:
+        return
+    share = min(1.0, value / best)
+    if share < MIN_BM25_SHARE:
+        return
+    sc.add(Evidence(kind="retrieval", effect="supports", weight=round(W_BM25 * share ** 2, 3), quote=None,
+                    matched="BM25 over the entry's title, symptoms, summary and causes",
+                    why=f"the report matches this entry at {share:.0%} of the best match (BM25 {value:.2f})"))
+
+
+def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, user: set[str]) -> None:
+    """Version evidence: notes whose release range holds the version the report names and whose words it shares."""
+    if sc.fm.stated_version_supports and stated:
+        shown = "; ".join(dict.fromkeys(v.text for v in stated[:3]))
+        sc.add(Evidence(kind="version", effect="supports", weight=W_VERSION_STATED, quote=shown,
+                        matched="a component version named in the report",
+                        why="the report names the release in use; a release-specific bug is possible"))
+    for note, sv in matching_notes(sc.fm.versions, stated, broker):
+        words = set(tokenize(note.note))
+        overlap = len(words & user) / len(words) if words else 0.0
+        if overlap < MIN_NOTE_OVERLAP:
+            continue
+        factor = 1.0 if sv is not None else 0.5
+        why = (f"the report runs {'.'.join(map(str, sv.version))}, inside the range {note.versions}" if sv else
+               f"no {note.broker} version is stated; this applies if the release in use is {note.versions}")
+        sc.add(Evidence(kind="version", effect="supports", weight=round(W_VERSION_NOTE * overlap * factor, 3),
+                        quote=sv.text if sv else None, matched=f"{note.broker} {note.versions}: {note.note}",
+                        why=why, source=note.source))

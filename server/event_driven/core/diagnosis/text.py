@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from event_driven.core.evidence import parse_duration_ms
 
-_STOP = frozenset("""
+STOP_WORDS = frozenset("""
 a an the is are was were be been being am to of in on at for with by from as and or but if then than so that this
 these those it its it's i we you they he she them our your my me us do does did doing done have has had having can
 could would should will shall may might must just also only very too about into over under out up down off again?
@@ -152,7 +152,7 @@ def tokenize(text: str) -> list[str]:
         if word in _NEGATIONS:
             negate = True
             continue
-        if word in _STOP or len(word) < 2 or word.isdigit():
+        if word in STOP_WORDS or len(word) < 2 or word.isdigit():
             continue
         if word in _SYNONYMS:
             toks: tuple[str, ...] | list[str] = _SYNONYMS[word]
@@ -160,7 +160,7 @@ def tokenize(text: str) -> list[str]:
             st = _stem(word)
             if st in _STEM_SYNONYMS:
                 toks = _STEM_SYNONYMS[st]
-            elif st in _STOP:
+            elif st in STOP_WORDS:
                 continue
             else:
                 toks = [st]
