@@ -28,7 +28,7 @@ import evaluate  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.80, "top3": 0.88}, True: {"top1": 0.74, "top3": 0.84}}
+FLOORS = {False: {"top1": 0.79, "top3": 0.88}, True: {"top1": 0.73, "top3": 0.85}}
 
 
 def taxonomy_ids() -> set[str]:

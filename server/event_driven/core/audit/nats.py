@@ -10,9 +10,11 @@ from event_driven.core.audit.retention import retention_hits
 
 @rule("nats_ack_wait_shorter_than_processing", "nats_jetstream", "nats-jetstream-consumers", "nats_ack_wait_redelivery")
 def ack_wait_shorter_than_processing(a: Audited) -> Iterator[Hit]:
-    aw, per = a.num("ack_wait"), a.per_message_time()
-    if aw is not None and per is not None and per > aw / 1e6:
-        yield Hit("ack_wait", a.shown("ack_wait"), "high",
+    configured, per = a.num("ack_wait"), a.per_message_time()
+    default = a.default("nats_ack_wait_ns")
+    aw = configured if configured is not None else default
+    if per is not None and per > aw / 1e6:
+        yield Hit("ack_wait", a.shown("ack_wait") or f"(default {aw / 1e9:g} s)", "high",
                   f"Processing takes {per / 1000:g} s but ack_wait is {aw / 1e9:g} s: the server redelivers the "
                   "message while it is still being processed.",
                   "Raise ack_wait above the worst-case processing time or send in-progress acks (+WPI / "

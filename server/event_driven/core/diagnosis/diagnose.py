@@ -251,7 +251,7 @@ def _score_all(scored: dict[str, Scored], kb: KnowledgeBase, g: _Gathered, binf:
         score_symptoms(sc, idx, user_tokens, sentences)
         score_retrieval(sc, retrieval, best)
         score_versions(sc, stated, binf.broker, user_tokens)
-        cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds) if has_config else set()
+        cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds, binf.broker) if has_config else set()
         score_metrics(sc, observed)
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)

@@ -30,6 +30,7 @@ K_INFO = 5.0
 SPREAD_FACTOR = 0.7
 W_BM25 = 2.0
 MIN_BM25_SHARE = 0.3
+BM25_FULL = 6.0  # a best match at least this strong counts fully; weaker reports count in proportion
 W_VERSION_STATED = 0.75
 W_VERSION_NOTE = 3.0
 MIN_NOTE_OVERLAP = 0.3
@@ -38,7 +39,7 @@ SCORING_TEXT = (
     f"score = ({W_SYM:g} x symptom phrase match [IDF-weighted coverage >= {MIN_COVERAGE:.0%}, x min(1, matched IDF "
     f"/ {K_INFO:g}), x{SPREAD_FACTOR:g} across sentences; best + 0.5 second + 0.25 third] "
     f"+ {W_BM25:g} x share^2 of the best BM25 match of the whole report over the entries' descriptions [share >= "
-    f"{MIN_BM25_SHARE:.0%}] "
+    f"{MIN_BM25_SHARE:.0%}; x min(1, best / {BM25_FULL:g})] "
     f"+ {W_VERSION_NOTE:g} x word overlap per version note whose release range holds a version the report states "
     f"[overlap >= {MIN_NOTE_OVERLAP:.0%}] + {W_VERSION_STATED:g} for a stated version where that alone is evidence "
     f"+ {W_SIG:g} x signature specificity per error signature [shared lines / sqrt(k)] "
@@ -214,12 +215,22 @@ def score_signatures(scored: dict[str, Scored], lines: list[str]) -> list[tuple[
     return sig_brokers
 
 
+def _weak_basis_ok(sc: Scored, val_keys: set[str], config_brokers: set[str], broker: str | None) -> bool:
+    """Whether a condition that holds only through a default or a missing key may vote: when the user's config is of
+    the entry's broker, or when it compares a documented default of the broker in use with an observed fact (a
+    default deadline against the processing time the report states)."""
+    brokers = set(sc.fm.brokers)
+    if brokers & config_brokers:
+        return True
+    observed = any(k.startswith("observed.") for k in val_keys)
+    return observed and broker is not None and broker in brokers
+
+
 def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, config_brokers: set[str],
-                 thresholds: Thresholds) -> set[str]:
+                 thresholds: Thresholds, broker: str | None = None) -> set[str]:
     """Config-condition evidence. Conditions that hold only through a documented default or a missing key count
-    (weakly) only when the user's config is of the entry's broker, so an unrelated config does not vote."""
+    weakly, and only for the entry's own broker (see :func:`_weak_basis_ok`), so an unrelated config does not vote."""
     keys_used: set[str] = set()
-    weak_ok = bool(set(sc.fm.brokers) & config_brokers)
     for cond in sc.fm.config_conditions:
         try:
             result = cond.evaluate(flat, thresholds)
@@ -229,9 +240,7 @@ def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, conf
             continue
         val_keys, pres_keys = cond.keys()
         explicit = bool(val_keys) and all(k in flat for k in val_keys)
-        if not val_keys and pres_keys:
-            explicit = False
-        if not explicit and not weak_ok:
+        if not explicit and not _weak_basis_ok(sc, val_keys, config_brokers, broker):
             continue
         w = W_CFG if explicit else W_CFG_WEAK
         quotes = [q for k in sorted(val_keys | pres_keys) if (q := parsed.quote(k))]
@@ -263,7 +272,8 @@ def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> Non
     share = min(1.0, value / best)
     if share < MIN_BM25_SHARE:
         return
-    sc.add(Evidence(kind="retrieval", effect="supports", weight=round(W_BM25 * share ** 2, 3), quote=None,
+    strength = min(1.0, best / BM25_FULL) if BM25_FULL > 0 else 1.0
+    sc.add(Evidence(kind="retrieval", effect="supports", weight=round(W_BM25 * share ** 2 * strength, 3), quote=None,
                     matched="BM25 over the entry's title, symptoms, summary and causes",
                     why=f"the report matches this entry at {share:.0%} of the best match (BM25 {value:.2f})"))
 

@@ -171,7 +171,7 @@ def tokenize(text: str) -> list[str]:
 
 _PT_RE = re.compile(
     r"\b(?:takes?|taking|took|runs?|running|ran|lasts?|lasting|processing(?:\s+time)?|handler|duration|long)\s+"
-    r"(?:(?:of|is|about|around|roughly|approximately|over|more than|longer than|up to|at least|nearly|almost|"
+    r"(?:(?:of|is|for|about|around|roughly|approximately|over|more than|longer than|up to|at least|nearly|almost|"
     r"~)\s*)*~?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\b"
     r"|~?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\s+"
     r"(?:handler|task|job|processing)\b",
