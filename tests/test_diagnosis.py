@@ -315,8 +315,8 @@ REPORTS = [
      "second worker starts the same task after an hour", None),
     ("sqs_fifo_group_id_treated_as_partition", "sqs", "We receive 10 messages from our SQS FIFO queue and hand them to "
      "a thread pool; messages with the same MessageGroupId run concurrently and finish out of order", None),
-    ("known_bug_fixed_by_upgrade", "pulsar", "After upgrading pulsar-client to 3.1.0 our consumers stop receiving after "
-     "a few hours; downgrading to 3.0.0 fixes it", None),
+    ("known_bug_fixed_by_upgrade", "pulsar", "After upgrading pulsar-client to 3.1.0 our consumers stop receiving "
+     "after a few hours; downgrading to 3.0.0 fixes it", None),
     ("pubsub_fire_and_forget_drop", "redis", "Redis pub/sub subscriber restarts during deploys and all messages "
      "published in the meantime are gone", None),
     ("dlq_metric_misreads_dead_letters", "sqs", "Our CloudWatch alarm on the dead-letter queue never fired although "
