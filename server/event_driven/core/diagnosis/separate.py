@@ -15,11 +15,11 @@ def _fallback(first: Hypothesis, second: Hypothesis) -> SeparatingQuestion | Non
     if a is None or b is None:
         return None
     if a.command == b.command:
-        question = (f"Run {a.command}: {a.look_for} points to {first.title.lower()}; {b.look_for} points to "
-                    f"{second.title.lower()}.")
+        question = (f"Run {a.command}. {a.look_for} points to {first.failure_mode_id}; {b.look_for} points to "
+                    f"{second.failure_mode_id}.")
     else:
-        question = (f"Which holds: {a.look_for} ({a.command}), pointing to {first.title.lower()}; or {b.look_for} "
-                    f"({b.command}), pointing to {second.title.lower()}?")
+        question = (f"Run {a.command} and look for {a.look_for} (points to {first.failure_mode_id}); run "
+                    f"{b.command} and look for {b.look_for} (points to {second.failure_mode_id}).")
     return SeparatingQuestion(between=[first.failure_mode_id, second.failure_mode_id], question=question,
                               command=a.command, basis="next_diagnostics")
 

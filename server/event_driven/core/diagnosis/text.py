@@ -25,6 +25,8 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p, re.IGNORECASE), r)
     for p, r in [
         (r"\bmore than once\b", " duplicate "),
+        # A stated payload size ("a 3 MB message", "over 256 KB") is a statement about size.
+        (r"\b\d+(?:\.\d+)?\s*(?:[kmg]i?b|bytes)\b", " large size "),
         (r"\b(multiple|several|many) times\b", " duplicate "),
         (r"\bkick(ed|s)? out of (the )?(consumer )?group\b", " leave group rebalance "),
         (r"\bkick(ed|s)? out\b", " leave "),
