@@ -54,7 +54,7 @@ or else one built from the two entries' first next diagnostics.
 
 from event_driven.core.diagnosis.brokers import normalize_broker
 from event_driven.core.diagnosis.diagnose import diagnose
-from event_driven.core.diagnosis.request import DiagnoseInputError, DiagnoseRequest
+from event_driven.core.diagnosis.request import DiagnoseRequest
 from event_driven.core.diagnosis.result import (
     BrokerInference,
     ChecklistResult,
@@ -68,7 +68,6 @@ from event_driven.core.diagnosis.text import tokenize
 __all__ = [
     "BrokerInference",
     "ChecklistResult",
-    "DiagnoseInputError",
     "DiagnoseRequest",
     "Diagnosis",
     "Evidence",
