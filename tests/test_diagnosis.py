@@ -287,3 +287,78 @@ def test_a_given_broker_drops_other_brokers_failure_modes():
     d = diagnose(DiagnoseRequest(symptoms="producer fails with backlog quota exceeded", broker="pulsar"), knowledge())
     assert d.hypotheses and d.hypotheses[0].failure_mode_id == "pulsar_backlog_quota_exceeded"
     assert all("pulsar" in h.brokers or "any" in h.brokers for h in d.hypotheses)
+
+
+# ---------------------------------------------------------------------------------------- issue-14 classes
+
+# Reports written for these tests in a reporter's words (not taken from tests/diagnose_cases): each names a symptom,
+# never the cause.
+REPORTS = [
+    ("lag_exporter_phantom_lag", "kafka", "Our Grafana panel shows consumer lag of 40k for the payments group, but "
+     "kafka-consumer-groups shows LAG 0 on every partition", None),
+    ("health_check_green_while_broken", "rabbitmq", "The health endpoint keeps returning ok while our producers hang "
+     "on every publish", None),
+    ("sqs_lambda_batch_failure_handling", "sqs", "Our Lambda processes SQS batches of 10. When one record throws, all "
+     "10 come back and the 9 good ones get processed again", None),
+    ("sqs_lambda_throttle_receive_count", "sqs", "Messages end up in the DLQ without the Lambda ever logging an "
+     "invocation. The function has reserved concurrency 5 and the queue maxReceiveCount is 1", None),
+    ("nats_max_payload_exceeded", "nats", "Publishing a 3 MB JSON document fails", "nats: maximum payload exceeded"),
+    ("rabbitmq_consumer_ack_timeout", "rabbitmq", "RabbitMQ closes our consumer channel after about 30 minutes while "
+     "long reports are still being generated, then the report starts again", None),
+    ("nats_ack_wait_redelivery", "nats", "JetStream redelivers the message every 30 seconds while our handler, which "
+     "takes 2 minutes, is still running", None),
+    ("amqp_heartbeat_missed_connection_closed", "rabbitmq", "With pika BlockingConnection the connection is gone after "
+     "a long job; the next basic_ack fails", "pika.exceptions.StreamLostError: Stream connection lost"),
+    ("unchecked_publish_result_loss", "nats", "Our Go service calls js.PublishAsync in a loop and returns; the stream "
+     "ends up with fewer messages than we sent and no error is logged", None),
+    ("redis_task_queue_visibility_timeout_redelivery", "redis", "A Celery task with acks_late runs for 2 hours and a "
+     "second worker starts the same task after an hour", None),
+    ("sqs_fifo_group_id_treated_as_partition", "sqs", "We receive 10 messages from our SQS FIFO queue and hand them to "
+     "a thread pool; messages with the same MessageGroupId run concurrently and finish out of order", None),
+    ("known_bug_fixed_by_upgrade", "pulsar", "After upgrading pulsar-client to 3.1.0 our consumers stop receiving "
+     "after a few hours; downgrading to 3.0.0 fixes it", None),
+    ("pubsub_fire_and_forget_drop", "redis", "Redis pub/sub subscriber restarts during deploys and all messages "
+     "published in the meantime are gone", None),
+    ("dlq_metric_misreads_dead_letters", "sqs", "Our CloudWatch alarm on the dead-letter queue never fired although "
+     "hundreds of messages failed and were moved there", None),
+    ("autoscale_metric_ignores_in_flight", "sqs", "ECS scales our worker service down to zero while the last task is "
+     "still processing a 20 minute message, then the message is processed again", None),
+]
+
+
+@pytest.mark.parametrize(("cause", "broker", "symptoms", "error"), REPORTS, ids=[r[0] for r in REPORTS])
+def test_reports_in_the_reporters_words_rank_their_cause_first(kb, cause, broker, symptoms, error):
+    d = run(kb, broker=broker, symptoms=symptoms, error_lines=error)
+    assert ranked(d)[0] == cause, ranked(d)[:3]
+
+
+def test_close_causes_come_with_the_question_that_separates_them(kb):
+    d = run(kb, broker="rabbitmq", symptoms="our worker's connection is closed in the middle of long jobs and the job "
+            "is delivered again")
+    sq = d.separating_question
+    assert sq is not None and sq.basis == "knowledge_base"
+    assert set(sq.between) == {"amqp_heartbeat_missed_connection_closed", "rabbitmq_consumer_ack_timeout"}
+    assert "heartbeat" in sq.question and sq.command
+    assert any(n.startswith("Close call between") for n in d.notes)
+    clear = run(kb, broker="nats", error_lines="nats: maximum payload exceeded")
+    assert clear.separating_question is None or clear.separating_question.between[0] == "nats_max_payload_exceeded"
+
+
+def test_a_stated_version_inside_a_known_bug_range_is_evidence(kb):
+    d = run(kb, broker="nats", symptoms="on our nats-server 2.9.16 cluster, publishing to a work-queue stream past "
+            "the per-subject limit with discard new returns no error and the message is dropped")
+    h = hyp(d, "known_bug_fixed_by_upgrade")
+    versions = [e for e in h.evidence_for if e.kind == "version"]
+    assert any("2.9.16" in (e.quote or "") and "<2.10.0" in e.matched for e in versions)
+    fixed = run(kb, broker="nats", symptoms="on our nats-server 2.10.4 cluster, publishing to a work-queue stream past "
+                "the per-subject limit with discard new returns no error and the message is dropped")
+    assert not any(e.kind == "version" and "<2.10.0" in e.matched
+                   for h in fixed.hypotheses for e in h.evidence_for)
+
+
+def test_ack_deadline_default_is_compared_with_the_stated_processing_time(kb):
+    d = run(kb, broker="nats", symptoms="messages are redelivered although the handler acks them; each handler run "
+            "takes 20 minutes")
+    finding = next(f for f in d.config_findings if f.id == "nats_ack_wait_shorter_than_processing")
+    assert finding.current_value == "(default 30 s)"
+    assert ranked(d)[0] == "nats_ack_wait_redelivery"

@@ -97,8 +97,10 @@ def _edit_rules(root: Path, mutate) -> None:
         (lambda d: d["rules"][0].update(severity="urgent"), "rules[0].severity", "Input should be"),
         (lambda d: d["rules"][2].update(when={"key": "throughput_msg_per_s", "op": "gt", "value": 5000}),
          "rules[2].when", "sourced threshold"),
-        (lambda d: d["rules"][2].update(when={"key": "speed", "op": "eq", "value": "fast"}), "rules[2].when", "unknown context field"),
-        (lambda d: d["rules"][0]["when"]["all"][1].update(value={"threshold": "nope"}), "(top level)", "unknown threshold"),
+        (lambda d: d["rules"][2].update(when={"key": "speed", "op": "eq", "value": "fast"}), "rules[2].when",
+         "unknown context field"),
+        (lambda d: d["rules"][0]["when"]["all"][1].update(value={"threshold": "nope"}), "(top level)",
+         "unknown threshold"),
         (lambda d: d["rules"][1].update(colour="red"), "rules[1].colour", "Extra inputs are not permitted"),
     ],
 )

@@ -144,10 +144,6 @@ _SEVERITY: dict[str, int] = {
 # Evaluation order: every rule after "committed", as CheckRule lists them.
 _RULE_ORDER: tuple[CheckRule, ...] = get_args(CheckRule)[1:]
 
-# Offsets that cannot be evaluated are an input error like any other; the name stays for readers of the port.
-LagInputError = InputError
-
-
 def _input_error(message: str, path: str = "$") -> InputError:
     return InputError(field_error(path, "out_of_range", message))
 

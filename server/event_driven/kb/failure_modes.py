@@ -336,6 +336,15 @@ class NextDiagnostic(KnowledgeModel):
     broker: Broker | None = None
 
 
+class Distinction(KnowledgeModel):
+    """When this entry and ``other`` are close, the one question (and read-only command) that separates them."""
+
+    other: str = Field(pattern=_ID_PATTERN, description="The failure mode this entry is often confused with")
+    question: str = Field(min_length=15, description="What to ask or check; the answer points to one of the two")
+    command: str | None = Field(default=None, min_length=5, description="A read-only command that answers it")
+    broker: Broker | None = None
+
+
 class VersionNote(KnowledgeModel):
     """Behaviour that depends on the release in use."""
 
@@ -378,7 +387,11 @@ class FailureMode(KnowledgeModel):
     checklist_items: list[ChecklistItem] = Field(default_factory=list)
     sources: list[SourceUrl] = Field(min_length=1)
     versions: list[VersionNote] = Field(default_factory=list)
+    stated_version_supports: bool = Field(
+        default=False, description="A report that names a component version is (weak) evidence for this entry")
     related: list[str] = Field(default_factory=list, description="Ids of failure modes often confused with this one")
+    distinguish: list[Distinction] = Field(default_factory=list,
+                                           description="Questions that separate this entry from close alternatives")
 
     @field_validator("symptoms")
     @classmethod
@@ -437,7 +450,7 @@ class FailureModeCatalog(KnowledgeModel):
             raise ValueError(f"duplicate failure-mode ids: {dupes}")
         known = set(ids)
         for fm in self.failure_modes:
-            missing = [r for r in fm.related if r not in known]
+            missing = [r for r in [*fm.related, *(d.other for d in fm.distinguish)] if r not in known]
             if missing:
                 raise ValueError(f"{fm.id}: related ids not in the catalogue: {missing}")
         return self
@@ -448,6 +461,14 @@ class FailureModeCatalog(KnowledgeModel):
             return self.documented_defaults[name]
         except KeyError:
             raise KeyError(f"no documented default {name!r} in knowledge/failure_modes.yaml") from None
+
+    def distinction(self, a: str, b: str) -> Distinction | None:
+        """The question that separates entries ``a`` and ``b``, stated on either of them."""
+        for first, second in ((a, b), (b, a)):
+            found = next((d for d in self.by_id(first).distinguish if d.other == second), None)
+            if found is not None:
+                return found
+        return None
 
     def by_id(self, failure_mode_id: str) -> FailureMode:
         for fm in self.failure_modes:

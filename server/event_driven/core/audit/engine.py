@@ -1,8 +1,9 @@
 """The audit engine: what a rule may read, what it reports, and how the rules of every broker are run.
 
 A rule is a small unit: an id, the broker it is about, the source id (``knowledge/sources.yaml``) it rests on, the
-failure modes it points to, and a check that yields :class:`Hit` s (the key, its value, the severity, why it is a
-problem and the fix). The engine fills in the rest of the :class:`ConfigFinding`.
+failure modes it points to, its fix when the fix does not depend on the values, and a check that yields
+:class:`Hit` s (the key, its value, the severity and why it is a problem, plus the fix when it quotes values). The
+engine fills in the rest of the :class:`ConfigFinding`.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ class ConfigFinding(BaseModel):
 
 @dataclass(frozen=True)
 class Hit:
-    """What a rule found: the key, its shown value, the severity, why (message) and the fix."""
+    """What a rule found: the key, its shown value, the severity, why (message) and, when it quotes values, the fix."""
 
     key: str
     current_value: str | None
     severity: Severity
     message: str
-    fix: str
+    fix: str | None = None  # None: the rule's own fix
     judgement: str | None = None
     source: str | None = None  # a sources.yaml id that replaces the rule's own for this hit
 
@@ -118,16 +119,19 @@ class AuditRule:
     source: str  # sources.yaml id
     failure_modes: tuple[str, ...]
     check: Check
+    fix: str | None = None
 
 
 RULES: list[AuditRule] = []
 
 
-def rule(rule_id: str, broker: str, source: str, *failure_modes: str) -> Callable[[Check], Check]:
-    """Register ``check`` as the rule ``rule_id`` about ``broker``, resting on ``source``."""
+def rule(rule_id: str, broker: str, source: str, *failure_modes: str,
+         fix: str | None = None) -> Callable[[Check], Check]:
+    """Register ``check`` as the rule ``rule_id`` about ``broker``, resting on ``source``; ``fix`` is the rule's fix
+    when its hits do not carry one."""
 
     def register(check: Check) -> Check:
-        RULES.append(AuditRule(rule_id, broker, source, failure_modes, check))
+        RULES.append(AuditRule(rule_id, broker, source, failure_modes, check, fix))
         return check
 
     return register
@@ -139,8 +143,11 @@ def _findings(rules: Iterable[AuditRule], audited: Audited) -> Iterator[ConfigFi
         if r.broker not in audited.brokers:
             continue
         for hit in r.check(audited):
+            fix = hit.fix or r.fix
+            if fix is None:
+                raise ValueError(f"audit rule {r.id} states no fix")
             yield ConfigFinding(id=r.id, severity=hit.severity, broker=r.broker, key=hit.key,
-                                current_value=hit.current_value, message=hit.message, fix=hit.fix,
+                                current_value=hit.current_value, message=hit.message, fix=fix,
                                 source=sources.url(hit.source or r.source), judgement=hit.judgement,
                                 failure_modes=list(r.failure_modes))
 

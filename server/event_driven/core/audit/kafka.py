@@ -30,7 +30,9 @@ def _replication(a: Audited) -> tuple[str | None, float | None]:
 
 # Durability -----------------------------------------------------------------------------------------------------
 
-@rule("kafka_acks_not_all", "kafka", "kafka-producerconfigs-acks", "kafka_acks_not_all_message_loss")
+@rule("kafka_acks_not_all", "kafka", "kafka-producerconfigs-acks", "kafka_acks_not_all_message_loss",
+      fix="Set acks=all (the default since Kafka 3.0) with min.insync.replicas=2 on a replication factor 3 "
+          "topic.")
 def acks_not_all(a: Audited) -> Iterator[Hit]:
     acks = a.text("acks")
     if acks in ("0", "1") and a.delivery != "at_most_once":
@@ -38,30 +40,28 @@ def acks_not_all(a: Audited) -> Iterator[Hit]:
                 "the leader acknowledges before followers replicate, so an acknowledged write is lost if the leader "
                 "fails")
         yield Hit("acks", a.shown("acks"), "high" if a.durable else "medium",
-                  f"acks={acks}: {what}" + (f", which breaks the stated {a.delivery} guarantee." if a.durable else "."),
-                  "Set acks=all (the default since Kafka 3.0) with min.insync.replicas=2 on a replication factor 3 "
-                  "topic.")
+                  f"acks={acks}: {what}" + (f", which breaks the stated {a.delivery} guarantee." if a.durable else "."))
 
 
-@rule("kafka_min_isr_1", "kafka", "kafka-topicconfigs-min-insync-replicas", "kafka_acks_not_all_message_loss")
+@rule("kafka_min_isr_1", "kafka", "kafka-topicconfigs-min-insync-replicas", "kafka_acks_not_all_message_loss",
+      fix="Set min.insync.replicas=2 with replication factor 3 (the documented durable combination).")
 def min_isr_one(a: Audited) -> Iterator[Hit]:
     minisr = a.num("min.insync.replicas")
     if minisr is not None and minisr < 2 and a.text("acks") in (None, "all", "-1"):
         yield Hit("min.insync.replicas", a.shown("min.insync.replicas"), "medium",
                   "min.insync.replicas=1: acks=all then succeeds when the in-sync set has shrunk to the leader alone, "
-                  "so a leader failure can still lose acknowledged writes.",
-                  "Set min.insync.replicas=2 with replication factor 3 (the documented durable combination).")
+                  "so a leader failure can still lose acknowledged writes.")
 
 
 @rule("kafka_replication_below_3", "kafka", "kafka-topicconfigs-min-insync-replicas",
-      "kafka_acks_not_all_message_loss", "kafka_not_enough_replicas")
+      "kafka_acks_not_all_message_loss", "kafka_not_enough_replicas",
+      fix="Use replication factor 3 (kafka-reassign-partitions to raise it on existing topics).")
 def replication_below_three(a: Audited) -> Iterator[Hit]:
     rf_key, rf = _replication(a)
     if rf is not None and rf < 3:
         yield Hit(rf_key or "replication.factor", a.shown(rf_key or ""), "high" if a.durable and rf < 2 else "medium",
                   f"{rf_key}={fmt(rf)}: below the documented durable setting (replication factor 3, "
-                  "min.insync.replicas=2, acks=all); a single broker loss can lose or block the partition.",
-                  "Use replication factor 3 (kafka-reassign-partitions to raise it on existing topics).")
+                  "min.insync.replicas=2, acks=all); a single broker loss can lose or block the partition.")
 
 
 @rule("kafka_min_isr_not_below_rf", "kafka", "kafka-topicconfigs-min-insync-replicas", "kafka_not_enough_replicas")
@@ -107,7 +107,9 @@ def internal_topic_rf_below_min_isr(a: Audited) -> Iterator[Hit]:
 
 
 @rule("kafka_internal_topic_rf_default_above_brokers", "kafka", "gh-apache-kafka-groupcoordinatorconfig-java",
-      "kafka_offsets_topic_replication_single_broker")
+      "kafka_offsets_topic_replication_single_broker",
+      fix="Set offsets.topic.replication.factor (and transaction.state.log.replication.factor) to the broker "
+          "count on small clusters.")
 def internal_topic_rf_default_above_brokers(a: Audited) -> Iterator[Hit]:
     brokers = a.num("observed.broker_count")
     default_rf = a.default("kafka_offsets_topic_replication_factor")
@@ -115,20 +117,18 @@ def internal_topic_rf_default_above_brokers(a: Audited) -> Iterator[Hit]:
         yield Hit("offsets.topic.replication.factor", f"(default {fmt(default_rf)})", "high",
                   f"The cluster has {fmt(brokers)} broker(s) but offsets.topic.replication.factor defaults to "
                   f"{fmt(default_rf)}, so __consumer_offsets cannot be created and consumer groups find no "
-                  "coordinator.",
-                  "Set offsets.topic.replication.factor (and transaction.state.log.replication.factor) to the broker "
-                  "count on small clusters.")
+                  "coordinator.")
 
 
 @rule("kafka_unclean_leader_election", "kafka", "kafka-topicconfigs-unclean-leader-election-enable",
-      "kafka_unclean_leader_election_loss")
+      "kafka_unclean_leader_election_loss",
+      fix="Set unclean.leader.election.enable=false (the default).")
 def unclean_leader_election(a: Audited) -> Iterator[Hit]:
     if a.flag("unclean.leader.election.enable") is True:
         yield Hit("unclean.leader.election.enable", a.shown("unclean.leader.election.enable"),
                   "critical" if a.durable else "high",
                   "An out-of-sync replica may become leader, truncating acknowledged records (data loss)"
-                  + (f"; incompatible with the stated {a.delivery} guarantee." if a.durable else "."),
-                  "Set unclean.leader.election.enable=false (the default).")
+                  + (f"; incompatible with the stated {a.delivery} guarantee." if a.durable else "."))
 
 
 # Commits and exactly-once ---------------------------------------------------------------------------------------
@@ -138,61 +138,63 @@ def _auto_commit(a: Audited) -> tuple[bool | None, str]:
 
 
 @rule("kafka_auto_commit_at_least_once", "kafka", "kafka-consumerconfigs-enable-auto-commit",
-      "kafka_auto_commit_message_loss")
+      "kafka_auto_commit_message_loss",
+      fix="Set enable.auto.commit=false and commit after processing (commitSync per batch, and in "
+          "onPartitionsRevoked).")
 def auto_commit_at_least_once(a: Audited) -> Iterator[Hit]:
     auto, shown = _auto_commit(a)
     if a.durable and (auto is True or (auto is None and _consumer(a))):
         yield Hit("enable.auto.commit", shown, "high",
                   f"Auto-commit commits polled offsets on a timer whether or not processing finished; under the "
-                  f"stated {a.delivery} guarantee a crash after the commit skips records.",
-                  "Set enable.auto.commit=false and commit after processing (commitSync per batch, and in "
-                  "onPartitionsRevoked).")
+                  f"stated {a.delivery} guarantee a crash after the commit skips records.")
 
 
-@rule("kafka_auto_commit", "kafka", "kafka-consumerconfigs-enable-auto-commit", "kafka_auto_commit_message_loss")
+@rule("kafka_auto_commit", "kafka", "kafka-consumerconfigs-enable-auto-commit", "kafka_auto_commit_message_loss",
+      fix="State the delivery guarantee; for at-least-once set enable.auto.commit=false and commit after "
+          "processing.")
 def auto_commit(a: Audited) -> Iterator[Hit]:
     auto, shown = _auto_commit(a)
     if not a.durable and auto is True:
         yield Hit("enable.auto.commit", shown, "low",
                   "Auto-commit is safe only if every record is processed synchronously inside the poll loop; records "
-                  "handed to other threads can be committed before they are processed.",
-                  "State the delivery guarantee; for at-least-once set enable.auto.commit=false and commit after "
-                  "processing.")
+                  "handed to other threads can be committed before they are processed.")
 
 
 @rule("kafka_eos_idempotence_off", "kafka", "kafka-producerconfigs-enable-idempotence",
-      "non_idempotent_consumer_duplicates")
+      "non_idempotent_consumer_duplicates",
+      fix="Set enable.idempotence=true (default since 3.0) with acks=all.")
 def eos_idempotence_off(a: Audited) -> Iterator[Hit]:
     if a.delivery == "exactly_once" and a.flag("enable.idempotence") is False:
         yield Hit("enable.idempotence", a.shown("enable.idempotence"), "high",
-                  "exactly_once is stated but the idempotent producer is disabled, so retries can write duplicates.",
-                  "Set enable.idempotence=true (default since 3.0) with acks=all.")
+                  "exactly_once is stated but the idempotent producer is disabled, so retries can write duplicates.")
 
 
 @rule("kafka_eos_read_uncommitted", "kafka", "kafka-consumerconfigs-isolation-level",
-      "kafka_read_uncommitted_sees_aborted")
+      "kafka_read_uncommitted_sees_aborted",
+      fix="Set isolation.level=read_committed on consumers.")
 def eos_read_uncommitted(a: Audited) -> Iterator[Hit]:
     iso = a.text("isolation.level")
     if a.delivery == "exactly_once" and ((iso is not None and iso != "read_committed") or
                                          (iso is None and _consumer(a))):
         yield Hit("isolation.level", a.shown("isolation.level") or "(default read_uncommitted)", "high",
                   "exactly_once is stated but consumers read uncommitted data, so they also see records of aborted "
-                  "transactions.", "Set isolation.level=read_committed on consumers.")
+                  "transactions.")
 
 
 @rule("kafka_eos_no_transactional_id", "kafka", "kafka-producerconfigs-transactional-id",
-      "non_idempotent_consumer_duplicates")
+      "non_idempotent_consumer_duplicates",
+      fix="Set a unique, stable transactional.id per producer instance and send offsets in the transaction; "
+          "or make consumers idempotent.")
 def eos_no_transactional_id(a: Audited) -> Iterator[Hit]:
     if a.delivery == "exactly_once" and _producer(a) and not a.has("transactional.id"):
         yield Hit("transactional.id", "(not set)", "medium",
                   "exactly_once across consume-transform-produce needs transactions; without transactional.id the "
                   "producer cannot use them (idempotence alone only removes retry duplicates within one producer "
-                  "session).",
-                  "Set a unique, stable transactional.id per producer instance and send offsets in the transaction; "
-                  "or make consumers idempotent.")
+                  "session).")
 
 
-@rule("kafka_idempotence_conflict", "kafka", "kafka-producerconfigs-enable-idempotence", "kafka_retries_reordering")
+@rule("kafka_idempotence_conflict", "kafka", "kafka-producerconfigs-enable-idempotence", "kafka_retries_reordering",
+      fix="Use acks=all, retries > 0 and max.in.flight.requests.per.connection <= 5.")
 def idempotence_conflict(a: Audited) -> Iterator[Hit]:
     idem, acks = a.flag("enable.idempotence"), a.text("acks")
     inflight, retries = a.num("max.in.flight.requests.per.connection"), a.num("retries")
@@ -211,8 +213,7 @@ def idempotence_conflict(a: Audited) -> Iterator[Hit]:
     yield Hit(key, a.shown(key), "high" if explicit else "medium",
               (f"enable.idempotence=true conflicts with {what}: the producer fails with a ConfigException."
                if explicit else f"The idempotent producer (default since Kafka 3.0) is silently disabled by {what}, "
-               "so retries can write duplicates and reorder records."),
-              "Use acks=all, retries > 0 and max.in.flight.requests.per.connection <= 5.")
+               "so retries can write duplicates and reorder records."))
 
 
 # The poll loop and group membership -----------------------------------------------------------------------------
@@ -332,7 +333,9 @@ def request_size_above_broker_limit(a: Audited) -> Iterator[Hit]:
                   f"Align them: raise {limit_key} (and consumer fetch sizes) or lower max.request.size.")
 
 
-@rule("kafka_message_over_limit", "kafka", "kafka-brokerconfigs-message-max-bytes", "kafka_record_too_large")
+@rule("kafka_message_over_limit", "kafka", "kafka-brokerconfigs-message-max-bytes", "kafka_record_too_large",
+      fix="Keep events small (claim-check: store the payload, send a reference) or raise "
+          "message.max.bytes / max.message.bytes, max.request.size and consumer fetch sizes together.")
 def message_over_limit(a: Audited) -> Iterator[Hit]:
     size = a.ctx.message_size_bytes if a.ctx else None
     if size is None:
@@ -348,8 +351,6 @@ def message_over_limit(a: Audited) -> Iterator[Hit]:
             yield Hit(key, a.shown(key) or f"(default {fmt(lim)})", "high",
                       f"The stated message size ({size} bytes) is above {key} ({fmt(lim)} bytes); such records fail "
                       "with RecordTooLargeException.",
-                      "Keep events small (claim-check: store the payload, send a reference) or raise "
-                      "message.max.bytes / max.message.bytes, max.request.size and consumer fetch sizes together.",
                       source=source)
             return
 

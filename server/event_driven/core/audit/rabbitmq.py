@@ -48,28 +48,30 @@ def prefetch_above_guidance(a: Audited) -> Iterator[Hit]:
 
 
 @rule("rabbitmq_quorum_no_dead_letter", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
-      "rabbitmq_quorum_delivery_limit_drop")
+      "rabbitmq_quorum_delivery_limit_drop",
+      fix="Give the queue a dead-letter exchange (queue argument x-dead-letter-exchange or policy key "
+          "dead-letter-exchange; a stream is a cheap target).")
 def quorum_no_dead_letter(a: Audited) -> Iterator[Hit]:
     if a.text("x-queue-type") == "quorum" and not a.has("x-dead-letter-exchange"):
         yield Hit("x-dead-letter-exchange", "(not set)", "medium",
                   "Quorum queue without a dead-letter target: since RabbitMQ 4.0 the default delivery-limit is 20, "
-                  "after which a repeatedly failing message is dropped.",
-                  "Give the queue a dead-letter exchange (queue argument x-dead-letter-exchange or policy key "
-                  "dead-letter-exchange; a stream is a cheap target).")
+                  "after which a repeatedly failing message is dropped.")
 
 
 @rule("rabbitmq_delivery_limit_unlimited", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
-      "rabbitmq_requeue_poison_loop")
+      "rabbitmq_requeue_poison_loop",
+      fix="Keep a delivery limit with a dead-letter target.")
 def delivery_limit_unlimited(a: Audited) -> Iterator[Hit]:
     if a.num("x-delivery-limit") == -1:
         yield Hit("x-delivery-limit", a.shown("x-delivery-limit"), "low",
                   "x-delivery-limit=-1 restores unlimited redelivery (3.13 behaviour): a poison message can be "
-                  "redelivered forever; RabbitMQ does not recommend it.",
-                  "Keep a delivery limit with a dead-letter target.")
+                  "redelivered forever; RabbitMQ does not recommend it.")
 
 
 @rule("rabbitmq_processing_exceeds_consumer_timeout", "rabbitmq", "rabbitmq-consumers-acknowledgement-timeout",
-      "rabbitmq_consumer_ack_timeout")
+      "rabbitmq_consumer_ack_timeout",
+      fix="Raise consumer_timeout (rabbitmq.conf, or the consumer-timeout policy on quorum queues from 4.3) "
+          "above the worst-case processing time, or ack early and track work elsewhere.")
 def processing_exceeds_consumer_timeout(a: Audited) -> Iterator[Hit]:
     per = a.per_message_time()
     ct, default = a.num("consumer_timeout"), a.default("rabbitmq_consumer_timeout_ms")
@@ -77,28 +79,26 @@ def processing_exceeds_consumer_timeout(a: Audited) -> Iterator[Hit]:
     if per is not None and per > limit:
         yield Hit("consumer_timeout", a.shown("consumer_timeout") or f"(default {fmt(default)})", "high",
                   f"Processing takes {per / 1000:g} s, longer than the delivery-acknowledgement timeout "
-                  f"({limit / 1000:g} s): the broker closes the channel and redelivers the message.",
-                  "Raise consumer_timeout (rabbitmq.conf, or the consumer-timeout policy on quorum queues from 4.3) "
-                  "above the worst-case processing time, or ack early and track work elsewhere.")
+                  f"({limit / 1000:g} s): the broker closes the channel and redelivers the message.")
 
 
 @rule("rabbitmq_no_publisher_confirms", "rabbitmq", "rabbitmq-confirms-publisher-confirms",
-      "rabbitmq_no_publisher_confirms_loss")
+      "rabbitmq_no_publisher_confirms_loss",
+      fix="Enable confirms (confirm.select) and republish unconfirmed messages.")
 def no_publisher_confirms(a: Audited) -> Iterator[Hit]:
     if a.durable and a.flag("publisher_confirms") is False:
         yield Hit("publisher_confirms", a.shown("publisher_confirms"), "high",
                   f"Publishing without confirms under a stated {a.delivery} guarantee: the publisher cannot know "
-                  "whether the broker accepted a message.",
-                  "Enable confirms (confirm.select) and republish unconfirmed messages.")
+                  "whether the broker accepted a message.")
 
 
 @rule("rabbitmq_transient_messages", "rabbitmq", "rabbitmq-confirms-when-publishes-are-confirmed",
-      "rabbitmq_no_publisher_confirms_loss")
+      "rabbitmq_no_publisher_confirms_loss",
+      fix="Declare durable queues and publish with delivery_mode=2 (persistent).")
 def transient_messages(a: Audited) -> Iterator[Hit]:
     transient = a.num("delivery_mode") == 1
     if a.durable and (transient or a.flag("durable") is False):
         key = "delivery_mode" if transient else "durable"
         yield Hit(key, a.shown(key), "high",
                   "Transient messages or a non-durable queue do not survive a broker restart; confirms for persistent "
-                  "messages to durable queues are sent only after the write to disk.",
-                  "Declare durable queues and publish with delivery_mode=2 (persistent).")
+                  "messages to durable queues are sent only after the write to disk.")

@@ -50,7 +50,9 @@ def _fifo(a: Audited) -> bool:
     return a.flag("FifoQueue") is True
 
 
-@rule("sqs_fifo_redrive_breaks_order", "sqs", "aws-sqs-dead-letter-queues", "sqs_fifo_dlq_breaks_order")
+@rule("sqs_fifo_redrive_breaks_order", "sqs", "aws-sqs-dead-letter-queues", "sqs_fifo_dlq_breaks_order",
+      fix="If order matters, retry in place (no redrive) and alert on ApproximateAgeOfOldestMessage; "
+          "otherwise keep the DLQ.")
 def fifo_redrive_breaks_order(a: Audited) -> Iterator[Hit]:
     redrive = a.has("RedrivePolicy") or a.has("RedrivePolicy.deadLetterTargetArn")
     ordering = a.ctx.ordering if a.ctx else None
@@ -58,9 +60,7 @@ def fifo_redrive_breaks_order(a: Audited) -> Iterator[Hit]:
         yield Hit("RedrivePolicy", a.shown("RedrivePolicy") or "(set)", "medium" if ordering else "low",
                   "A redrive policy on a FIFO queue moves a failing message aside while the rest of its group "
                   "continues, which breaks strict order; AWS advises against a DLQ on FIFO queues when exact order "
-                  "matters" + ("." if ordering else " (the context does not say whether order matters)."),
-                  "If order matters, retry in place (no redrive) and alert on ApproximateAgeOfOldestMessage; "
-                  "otherwise keep the DLQ.")
+                  "matters" + ("." if ordering else " (the context does not say whether order matters)."))
 
 
 @rule("sqs_dlq_retention_not_longer", "sqs", "aws-setting-up-dead-letter-queue-retention", "sqs_dlq_retention_expiry")
@@ -78,16 +78,17 @@ def dlq_retention_not_longer(a: Audited) -> Iterator[Hit]:
                   f"{a.threshold('sqs_max_retention_hours') / 24:g} days).")
 
 
-@rule("sqs_short_polling", "sqs", "aws-quotas-queues", "sqs_short_polling_empty_receives")
+@rule("sqs_short_polling", "sqs", "aws-quotas-queues", "sqs_short_polling_empty_receives",
+      fix="Enable long polling: ReceiveMessageWaitTimeSeconds (or WaitTimeSeconds) up to 20.")
 def short_polling(a: Audited) -> Iterator[Hit]:
     if a.num("ReceiveMessageWaitTimeSeconds") == 0:
         yield Hit("ReceiveMessageWaitTimeSeconds", a.shown("ReceiveMessageWaitTimeSeconds"), "low",
                   "Short polling (wait time 0) samples a subset of servers: receives often come back empty while "
-                  "messages are queued, and the extra requests cost money.",
-                  "Enable long polling: ReceiveMessageWaitTimeSeconds (or WaitTimeSeconds) up to 20.")
+                  "messages are queued, and the extra requests cost money.")
 
 
-@rule("sqs_message_over_limit", "sqs", "aws-quotas-messages", "sqs_message_too_large")
+@rule("sqs_message_over_limit", "sqs", "aws-quotas-messages", "sqs_message_too_large",
+      fix="Store the payload in S3 and send a reference (claim check / extended client) or shrink the event.")
 def message_over_limit(a: Audited) -> Iterator[Hit]:
     size = a.ctx.message_size_bytes if a.ctx else None
     mms, quota = a.num("MaximumMessageSize"), a.threshold("sqs_max_message_bytes")
@@ -96,7 +97,6 @@ def message_over_limit(a: Audited) -> Iterator[Hit]:
         yield Hit("MaximumMessageSize", a.shown("MaximumMessageSize") or f"(limit {fmt(quota)})", "high",
                   f"The stated message size ({size} bytes) is above the queue's limit ({fmt(limit)} bytes); "
                   "SendMessage fails with InvalidParameterValue.",
-                  "Store the payload in S3 and send a reference (claim check / extended client) or shrink the event.",
                   source=None if mms is not None else _SIZE_RAISED_SOURCE)
 
 

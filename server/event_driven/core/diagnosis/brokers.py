@@ -60,6 +60,20 @@ _BROKER_WORDS: list[tuple[re.Pattern[str], str, float, str]] = [
         (r"\b(nats|jetstream)\b", "nats_jetstream", 3, "NATS / JetStream named"),
         (r"\b(ack_?wait|max_?ack_?pending|max_?deliver|no responders|nats-server)\b", "nats_jetstream", 2,
          "NATS terms (AckWait, MaxAckPending, no responders)"),
+        (r"\b(bunny|lapin|amqplib|amqp-client|dart_amqp|rabbitpy|kombu\.transport\.pyamqp|shovel|federation)\b",
+         "rabbitmq", 2, "an AMQP client or RabbitMQ plugin named"),
+        (r"\b(heartbeats?|publisher confirms?|confirm\.select|basic\.return|channel\.close|connection\.blocked)\b",
+         "rabbitmq", 1, "AMQP connection terms"),
+        (r"\b(lambda|event source mapping|batchitemfailures|reportbatchitemfailures|receivecount|"
+         r"maxreceivecount|messagegroupid|cloudwatch)\b", "sqs", 2, "SQS / Lambda terms"),
+        (r"\b(async-nats|nats\.py|nats\.go|nats\.net|nats\.rs|stan|nats streaming|max_payload|slow consumer|"
+         r"pubAck|ackwait|nak)\b", "nats_jetstream", 2, "NATS client or terms"),
+        (r"\b(burrow|kafka-python|spring-kafka|alpakka|sarama|kafka-go|franz|debezium|ksql|kafka streams)\b",
+         "kafka", 2, "a Kafka client or tool named"),
+        (r"\b(celery|kombu|bull|bullmq|\brq\b|python-rq|sidekiq|resque|pub/sub|pubsub|xrange|xinfo)\b",
+         "redis_streams", 1.5, "a Redis-backed queue or Redis command named"),
+        (r"\b(bookie|topic stats|dispatcher|broker\.conf|pulsar-client|subscription type)\b", "pulsar", 1.5,
+         "Pulsar terms"),
         (r"\bredis\b", "redis_streams", 3, "Redis named"),
         (r"\b(xreadgroup|xadd|xack|xclaim|xautoclaim|xpending|xtrim|xgroup|nogroup|busygroup|maxlen|"
          r"pending entries list)\b", "redis_streams", 2.5, "Redis stream commands (XREADGROUP, XADD...)"),

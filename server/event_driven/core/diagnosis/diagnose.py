@@ -32,10 +32,14 @@ from event_driven.core.diagnosis.scoring import (
     index_of,
     score_config,
     score_metrics,
+    score_retrieval,
     score_signatures,
     score_symptoms,
+    score_versions,
 )
+from event_driven.core.diagnosis.separate import separating_question
 from event_driven.core.diagnosis.text import processing_time_from_text, tokenize
+from event_driven.core.diagnosis.versions import stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
     Metrics,
@@ -238,11 +242,16 @@ def _score_all(scored: dict[str, Scored], kb: KnowledgeBase, g: _Gathered, binf:
         user_tokens |= toks
         sentences.append((s.strip()[:300], toks))
     has_config = bool(g.parsed.entries) or any(k.startswith("observed.") for k in g.flat)
+    retrieval = idx.bm25.scores([t for _, toks in sentences for t in toks])
+    best = max(retrieval.values(), default=0.0)
+    stated = stated_versions(g.symptoms + g.errors, g.flat)
     config_brokers = _config_brokers(g.flat)
     thresholds = {name: float(t.value) for name, t in kb.rules.thresholds.items()}
     for sc in scored.values():
         score_symptoms(sc, idx, user_tokens, sentences)
-        cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds) if has_config else set()
+        score_retrieval(sc, retrieval, best)
+        score_versions(sc, stated, binf.broker, user_tokens)
+        cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds, binf.broker) if has_config else set()
         score_metrics(sc, observed)
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)
@@ -271,8 +280,10 @@ def _rank(scored: dict[str, Scored], binf: BrokerInference, limit: int) -> list[
     if binf.how == "given" and broker is not None:
         # The user named the broker: another broker's failure modes are noise, not alternatives. They stay only
         # when nothing for this broker matched at all (still penalised, so the mismatch is visible).
-        matching = [sc for sc in kept if sc.fm.applies_to(broker)]
-        kept = matching or kept
+        # Retrieval alone does not count as a match here: it always finds something.
+        fitting = [sc for sc in kept if sc.fm.applies_to(broker)]
+        if any(e.kind != "retrieval" for sc in fitting for e in sc.pro):
+            kept = fitting
     kept.sort(key=lambda s: (-round(s.score, 6), -s.sig, s.fm.id))
     total = sum(s.score ** 2 for s in kept) or 1.0
     return [_hypothesis(rank, sc, total, broker) for rank, sc in enumerate(kept[:limit], start=1)]
@@ -348,10 +359,14 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
                             processing_scope=g.processing_scope)
     _score_all(scored, kb, g, binf, {p.name: p for p in observed_list}, findings)
     hyps = _rank(scored, binf, request.max_hypotheses)
+    separating = separating_question(hyps, kb.failure_modes, binf.broker)
     checklist = answer_checklist(kb, Facts(g.flat, g.parsed, binf.broker, g.ctx, g.metrics, lag_verdict))
     notes = g.notes + _missing_evidence_notes(g, binf) + _result_notes(g, hyps)
+    if separating is not None:
+        notes.append(f"Close call between {' and '.join(separating.between)}: {separating.question}")
     config_read = [ConfigKeyRead(key=e.key, original_key=e.original_key, value=str(e.value), note=e.note)
                    for e in g.parsed.entries]
     return Diagnosis(broker=binf, hypotheses=hyps, checklist=checklist, config_findings=findings,
-                     lag_verdict=lag_verdict, metric_patterns=observed_list, config_read=config_read, notes=notes,
+                     lag_verdict=lag_verdict, separating_question=separating, metric_patterns=observed_list,
+                     config_read=config_read, notes=notes,
                      scoring=SCORING_TEXT)

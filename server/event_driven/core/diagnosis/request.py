@@ -15,10 +15,6 @@ from event_driven.errors import InputError, field_error
 # The fields of which a request needs at least one (broker and event_context alone are not evidence).
 EVIDENCE_FIELDS = ("symptoms", "error_lines", "config", "metrics")
 
-# The adapters still catch this name; every input rejection is an InputError now.
-DiagnoseInputError = InputError
-
-
 def no_evidence_error() -> InputError:
     return InputError(field_error(
         "$", "missing", "diagnose_issue needs evidence: give at least one of symptoms, error_lines, config or "

@@ -12,8 +12,8 @@ from event_driven.core.lag import LagWindow
 from event_driven.kb.failure_modes import NextDiagnostic, Resolution
 
 Effect = Literal["supports", "refutes"]
-EvidenceKind = Literal["symptom", "error_signature", "config_condition", "metric_pattern", "config_finding",
-                       "context", "broker"]
+EvidenceKind = Literal["symptom", "retrieval", "version", "error_signature", "config_condition", "metric_pattern",
+                       "config_finding", "context", "broker"]
 
 
 class Evidence(BaseModel):
@@ -112,6 +112,19 @@ class ConfigKeyRead(BaseModel):
     note: str | None = None
 
 
+class SeparatingQuestion(BaseModel):
+    """When the two leading causes are close: the one question, or read-only command, whose answer separates them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    between: list[str] = Field(description="The two failure-mode ids, leader first")
+    question: str
+    command: str | None = None
+    basis: Literal["knowledge_base", "next_diagnostics"] = Field(
+        description="'knowledge_base' when the catalogue states this pair's question; otherwise built from the two "
+        "entries' next diagnostics")
+
+
 class Diagnosis(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,6 +133,8 @@ class Diagnosis(BaseModel):
     checklist: list[ChecklistResult]
     config_findings: list[ConfigFinding]
     lag_verdict: LagVerdict | None
+    separating_question: SeparatingQuestion | None = Field(
+        default=None, description="Set when the two leading hypotheses score close to each other")
     metric_patterns: list[ObservedPattern] = Field(description="Patterns computed from the metrics")
     config_read: list[ConfigKeyRead] = Field(description="How each config line was read")
     notes: list[str] = Field(description="Missing evidence and what to collect next")

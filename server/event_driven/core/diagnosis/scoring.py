@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from event_driven.core.diagnosis.result import Evidence
+from event_driven.core.diagnosis.retrieval import SymptomIndex
 from event_driven.core.diagnosis.text import tokenize
+from event_driven.core.diagnosis.versions import StatedVersion, matching_notes
 from event_driven.core.evidence import ObservedPattern, ParsedConfig
 from event_driven.kb.failure_modes import FailureMode
 from event_driven.kb.loader import KnowledgeBase
@@ -26,10 +28,20 @@ PENALTY_INFERRED = 0.4
 MIN_COVERAGE = 0.5
 K_INFO = 5.0
 SPREAD_FACTOR = 0.7
+W_BM25 = 2.0
+MIN_BM25_SHARE = 0.3
+BM25_FULL = 6.0  # a best match at least this strong counts fully; weaker reports count in proportion
+W_VERSION_STATED = 0.75
+W_VERSION_NOTE = 3.0
+MIN_NOTE_OVERLAP = 0.3
 
 SCORING_TEXT = (
     f"score = ({W_SYM:g} x symptom phrase match [IDF-weighted coverage >= {MIN_COVERAGE:.0%}, x min(1, matched IDF "
     f"/ {K_INFO:g}), x{SPREAD_FACTOR:g} across sentences; best + 0.5 second + 0.25 third] "
+    f"+ {W_BM25:g} x share^2 of the best BM25 match of the whole report over the entries' descriptions [share >= "
+    f"{MIN_BM25_SHARE:.0%}; x min(1, best / {BM25_FULL:g})] "
+    f"+ {W_VERSION_NOTE:g} x word overlap per version note whose release range holds a version the report states "
+    f"[overlap >= {MIN_NOTE_OVERLAP:.0%}] + {W_VERSION_STATED:g} for a stated version where that alone is evidence "
     f"+ {W_SIG:g} x signature specificity per error signature [shared lines / sqrt(k)] "
     f"+/- {W_CFG:g} per config condition on keys you set ({W_CFG_WEAK:g} when it relies on a default or a missing "
     f"key) +/- {W_MET:g} per metric pattern seen (refuting x0.75) + {W_AUDIT:g} per high/critical config finding "
@@ -86,6 +98,14 @@ class _Index:
                 df[t] = df.get(t, 0) + 1
         n = len(fms)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._fms = fms
+        self._bm25: SymptomIndex | None = None
+
+    @property
+    def bm25(self) -> SymptomIndex:
+        if self._bm25 is None:
+            self._bm25 = SymptomIndex(self._fms)
+        return self._bm25
 
 
 _INDEX_CACHE: dict[int, _Index] = {}
@@ -195,12 +215,22 @@ def score_signatures(scored: dict[str, Scored], lines: list[str]) -> list[tuple[
     return sig_brokers
 
 
+def _weak_basis_ok(sc: Scored, val_keys: set[str], config_brokers: set[str], broker: str | None) -> bool:
+    """Whether a condition that holds only through a default or a missing key may vote: when the user's config is of
+    the entry's broker, or when it compares a documented default of the broker in use with an observed fact (a
+    default deadline against the processing time the report states)."""
+    brokers = set(sc.fm.brokers)
+    if brokers & config_brokers:
+        return True
+    observed = any(k.startswith("observed.") for k in val_keys)
+    return observed and broker is not None and broker in brokers
+
+
 def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, config_brokers: set[str],
-                 thresholds: Thresholds) -> set[str]:
+                 thresholds: Thresholds, broker: str | None = None) -> set[str]:
     """Config-condition evidence. Conditions that hold only through a documented default or a missing key count
-    (weakly) only when the user's config is of the entry's broker, so an unrelated config does not vote."""
+    weakly, and only for the entry's own broker (see :func:`_weak_basis_ok`), so an unrelated config does not vote."""
     keys_used: set[str] = set()
-    weak_ok = bool(set(sc.fm.brokers) & config_brokers)
     for cond in sc.fm.config_conditions:
         try:
             result = cond.evaluate(flat, thresholds)
@@ -210,9 +240,7 @@ def score_config(sc: Scored, flat: Mapping[str, Any], parsed: ParsedConfig, conf
             continue
         val_keys, pres_keys = cond.keys()
         explicit = bool(val_keys) and all(k in flat for k in val_keys)
-        if not val_keys and pres_keys:
-            explicit = False
-        if not explicit and not weak_ok:
+        if not explicit and not _weak_basis_ok(sc, val_keys, config_brokers, broker):
             continue
         w = W_CFG if explicit else W_CFG_WEAK
         quotes = [q for k in sorted(val_keys | pres_keys) if (q := parsed.quote(k))]
@@ -234,3 +262,37 @@ def score_metrics(sc: Scored, observed: dict[str, ObservedPattern]) -> None:
         sc.add(Evidence(kind="metric_pattern", effect=mp.effect, weight=w, quote=ob.detail, matched=mp.name,
                         why=mp.why, source=ob.source))
 
+
+
+def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> None:
+    """BM25 evidence: the entry's share of the best match over the whole catalogue."""
+    value = scores.get(sc.fm.id, 0.0)
+    if best <= 0 or value <= 0:
+        return
+    share = min(1.0, value / best)
+    if share < MIN_BM25_SHARE:
+        return
+    strength = min(1.0, best / BM25_FULL) if BM25_FULL > 0 else 1.0
+    sc.add(Evidence(kind="retrieval", effect="supports", weight=round(W_BM25 * share ** 2 * strength, 3), quote=None,
+                    matched="BM25 over the entry's title, symptoms, summary and causes",
+                    why=f"the report matches this entry at {share:.0%} of the best match (BM25 {value:.2f})"))
+
+
+def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, user: set[str]) -> None:
+    """Version evidence: notes whose release range holds the version the report names and whose words it shares."""
+    if sc.fm.stated_version_supports and stated:
+        shown = "; ".join(dict.fromkeys(v.text for v in stated[:3]))
+        sc.add(Evidence(kind="version", effect="supports", weight=W_VERSION_STATED, quote=shown,
+                        matched="a component version named in the report",
+                        why="the report names the release in use; a release-specific bug is possible"))
+    for note, sv in matching_notes(sc.fm.versions, stated, broker):
+        words = set(tokenize(note.note))
+        overlap = len(words & user) / len(words) if words else 0.0
+        if overlap < MIN_NOTE_OVERLAP:
+            continue
+        factor = 1.0 if sv is not None else 0.5
+        why = (f"the report runs {'.'.join(map(str, sv.version))}, inside the range {note.versions}" if sv else
+               f"no {note.broker} version is stated; this applies if the release in use is {note.versions}")
+        sc.add(Evidence(kind="version", effect="supports", weight=round(W_VERSION_NOTE * overlap * factor, 3),
+                        quote=sv.text if sv else None, matched=f"{note.broker} {note.versions}: {note.note}",
+                        why=why, source=note.source))

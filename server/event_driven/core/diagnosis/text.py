@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from event_driven.core.evidence import parse_duration_ms
 
-_STOP = frozenset("""
+STOP_WORDS = frozenset("""
 a an the is are was were be been being am to of in on at for with by from as and or but if then than so that this
 these those it its it's i we you they he she them our your my me us do does did doing done have has had having can
 could would should will shall may might must just also only very too about into over under out up down off again?
@@ -25,6 +25,8 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p, re.IGNORECASE), r)
     for p, r in [
         (r"\bmore than once\b", " duplicate "),
+        # A stated payload size ("a 3 MB message", "over 256 KB") is a statement about size.
+        (r"\b\d+(?:\.\d+)?\s*(?:[kmg]i?b|bytes)\b", " large size "),
         (r"\b(multiple|several|many) times\b", " duplicate "),
         (r"\bkick(ed|s)? out of (the )?(consumer )?group\b", " leave group rebalance "),
         (r"\bkick(ed|s)? out\b", " leave "),
@@ -60,7 +62,13 @@ for _concept, _words in {
     "stuck": "stuck stall stalls stalled stalling hang hangs hanging hung freeze freezes frozen halt halted",
     "fail": "fail fails failed failing failure failures error errors err exception exceptions",
     "crash": "crash crashes crashed crashing die dies died dying kill killed panic terminate terminated "
-             "terminates exit exits exited",
+             "terminates",
+    "exit": "exit exits exited exiting quit quits shutdown",
+    "monitor": "monitoring dashboard dashboards grafana prometheus exporter exporters graph graphs chart panel",
+    "health": "health healthy healthcheck healthchecks liveness readiness aliveness probe probes",
+    "throttle": "throttle throttles throttled throttling",
+    "heartbeat": "heartbeat heartbeats",
+    "block": "block blocks blocked blocking",
     "restart": "restart restarts restarted restarting reboot rebooted bounce bounced",
     "msg": "message messages msg msgs event events record records entry entries",
     "job": "job jobs task tasks",
@@ -152,7 +160,7 @@ def tokenize(text: str) -> list[str]:
         if word in _NEGATIONS:
             negate = True
             continue
-        if word in _STOP or len(word) < 2 or word.isdigit():
+        if word in STOP_WORDS or len(word) < 2 or word.isdigit():
             continue
         if word in _SYNONYMS:
             toks: tuple[str, ...] | list[str] = _SYNONYMS[word]
@@ -160,7 +168,7 @@ def tokenize(text: str) -> list[str]:
             st = _stem(word)
             if st in _STEM_SYNONYMS:
                 toks = _STEM_SYNONYMS[st]
-            elif st in _STOP:
+            elif st in STOP_WORDS:
                 continue
             else:
                 toks = [st]
@@ -171,7 +179,7 @@ def tokenize(text: str) -> list[str]:
 
 _PT_RE = re.compile(
     r"\b(?:takes?|taking|took|runs?|running|ran|lasts?|lasting|processing(?:\s+time)?|handler|duration|long)\s+"
-    r"(?:(?:of|is|about|around|roughly|approximately|over|more than|longer than|up to|at least|nearly|almost|"
+    r"(?:(?:of|is|for|about|around|roughly|approximately|over|more than|longer than|up to|at least|nearly|almost|"
     r"~)\s*)*~?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\b"
     r"|~?(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)\s+"
     r"(?:handler|task|job|processing)\b",

@@ -264,8 +264,12 @@ def _ack_deadlines(x: _Inputs) -> list[tuple[str, float, str]]:
         default_vt = x.default("sqs_visibility_timeout_s")
         out.append((f"the default VisibilityTimeout {_fmt(default_vt)} s", default_vt * 1000, visibility_url))
     aw = x.number("ack_wait")
+    ack_wait_url = x.url("nats-jetstream-consumers")
     if aw is not None:
-        out.append((f"ack_wait {aw / 1e9:g} s", aw / 1e6, x.url("nats-jetstream-consumers")))
+        out.append((f"ack_wait {aw / 1e9:g} s", aw / 1e6, ack_wait_url))
+    elif x.broker == "nats_jetstream":
+        default_aw = x.default("nats_ack_wait_ns")
+        out.append((f"the default ack_wait {default_aw / 1e9:g} s", default_aw / 1e6, ack_wait_url))
     ct = x.number("consumer_timeout")
     timeout_url = x.url("rabbitmq-consumers-acknowledgement-timeout")
     if ct is not None:

@@ -1,0 +1,95 @@
+"""Versions in a report, and the known bugs whose fixed release is later than the version the user runs.
+
+Reporters name versions in prose ("nats-server 2.9.18", "after upgrading to v1.3.1") and in config-like lines
+(``rq: 1.2.2``). A stated version is weak evidence that the cause may be a release-specific bug; a version inside the
+affected range of a known bug the knowledge base lists (``versions`` of ``known_bug_fixed_by_upgrade``, each with the
+release range and its source) is strong evidence, and the answer then names the fixed release.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from event_driven.core.diagnosis.text import STOP_WORDS
+from event_driven.kb.failure_modes import VersionNote
+
+Version = tuple[int, ...]
+
+# "nats-server 2.9.18", "pulsar v2.8.0", "bunny 2.11.0": a name, then a dotted release of two or three parts.
+_NAMED = re.compile(r"\b([a-z][a-z0-9_.+-]*?)[\s:=@/-]+v?(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE)
+_VALUE = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)(?:\s|$|[/,;(])")
+_RANGE = re.compile(r"^\s*(<=|>=|<|>|==|=)?\s*v?(\d+(?:\.\d+)*)\s*$")
+# The component names that stand for a broker the knowledge base knows.
+_BROKER_OF = {"kafka": "kafka", "rabbitmq": "rabbitmq", "rabbit": "rabbitmq", "pulsar": "pulsar",
+              "nats-server": "nats_jetstream", "nats": "nats_jetstream", "redis": "redis_streams",
+              "redis-server": "redis_streams"}
+_NOT_COMPONENTS = frozenset({"timeout", "watermark", "ratio", "size", "version", "is", "was", "to", "from", "of", "on"})
+
+
+@dataclass(frozen=True)
+class StatedVersion:
+    component: str
+    version: Version
+    text: str
+
+    @property
+    def broker(self) -> str | None:
+        return _BROKER_OF.get(self.component.lower())
+
+
+def _parse(text: str) -> Version:
+    return tuple(int(p) for p in text.split("."))
+
+
+def stated_versions(lines: Iterable[str], config: Mapping[str, Any]) -> list[StatedVersion]:
+    """The component versions a report names, in its text and as config values."""
+    out: list[StatedVersion] = []
+    for line in lines:
+        for m in _NAMED.finditer(line):
+            name = m.group(1).strip(".-").lower()
+            if name and name not in _NOT_COMPONENTS and name not in STOP_WORDS and not name.isdigit():
+                out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
+    for key, value in config.items():
+        m = _VALUE.match(str(value)) if isinstance(value, str) else None
+        if m and not key.startswith("observed."):
+            out.append(StatedVersion(key.lower(), _parse(m.group(1)), f"{key}: {value}"))
+    return out
+
+
+def _satisfies(version: Version, condition: str) -> bool | None:
+    m = _RANGE.match(condition)
+    if m is None:
+        return None
+    op, bound = m.group(1) or "==", _parse(m.group(2))
+    width = max(len(version), len(bound))
+    a = version + (0,) * (width - len(version))
+    b = bound + (0,) * (width - len(bound))
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "=": a == b}[op]
+
+
+def in_range(version: Version, versions: str) -> bool:
+    """True when ``version`` meets every comma-separated condition of ``versions`` ('<2.8.1', '>=2.6,<2.6.2')."""
+    results = [_satisfies(version, part) for part in versions.split(",") if part.strip()]
+    return bool(results) and all(r is True for r in results)
+
+
+def matching_notes(notes: Iterable[VersionNote], stated: Iterable[StatedVersion],
+                   broker: str | None) -> list[tuple[VersionNote, StatedVersion | None]]:
+    """Version notes of the broker in use that may apply: with the stated version inside their range, or with no
+    version of that broker stated (then the answer is conditional on the version). A stated version outside the
+    range rules the note out."""
+    mine = [sv for sv in stated if sv.broker is not None and sv.broker == broker]
+    found: list[tuple[VersionNote, StatedVersion | None]] = []
+    for note in notes:
+        if note.broker != broker:
+            continue
+        if not mine:
+            found.append((note, None))
+            continue
+        inside = next((sv for sv in mine if in_range(sv.version, note.versions)), None)
+        if inside is not None:
+            found.append((note, inside))
+    return found
