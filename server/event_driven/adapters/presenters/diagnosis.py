@@ -50,6 +50,13 @@ def _findings(findings: list[dict[str, Any]], detail: str) -> str:
     return "\n".join([bullets(lines), more(left, "findings")]).strip()
 
 
+def _separating(question: dict[str, Any] | None) -> str:
+    if not question:
+        return ""
+    between = " and ".join(f"`{c}`" for c in question.get("between", []))
+    return f"Close call between {between}: {clip(question.get('question', ''), 500)}"
+
+
 def present_diagnosis(result: dict[str, Any], detail: str) -> str:
     hypotheses = result.get("hypotheses", [])
     broker = (result.get("broker") or {}).get("broker") or "unknown broker"
@@ -66,6 +73,7 @@ def present_diagnosis(result: dict[str, Any], detail: str) -> str:
             "Causes, ranked",
             "\n\n".join(_hypothesis(h, detail) for h in shown) + ("\n\n" + more(left, "causes") if left else ""),
         ),
+        section("What separates the top causes", _separating(result.get("separating_question"))),
         section("Debug checklist", _checklist(result.get("checklist", []))),
         section("Config findings", _findings(result.get("config_findings", []), detail)),
         section(

@@ -32,24 +32,43 @@ def _winner_reasons(winner: dict[str, Any], detail: str) -> str:
     return "\n".join([bullets(lines), more(left, "requirement fits")]).strip()
 
 
+def _tie(tie: dict[str, Any] | None) -> str:
+    if not tie:
+        return ""
+    options = " and ".join(f"`{o}`" for o in tie.get("options", []))
+    return f"{options} tie at {tie.get('score')}. Ask the user: {clip(tie.get('question', ''), 300)}"
+
+
+def _next(winner: dict[str, Any]) -> str:
+    option = winner.get("option")
+    if winner.get("plannable", True):
+        return f'Call `plan_topology` with the same `event_context` and `broker: "{option}"`.'
+    return (
+        f"`{option}` is selectable but plan_topology does not design for it; plan on the best plannable option "
+        "(call `plan_topology` without `broker`), or design it by hand from the fits above."
+    )
+
+
 def present_selection(result: dict[str, Any], detail: str) -> str:
     rankings = result.get("rankings", [])
     by_option = {r.get("option"): r for r in rankings}
     winner, runner = by_option.get(result.get("winner")), by_option.get(result.get("runner_up"))
+    notes = bullets(clip(n, 500) for n in result.get("notes", []))
     if winner is None:
+        reasons = bullets(f"{_label(r)}: {clip('; '.join(r.get('disqualifiers') or []), 200)}" for r in rankings[:6])
         return join(
             "**No broker fits** every hard requirement.",
-            section(
-                "Why",
-                bullets(f"{_label(r)}: {clip('; '.join(r.get('disqualifiers') or []), 200)}" for r in rankings[:6]),
-            ),
+            section("Notes", notes),
+            section("Why", reasons),
             section("Next", "Relax a requirement the disqualifiers name, then call `select_broker` again."),
         )
     table_md, left = _ranking_rows(rankings, detail)
     trade_offs, t_left = top(winner.get("trade_offs", []), detail, 3)
+    head = f"**Winner: {_label(winner)}**, score {winner.get('score')}"
+    head += f"; runner-up {_label(runner)}, score {runner.get('score')}." if runner else "."
     return join(
-        f"**Winner: {_label(winner)}**, score {winner.get('score')}"
-        + (f"; runner-up {_label(runner)}, score {runner.get('score')}." if runner else "."),
+        head,
+        section("Tie", _tie(result.get("tie"))),
         section("Why the winner", bullets(clip(w, 400) for w in result.get("why_winner", []))),
         section("How it fits", _winner_reasons(winner, detail)),
         section(
@@ -57,6 +76,7 @@ def present_selection(result: dict[str, Any], detail: str) -> str:
             "\n".join([bullets(clip(t, 300) for t in trade_offs), more(t_left, "trade-offs")]).strip(),
         ),
         section("Ranking", table_md + ("\n" + more(left, "options") if left else "")),
+        section("Notes", notes),
         section("Warnings", warning_lines(result.get("warnings", []), detail)),
-        section("Next", f'Call `plan_topology` with the same `event_context` and `broker: "{winner.get("option")}"`.'),
+        section("Next", _next(winner)),
     )

@@ -267,7 +267,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
 def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
                   constraints: SelectionConstraints | None) -> tuple[str, str | None, str, BrokerSelection]:
     figures = selection_figures(kb)  # message_size_bytes is a whole number of bytes
-    selection = select_broker(ctx, kb.brokers, constraints, **figures)  # type: ignore[arg-type]  # see above
+    selection = select_broker(ctx, kb.brokers, constraints, **figures)
     if broker:
         option = f"{broker}.{variant}" if variant else broker
         row = next((r for r in selection.rankings
@@ -309,7 +309,7 @@ def _best_plannable(selection: BrokerSelection) -> tuple[str, str | None, str, B
     why = f"best plannable fit (score {best.score}): " + "; ".join(
         f"{f.requirement} {f.fit}" for f in best.fits if f.weight)
     if selection.winner and selection.winner != best.option:
-        why += f". Overall winner {selection.winner} is a managed cloud stream that plan_topology does not render."
+        why += f". Overall winner {selection.winner} is not plannable: plan_topology does not design for it."
     return best.broker, best.variant, why, selection
 
 
