@@ -64,3 +64,67 @@ def test_without_the_processing_time_the_same_job_is_redelivered_mid_processing(
     plan = fresh_plan("work_queue", processing_timeout_ms=BUDGET_MS)
     deliveries, _ = run_one_job(plan)
     assert deliveries[:2] == [1, 2]  # the broker gave the running job to the other worker
+
+
+def deliveries_with_naks(plan: Any, with_delay: bool) -> tuple[list[float], list[str]]:
+    """Nak a poison message every time (with the planned tier delay, or plainly); return the gaps between deliveries
+    and the subjects of the dead-letter stream's advisories."""
+    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
+    dead = next(c for c in plan.channels if c.kind == "stream" and c.role == "dead_letter")
+    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    delays = plan.client_settings.consumer["nak_delay_s"]
+
+    async def scenario() -> tuple[list[float], list[str]]:
+        import nats
+        from nats.errors import TimeoutError as NatsTimeout
+
+        nc = await nats.connect(URL, connect_timeout=5)
+        try:
+            js = nc.jetstream()
+            await apply(js, plan)
+            await js.publish(stream.settings["subjects"][0], b"poison", headers={"Nats-Msg-Id": "poison-1"})
+            sub = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
+            loop = asyncio.get_running_loop()
+            times: list[float] = []
+            end = loop.time() + 20
+            while loop.time() < end and len(times) < consumer["max_deliver"]:
+                try:
+                    msgs = await sub.fetch(1, timeout=1)
+                except NatsTimeout:
+                    continue
+                for m in msgs:
+                    times.append(loop.time())
+                    n = m.metadata.num_delivered
+                    await m.nak(delay=delays[n - 1] if with_delay and n <= len(delays) else None)
+            subjects: list[str] = []
+            while loop.time() < end and not subjects:
+                try:  # the server raises MAX_DELIVERIES when it would redeliver, i.e. for a waiting pull request
+                    await sub.fetch(1, timeout=0.5)
+                except NatsTimeout:
+                    pass
+                info = await js.stream_info(dead.name)
+                if info.state.messages:
+                    subjects = [(await js.get_msg(dead.name, info.state.first_seq)).subject]
+                await asyncio.sleep(0.1)
+            return [b - a for a, b in zip(times, times[1:], strict=False)], subjects
+        finally:
+            await nc.close()
+
+    return asyncio.run(asyncio.wait_for(scenario(), 40))
+
+
+def test_a_poison_message_follows_the_planned_tiers_then_is_dead_lettered_with_its_group(fresh_plan):  # noqa: F811
+    plan = fresh_plan("work_queue")
+    delays = plan.client_settings.consumer["nak_delay_s"]
+    gaps, dead = deliveries_with_naks(plan, with_delay=True)
+    assert len(gaps) == len(delays)
+    for gap, delay in zip(gaps, delays, strict=True):
+        assert delay * 0.9 <= gap < delay + 1.5, (gaps, delays)
+    group = next(iter(plan.client_settings.consumer["consumers"]))
+    assert dead and dead[0].endswith(f".{group}") and ".MAX_DELIVERIES." in dead[0]
+
+
+def test_a_plain_nak_ignores_the_backoff_list(fresh_plan):  # noqa: F811
+    plan = fresh_plan("work_queue")
+    gaps, _ = deliveries_with_naks(plan, with_delay=False)
+    assert gaps and max(gaps) < min(plan.client_settings.consumer["nak_delay_s"])  # redelivered at once

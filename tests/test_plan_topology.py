@@ -45,7 +45,9 @@ def test_seed_output_schema():
     assert body["topology"] == {"topics": ["order.events.v1"], "partitions": 10, "replication_factor": 3}
     assert {"format", "schema", "versioning"} <= set(body["message_schema"])
     assert {"group_strategy", "error_handling", "dlq"} <= set(body["consumer_config"])
-    assert body["consumer_config"]["dlq"]["channels"] == ["order.events.v1.dlq"]
+    # one dead-letter topic per consumer group: a failure in one group is not reprocessed by another
+    assert body["consumer_config"]["dlq"]["channels"] == ["order.events.v1.billing.dlq",
+                                                          "order.events.v1.analytics.dlq"]
 
 
 def test_partition_math_is_shown_and_uses_options():
@@ -125,7 +127,7 @@ def test_request_reply_adds_reply_channel_per_requester():
     ("delivery", "producer", "consumer"),
     [
         ("at_least_once", {"acks": "all", "enable.idempotence": True}, {"enable.auto.commit": False}),
-        ("exactly_once", {"transactional.id": "order-producer-1"}, {"isolation.level": "read_committed"}),
+        ("exactly_once", {"transactional.id": "order-producer-{instance}"}, {"isolation.level": "read_committed"}),
         ("at_most_once", {"acks": "1", "retries": 0}, {"enable.auto.commit": True}),
     ],
 )
@@ -145,12 +147,13 @@ def test_sqs_fifo_redrive_and_visibility():
     assert any("FIFO" in w.message and "ordering" in w.message for w in p.warnings)
 
 
-def test_nats_max_deliver_and_backoff():
+def test_nats_max_deliver_and_nak_delays():
     p = plan(ctx(use_case="work_queue"), broker="nats_jetstream", options={"max_attempts": 4})
     consumer = next(iter(p.client_settings.consumer["consumers"].values()))
     assert consumer["max_deliver"] == 4
-    budget = 30_000_000_000  # default processing budget (30 s) + each retry delay
-    assert consumer["backoff_ns"] == [budget + 1_000_000_000, budget + 2_000_000_000, budget + 4_000_000_000]
+    assert consumer["ack_wait_ns"] == 30_000_000_000  # the default processing budget
+    # A plain nak is redelivered at once; each retry's nak carries the tier's delay (tests/test_behaviour_nats.py).
+    assert consumer["backoff_ns"] == [] and p.client_settings.consumer["nak_delay_s"] == [1.0, 2.0, 4.0]
 
 
 def test_envelope_schema_and_cloudevents_mapping():

@@ -8,7 +8,7 @@ from event_driven.kb.sources import SourceBook
 # CloudEvents 1.0.2; schema evolution (Confluent, StreamNative: transitive modes, JSON Schema content models); subject
 # naming (Kleppmann on several event types per topic). Ids in knowledge/sources.yaml.
 SOURCE_IDS = ("gh-cloudevents-spec-spec", "confluent-fundamentals-schema-evolution",
-              "docs-fundamentals-schema-evolution", "streamnative-sr-formats-json-schema",
+              "docs-fundamentals-schema-evolution", "streamnative-sr-json-schema",
               "confluent-blog-put-several-event-types-kafka-topic")
 # The JSON Schema dialect the envelope is written in: an identifier the schema declares, not a citation.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
