@@ -16,6 +16,19 @@ BUDGET_MS = 1000  # the processing budget the plan would assume without a proces
 JOB_S = 3.0  # the job takes longer than the budget and than the first backoff entry without a processing time
 
 
+async def start(plan: Any, body: bytes) -> tuple[Any, Any, Any]:
+    """Connect, create the rendered streams and consumers, publish one message; (connection, jetstream, pull sub)."""
+    import nats
+
+    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
+    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    nc = await nats.connect(URL, connect_timeout=5)
+    js = nc.jetstream()
+    await apply(js, plan)
+    await js.publish(stream.settings["subjects"][0], body, headers={"Nats-Msg-Id": body.decode()})
+    return nc, js, await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
+
+
 def run_one_job(plan: Any) -> tuple[list[int], int]:
     """Publish one job, process it for JOB_S seconds, ack; return the deliveries seen and the dead-letter count."""
     stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
@@ -23,15 +36,10 @@ def run_one_job(plan: Any) -> tuple[list[int], int]:
     consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
 
     async def scenario() -> tuple[list[int], int]:
-        import nats
         from nats.errors import TimeoutError as NatsTimeout
 
-        nc = await nats.connect(URL, connect_timeout=5)
+        nc, js, sub = await start(plan, b"job")
         try:
-            js = nc.jetstream()
-            await apply(js, plan)
-            await js.publish(stream.settings["subjects"][0], b"job", headers={"Nats-Msg-Id": "job-1"})
-            sub = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
             worker = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
             first = (await sub.fetch(1, timeout=5))[0]
             seen = [first.metadata.num_delivered]
@@ -69,21 +77,15 @@ def test_without_the_processing_time_the_same_job_is_redelivered_mid_processing(
 def deliveries_with_naks(plan: Any, with_delay: bool) -> tuple[list[float], list[str]]:
     """Nak a poison message every time (with the planned tier delay, or plainly); return the gaps between deliveries
     and the subjects of the dead-letter stream's advisories."""
-    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
     dead = next(c for c in plan.channels if c.kind == "stream" and c.role == "dead_letter")
     consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
     delays = plan.client_settings.consumer["nak_delay_s"]
 
     async def scenario() -> tuple[list[float], list[str]]:
-        import nats
         from nats.errors import TimeoutError as NatsTimeout
 
-        nc = await nats.connect(URL, connect_timeout=5)
+        nc, js, sub = await start(plan, b"poison")
         try:
-            js = nc.jetstream()
-            await apply(js, plan)
-            await js.publish(stream.settings["subjects"][0], b"poison", headers={"Nats-Msg-Id": "poison-1"})
-            sub = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
             loop = asyncio.get_running_loop()
             times: list[float] = []
             end = loop.time() + 20
