@@ -42,7 +42,8 @@ def test_seed_output_schema():
     body = p.model_dump(by_alias=True)
     assert {"broker", "topology", "message_schema", "consumer_config"} <= set(body)
     assert body["broker"]["technology"] == "Apache Kafka" and body["broker"]["rationale"]
-    assert body["topology"] == {"topics": ["order.events.v1"], "partitions": 10, "replication_factor": 3}
+    # 10 computed partitions, doubled for the keyed topic (partitions added later would break per-key order)
+    assert body["topology"] == {"topics": ["order.events.v1"], "partitions": 20, "replication_factor": 3}
     assert {"format", "schema", "versioning"} <= set(body["message_schema"])
     assert {"group_strategy", "error_handling", "dlq"} <= set(body["consumer_config"])
     # one dead-letter topic per consumer group: a failure in one group is not reprocessed by another
@@ -53,10 +54,13 @@ def test_seed_output_schema():
 def test_partition_math_is_shown_and_uses_options():
     p = plan(broker="kafka", options={"consumer_msg_per_s_per_partition": 3500, "message_size_bytes": 2048})
     sizing = p.sizing
-    # t/p = 10000 / (10 MB/s / 2048 B) = 2.05; t/c = 10000 / 3500 = 2.86; ceil -> 3; even -> 4
+    # t/p = 10000 / (10 MB/s / 2048 B) = 2.05; t/c = 10000 / 3500 = 2.86; ceil -> 3; even -> 4; keyed: x2 -> 8
     assert sizing.partitions.producer_bound == pytest.approx(2.048)
     assert sizing.partitions.consumer_bound == pytest.approx(2.857, rel=1e-3)
-    assert p.topology.partitions == 4
+    assert sizing.partitions.partitions == 4 and p.topology.partitions == 8
+    assert any("headroom 2" in a for a in sizing.assumptions)
+    assert plan(broker="kafka", options={"consumer_msg_per_s_per_partition": 3500, "message_size_bytes": 2048,
+                                         "partitions_headroom": 1}).topology.partitions == 4
     assert "max(" in sizing.partitions.explanation
     assert sizing.storage.formula.startswith("rate x size x retention x replication")
     assert sizing.storage.value == pytest.approx(10_000 * 2048 * 7 * 86400 * 3 / 1e9, rel=1e-3)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from event_driven.core.sizing import PartitionPlan
-from event_driven.vocab import PLANNABLE_BROKERS, BrokerId, Delivery, Ordering, UseCase
+from event_driven.vocab import PLANNABLE_BROKERS, BrokerId, Delivery, Ordering, Severity, UseCase
 
 if TYPE_CHECKING:
     from event_driven.kb.loader import KnowledgeBase
@@ -220,7 +220,7 @@ class PlanWarning(PlanModel):
     message: str
     action: str
     rule_id: str | None = None
-    severity: Literal["info", "low", "medium", "high"] = "medium"
+    severity: Severity = "medium"
 
 
 class Artifact(PlanModel):

@@ -76,6 +76,10 @@ class PlanOptions(BaseModel):
                     "requirements.processing_time). Sizes consumers, deadlines, prefetch and histogram buckets.")
     consumer_slots_per_instance: int | None = Field(
         default=None, ge=1, le=10_000, description="Messages one consumer instance processes at once (default 1).")
+    partitions_headroom: float | None = Field(
+        default=None, ge=1, le=10,
+        description="Keyed topics (per-key order): deployed partitions = computed x headroom (default 2), because "
+                    "adding partitions later breaks per-key order.")
     max_attempts: int | None = Field(
         default=None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
     dead_letter: bool = Field(default=True, description="Plan retry tiers and dead-letter channels.")
@@ -253,6 +257,11 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
     if ctx.ordering == "global":
         partitions = 1
         assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
+    elif ctx.ordering == "partition" and broker in PARTITIONED:
+        headroom = options.partitions_headroom or float(s.keyed_partition_headroom.value)
+        partitions = 2 * math.ceil(plan.partitions * headroom / 2)
+        assumptions.append(f"keyed topic: {plan.partitions} partitions x headroom {headroom:g} = {partitions} "
+                           "(even): partitions added later remap keys and break per-key order")
     if broker not in PARTITIONED:
         assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
     net_in, net_out = _network(t, size, groups_on_main, rf)

@@ -151,6 +151,24 @@ def _retry(spec: models.DesignInput, kb: KnowledgeBase, channels: list[models.Ch
     )
 
 
+LONG_RETENTION_HOURS = 30 * 24  # beyond a month on broker disks, the long tail belongs in tiered storage
+
+
+def _tiered_storage(spec: models.DesignInput, kb: KnowledgeBase,
+                    channels: list[models.Channel]) -> list[models.PlanWarning]:
+    long = [c.name for c in channels if c.role not in ("retry", "dead_letter") and c.cleanup_policy == "delete"
+            and (c.keep_forever or (c.retention_hours or 0) > LONG_RETENTION_HOURS)]
+    if not long:
+        return []
+    return [models.PlanWarning(
+        message=f"{', '.join(long)} keep{'s' if len(long) == 1 else ''} data for more than a month"
+                + (" (without end)" if spec.retention_hours is None else "") + ": on broker disks alone the "
+                "partitions grow without bound and a replacement broker re-copies all of it.",
+        action=f"Enable tiered storage (Kafka 3.9+, remote.log.storage.system.enable=true on the brokers, "
+               f"remote.storage.enable=true and local.retention.ms on these topics; not for compacted topics): "
+               f"{kb.sources.url('kafka-tiered-storage')}.", severity="medium")]
+
+
 class KafkaDesigner:
     broker_id: BrokerId = "kafka"
 
@@ -167,6 +185,7 @@ class KafkaDesigner:
                 action="If per-key order must hold through failures, retry in place (pause the partition) for that "
                        "key, or park the key's later messages until the failed one is resolved.",
                 severity="medium"))
+        warnings += _tiered_storage(spec, kb, channels)
         rf, min_isr = spec.replication_factor, _min_isr(kb, spec.replication_factor)
         min_isr_url = kb.sources.url("kafka-topicconfigs-min-insync-replicas")
         return models.BrokerDesign(
