@@ -33,7 +33,9 @@ def _failure_topic_names(spec: models.DesignInput, lc: models.LogicalChannel,
     groups = common.groups_on(spec, parent)
     if not groups:
         return [(lc.key, naming.kafka_topic(base + tail), lc.purpose)]
-    return [(f"{lc.key}@{g.name}", naming.kafka_topic(f"{base}.{naming.check_service(g.name)}{tail}"),
+    # Keys as on the other brokers: <channel>@<group>.retry.<n> and <channel>@<group>.dlq.
+    return [(f"{parent}@{g.name}{lc.key[len(parent):]}",
+             naming.kafka_topic(f"{base}.{naming.check_service(g.name)}{tail}"),
              f"{lc.purpose}, for group {g.name} only") for g in groups]
 
 
