@@ -138,6 +138,8 @@ PROPERTIES: dict[str, Callable[[Case, Any], None]] = {
     "keyed_headroom": lambda c, e: _is(c.plan.topology.partitions >= 2 * c.plan.sizing.partitions.partitions, e),
     "tiered_storage_advised": lambda c, e: _is(_warned(c, "tiered storage"), e),
     "partition_warning": lambda c, e: _is(_warned(c, "partition replicas"), e),
+    "storage_counts_subscriber_copies": lambda c, e: _is(
+        c.plan.sizing.storage.inputs.get("subscriber_queues") == len(c.plan.consumer_groups), e),
     "no_redelivery_warning_for_default": lambda c, e: _is(
         c.plan.sizing.concurrency is None and c.plan.sizing.deadlines == [], e),
 }
