@@ -279,8 +279,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
 
 def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
                   constraints: SelectionConstraints | None) -> tuple[str, str | None, str, BrokerSelection]:
-    figures = selection_figures(kb)  # message_size_bytes is a whole number of bytes
-    selection = select_broker(ctx, kb.brokers, constraints, **figures)  # type: ignore[arg-type]  # see above
+    selection = select_broker(ctx, kb.brokers, constraints, **selection_figures(kb))
     if broker:
         option = f"{broker}.{variant}" if variant else broker
         row = next((r for r in selection.rankings
