@@ -71,7 +71,8 @@ def test_a_job_longer_than_the_budget_completes_once_when_the_plan_knows_its_tim
 def test_without_the_processing_time_the_same_job_is_redelivered_mid_processing(fresh_plan):  # noqa: F811
     plan = fresh_plan("work_queue", processing_timeout_ms=BUDGET_MS)
     deliveries, _ = run_one_job(plan)
-    assert deliveries[:2] == [1, 2]  # the broker gave the running job to the other worker
+    # The broker gave the running job to the other worker (once or more, as the 1 s deadline keeps passing).
+    assert len(deliveries) >= 2 and deliveries[0] == 1 and deliveries[1] >= 2
 
 
 def deliveries_with_naks(plan: Any, with_delay: bool) -> tuple[list[float], list[str]]:
