@@ -138,6 +138,9 @@ PROPERTIES: dict[str, Callable[[Case, Any], None]] = {
     "keyed_headroom": lambda c, e: _is(c.plan.topology.partitions >= 2 * c.plan.sizing.partitions.partitions, e),
     "tiered_storage_advised": lambda c, e: _is(_warned(c, "tiered storage"), e),
     "partition_warning": lambda c, e: _is(_warned(c, "partition replicas"), e),
+    "retention_mapped": lambda c, e: _is(all(
+        q.settings["arguments"].get("x-message-ttl") == q.retention_hours * 3_600_000
+        for q in c.plan.channels if q.kind == "queue" and q.role not in ("dead_letter", "retry")), e),
     "storage_counts_subscriber_copies": lambda c, e: _is(
         c.plan.sizing.storage.inputs.get("subscriber_queues") == len(c.plan.consumer_groups), e),
     "no_redelivery_warning_for_default": lambda c, e: _is(

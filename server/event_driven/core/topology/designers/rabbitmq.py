@@ -48,6 +48,10 @@ def _arguments(spec: models.DesignInput, names: _Names, qname: str, hours: int |
                      "x-overflow": "reject-publish"})
     else:
         args.update({"x-dead-letter-exchange": names.dlx, "x-dead-letter-routing-key": qname})
+    if variant != "stream" and hours is not None:
+        # The planned retention, mapped: a message waiting longer expires and is dead-lettered (reason 'expired')
+        # to the queue's .dlq rather than kept forever. Quorum queues honour message TTL from RabbitMQ 3.10.
+        args["x-message-ttl"] = hours * common.HOUR_MS
     return args
 
 
@@ -113,8 +117,8 @@ def _channel_objects(spec: models.DesignInput, names: _Names, lc: models.Logical
             key=f"{lc.key}@{lane}", name=qname, kind="queue", role=lc.role,
             purpose=f"{lc.purpose}" + (f", for {g.name}" if g and per_group else ""),
             replication_factor=spec.replication_factor if names.variant in ("quorum", "stream") else 1,
-            retention_hours=hours if is_stream else None, keep_forever=is_stream and hours is None,
-            cleanup_policy="stream max-age" if is_stream else "deleted on ack",
+            retention_hours=hours, keep_forever=hours is None,
+            cleanup_policy="stream max-age" if is_stream else "deleted on ack; dead-lettered after x-message-ttl",
             settings={"durable": True, "arguments": args, "bind_to": base,
                       "routing_key": "#" if exchange_type == "topic" else qname},
             naming_rule=RULE))
