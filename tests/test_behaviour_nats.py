@@ -131,3 +131,49 @@ def test_a_plain_nak_ignores_the_backoff_list(fresh_plan):  # noqa: F811
     plan = fresh_plan("work_queue")
     gaps, _ = deliveries_with_naks(plan, with_delay=False)
     assert gaps and max(gaps) < min(plan.client_settings.consumer["nak_delay_s"])  # redelivered at once
+
+
+def test_per_key_order_holds_with_competing_consumers(fresh_plan):  # noqa: F811
+    """Two workers pull from the planned durable consumer of a per-key ordered plan: each key's messages are
+    processed in publish order, because the plan's max_ack_pending lets only one message be in flight."""
+    plan = fresh_plan("work_queue")  # the fixture's context asks for per-key ordering
+    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    assert consumer["max_ack_pending"] == 1
+    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
+    sent = [(f"k{i % 3}", i) for i in range(18)]
+
+    async def scenario() -> list[tuple[str, int]]:
+        from nats.errors import TimeoutError as NatsTimeout
+
+        nc, js, first = await start(plan, b"warm-up")
+        try:
+            for key, seq in sent:
+                await js.publish(stream.settings["subjects"][0], f"{key}:{seq}".encode(),
+                                 headers={"Nats-Msg-Id": f"{key}-{seq}"})
+            second = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
+            done: list[tuple[str, int]] = []
+
+            async def work(sub: Any, pause: float) -> None:
+                loop = asyncio.get_running_loop()
+                end = loop.time() + 20
+                while loop.time() < end and len(done) < len(sent):
+                    try:
+                        msgs = await sub.fetch(1, timeout=0.5)
+                    except NatsTimeout:
+                        continue
+                    for m in msgs:
+                        await asyncio.sleep(pause)
+                        if m.data != b"warm-up":
+                            key, seq = m.data.decode().split(":")
+                            done.append((key, int(seq)))
+                        await m.ack_sync()
+
+            await asyncio.gather(work(first, 0.02), work(second, 0.05))
+            return done
+        finally:
+            await nc.close()
+
+    done = asyncio.run(asyncio.wait_for(scenario(), 40))
+    assert sorted(done) == sorted(sent)  # every message processed once
+    for key in {k for k, _ in sent}:
+        assert [s for k, s in done if k == key] == [s for k, s in sent if k == key]
