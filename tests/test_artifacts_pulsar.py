@@ -82,11 +82,14 @@ def expected_commands(p: TopologyPlan) -> list[list[str]]:
     topics = [(c.name, c.partitions or 1, retention(c)) for c in p.channels if c.kind == "topic"]
     if p.retry_policy.dead_letter_enabled:
         topics += [(s["retry_letter_topic"], 1, f"{p.retry_policy.dead_letter_retention_days * 24}h") for s in subs.values()]
+    rf = p.topology.replication_factor
+    copies = ["-e", str(rf), "-w", str(rf), "-a", str(min(rf, 2)), "-r", "1.0"]  # replication rf, ack by 2 bookies
     calls: list[list[str]] = []
     for name, partitions, ret in topics:
         calls.append(["topics", "create-partitioned-topic", name, "-p", str(partitions)] if partitions > 1
                      else ["topics", "create", name])
         calls.append(["topics", "set-retention", name, "--time", ret, "--size", "-1"])
+        calls.append(["topics", "set-persistence", name, *copies])
         if p.delivery == "exactly_once":
             calls.append(["topics", "set-deduplication", name, "--enable"])
     topic_of = {c.key: c.name for c in p.channels}

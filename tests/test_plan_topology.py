@@ -42,19 +42,25 @@ def test_seed_output_schema():
     body = p.model_dump(by_alias=True)
     assert {"broker", "topology", "message_schema", "consumer_config"} <= set(body)
     assert body["broker"]["technology"] == "Apache Kafka" and body["broker"]["rationale"]
-    assert body["topology"] == {"topics": ["order.events.v1"], "partitions": 10, "replication_factor": 3}
+    # 10 computed partitions, doubled for the keyed topic (partitions added later would break per-key order)
+    assert body["topology"] == {"topics": ["order.events.v1"], "partitions": 20, "replication_factor": 3}
     assert {"format", "schema", "versioning"} <= set(body["message_schema"])
     assert {"group_strategy", "error_handling", "dlq"} <= set(body["consumer_config"])
-    assert body["consumer_config"]["dlq"]["channels"] == ["order.events.v1.dlq"]
+    # one dead-letter topic per consumer group: a failure in one group is not reprocessed by another
+    assert body["consumer_config"]["dlq"]["channels"] == ["order.events.v1.billing.dlq",
+                                                          "order.events.v1.analytics.dlq"]
 
 
 def test_partition_math_is_shown_and_uses_options():
     p = plan(broker="kafka", options={"consumer_msg_per_s_per_partition": 3500, "message_size_bytes": 2048})
     sizing = p.sizing
-    # t/p = 10000 / (10 MB/s / 2048 B) = 2.05; t/c = 10000 / 3500 = 2.86; ceil -> 3; even -> 4
+    # t/p = 10000 / (10 MB/s / 2048 B) = 2.05; t/c = 10000 / 3500 = 2.86; ceil -> 3; even -> 4; keyed: x2 -> 8
     assert sizing.partitions.producer_bound == pytest.approx(2.048)
     assert sizing.partitions.consumer_bound == pytest.approx(2.857, rel=1e-3)
-    assert p.topology.partitions == 4
+    assert sizing.partitions.partitions == 4 and p.topology.partitions == 8
+    assert any("headroom 2" in a for a in sizing.assumptions)
+    assert plan(broker="kafka", options={"consumer_msg_per_s_per_partition": 3500, "message_size_bytes": 2048,
+                                         "partitions_headroom": 1}).topology.partitions == 4
     assert "max(" in sizing.partitions.explanation
     assert sizing.storage.formula.startswith("rate x size x retention x replication")
     assert sizing.storage.value == pytest.approx(10_000 * 2048 * 7 * 86400 * 3 / 1e9, rel=1e-3)
@@ -125,7 +131,7 @@ def test_request_reply_adds_reply_channel_per_requester():
     ("delivery", "producer", "consumer"),
     [
         ("at_least_once", {"acks": "all", "enable.idempotence": True}, {"enable.auto.commit": False}),
-        ("exactly_once", {"transactional.id": "order-producer-1"}, {"isolation.level": "read_committed"}),
+        ("exactly_once", {"transactional.id": "order-producer-{instance}"}, {"isolation.level": "read_committed"}),
         ("at_most_once", {"acks": "1", "retries": 0}, {"enable.auto.commit": True}),
     ],
 )
@@ -145,12 +151,13 @@ def test_sqs_fifo_redrive_and_visibility():
     assert any("FIFO" in w.message and "ordering" in w.message for w in p.warnings)
 
 
-def test_nats_max_deliver_and_backoff():
+def test_nats_max_deliver_and_nak_delays():
     p = plan(ctx(use_case="work_queue"), broker="nats_jetstream", options={"max_attempts": 4})
     consumer = next(iter(p.client_settings.consumer["consumers"].values()))
     assert consumer["max_deliver"] == 4
-    budget = 30_000_000_000  # default processing budget (30 s) + each retry delay
-    assert consumer["backoff_ns"] == [budget + 1_000_000_000, budget + 2_000_000_000, budget + 4_000_000_000]
+    assert consumer["ack_wait_ns"] == 30_000_000_000  # the default processing budget
+    # A plain nak is redelivered at once; each retry's nak carries the tier's delay (tests/test_behaviour_nats.py).
+    assert consumer["backoff_ns"] == [] and p.client_settings.consumer["nak_delay_s"] == [1.0, 2.0, 4.0]
 
 
 def test_envelope_schema_and_cloudevents_mapping():

@@ -41,18 +41,11 @@ def _positive(name: str, value: float) -> None:
         raise SizingInputError(f"{name} must be a positive number, got {value!r}")
 
 
-def calculate_partitions(
-    throughput_per_second: float,
-    max_throughput_per_partition: float,
-    replication_factor: int = 3,
-    consumer_throughput_per_partition: float | None = None,
-    source: str | None = None,
-) -> PartitionPlan:
-    """Partitions for a target rate.
-
-    ``max_throughput_per_partition`` is p, what one partition sustains on the produce side;
-    ``consumer_throughput_per_partition`` is c, what one consumer sustains on one partition (p when unknown).
-    """
+def calculate_partitions(throughput_per_second: float, max_throughput_per_partition: float, replication_factor: int = 3,
+                         consumer_throughput_per_partition: float | None = None,
+                         source: str | None = None) -> PartitionPlan:
+    """Partitions for a target rate. ``max_throughput_per_partition`` is p, what one partition sustains on the produce
+    side; ``consumer_throughput_per_partition`` is c, what one consumer sustains on one partition (p when unknown)."""
     _positive("throughput_per_second", throughput_per_second)
     _positive("max_throughput_per_partition", max_throughput_per_partition)
     if isinstance(replication_factor, bool) or not isinstance(replication_factor, int) or replication_factor < 1:

@@ -49,6 +49,7 @@ class SizingDefaults(KnowledgeModel):
     processing_timeout_ms: SourcedNumber
     rabbitmq_prefetch: SourcedNumber
     processing_margin: SourcedNumber
+    keyed_partition_headroom: SourcedNumber
     consumer_slots_per_instance: SourcedNumber
 
 

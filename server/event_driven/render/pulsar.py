@@ -60,16 +60,18 @@ def setup(plan: TopologyPlan) -> dict[str, Any]:
         seen.add(c.name)
         topics.append({"name": c.name, "role": c.role, "purpose": " ".join(c.purpose.split()),
                        "partitions": c.partitions or 1, "retention": retention_time(c),
-                       "namespace": namespace_of(c.name)})
+                       "namespace": namespace_of(c.name), "persistence": c.settings.get("persistence")})
     subs = _subscriptions(plan)
     if dead_letter:
         for name, s in subs.items():
             retry = s.get("retry_letter_topic")
             if retry and retry not in seen:
                 seen.add(retry)
+                source = next((c for c in plan.channels if c.name == s["topic"]), None)
                 topics.append({"name": retry, "role": "retry", "purpose": f"Retry-letter topic of subscription {name}",
                                "partitions": 1, "retention": retention_time_for_retry(plan),
-                               "namespace": namespace_of(retry)})
+                               "namespace": namespace_of(retry),
+                               "persistence": source.settings.get("persistence") if source else None})
     subscriptions = [{"name": name, "topic": s["topic"], "type": s["subscription_type"]} for name, s in subs.items()]
     return {"topics": topics, "subscriptions": subscriptions,
             "deduplication": plan.delivery == "exactly_once"}

@@ -8,7 +8,7 @@ from event_driven.kb.sources import SourceBook
 # CloudEvents 1.0.2; schema evolution (Confluent, StreamNative: transitive modes, JSON Schema content models); subject
 # naming (Kleppmann on several event types per topic). Ids in knowledge/sources.yaml.
 SOURCE_IDS = ("gh-cloudevents-spec-spec", "confluent-fundamentals-schema-evolution",
-              "docs-fundamentals-schema-evolution", "streamnative-sr-formats-json-schema",
+              "docs-fundamentals-schema-evolution", "streamnative-sr-json-schema",
               "confluent-blog-put-several-event-types-kafka-topic")
 # The JSON Schema dialect the envelope is written in: an identifier the schema declares, not a citation.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -80,6 +80,17 @@ def envelope_avro_schema(domain: str) -> dict:
     }
 
 
+def _allowed_changes(schema_format: str) -> str:
+    """What a BACKWARD step may change, for the content model the envelope actually has."""
+    if schema_format == "avro":
+        return ("Allowed: add fields with a default, delete fields (a reader skips what the writer's schema has and "
+                "its own lacks); never rename a field or change its type; upgrade consumers before producers.")
+    return ("Allowed: add optional properties. The JSON Schema is a closed model (additionalProperties: false), so "
+            "deleting a property is not BACKWARD-safe: the new schema rejects old events that still carry it; keep "
+            "it optional and stop writing it instead. Never rename a property or change its type; upgrade consumers "
+            "before producers.")
+
+
 def message_schema(domain: str, use_case: str, producers: list[str], schema_format: str,
                    sources: SourceBook) -> MessageSchema:
     forever = use_case in ("event_sourcing",)
@@ -109,11 +120,7 @@ def message_schema(domain: str, use_case: str, producers: list[str], schema_form
             "aggregateversion": "aggregate_version (extension attribute)",
         },
         compatibility=compatibility,
-        evolution_rule=(
-            f"{compatibility}: {why}. Allowed: add optional fields (with a default in Avro), delete optional fields; "
-            "never rename a field or change its type; upgrade consumers before producers. The JSON Schema is a closed "
-            "model (additionalProperties: false) so additions are explicit schema changes."
-        ),
+        evolution_rule=f"{compatibility}: {why}. {_allowed_changes(schema_format)}",
         subject_naming=("TopicNameStrategy (<topic>-value) for one event type per topic; TopicRecordNameStrategy when "
                         "a "
                         "topic carries several event types"),

@@ -76,6 +76,10 @@ class PlanOptions(BaseModel):
                     "requirements.processing_time). Sizes consumers, deadlines, prefetch and histogram buckets.")
     consumer_slots_per_instance: int | None = Field(
         default=None, ge=1, le=10_000, description="Messages one consumer instance processes at once (default 1).")
+    partitions_headroom: float | None = Field(
+        default=None, ge=1, le=10,
+        description="Keyed topics (per-key order): deployed partitions = computed x headroom (default 2), because "
+                    "adding partitions later breaks per-key order.")
     max_attempts: int | None = Field(
         default=None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
     dead_letter: bool = Field(default=True, description="Plan retry tiers and dead-letter channels.")
@@ -179,10 +183,12 @@ def _consumer_rate_assumption(options: PlanOptions, c: float, workload: Workload
 
 
 def _storage(kb: KnowledgeBase, t: int, size: int, retention_h: int | None, broker: str, variant: str | None,
-             rf: int) -> SizingFigure:
+             rf: int, groups_on_main: int) -> SizingFigure:
     seconds = (retention_h or 24) * 3600
     queue = broker == "sqs" or (broker == "rabbitmq" and variant != "stream")
     stored_rf = 1 if broker == "sqs" else rf  # SQS replication is the provider's, not storage you size
+    # Queue brokers fan out by copying: every subscriber's queue holds its own copy of each message.
+    copies = max(1, groups_on_main) if queue else 1
     if queue:
         assumption = ("messages are deleted once acknowledged: this is the worst case, a backlog of the whole "
                       "retention when consumers stop" + ("; SQS stores it for you" if broker == "sqs" else ""))
@@ -192,10 +198,12 @@ def _storage(kb: KnowledgeBase, t: int, size: int, retention_h: int | None, brok
         assumption = "retention without end: storage grows by this much every day"
     return SizingFigure(
         name=("worst-case backlog storage" if queue else "storage") if retention_h else "storage growth per day",
-        value=round(t * size * seconds * stored_rf / 1e9, 3), unit="GB",
-        formula=f"rate x size x retention x replication = {t} x {size} x {seconds} x {stored_rf}",
+        value=round(t * size * seconds * stored_rf * copies / 1e9, 3), unit="GB",
+        formula=(f"rate x size x retention x replication = {t} x {size} x {seconds} x {stored_rf}" if copies == 1 else
+                 f"rate x size x retention x replication x subscriber queues = {t} x {size} x {seconds} x "
+                 f"{stored_rf} x {copies}"),
         inputs={"rate_msg_per_s": t, "message_size_bytes": size, "retention_s": seconds,
-                "replication_factor": stored_rf},
+                "replication_factor": stored_rf, **({"subscriber_queues": copies} if copies > 1 else {})},
         assumption=assumption, source=kb.sources.url("kafka-topicconfigs-retention-bytes"))
 
 
@@ -253,11 +261,16 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
     if ctx.ordering == "global":
         partitions = 1
         assumptions.append("global ordering: 1 partition regardless of the formula (one ordered unit)")
+    elif ctx.ordering == "partition" and broker in PARTITIONED:
+        headroom = options.partitions_headroom or float(s.keyed_partition_headroom.value)
+        partitions = 2 * math.ceil(plan.partitions * headroom / 2)
+        assumptions.append(f"keyed topic: {plan.partitions} partitions x headroom {headroom:g} = {partitions} "
+                           "(even): partitions added later remap keys and break per-key order")
     if broker not in PARTITIONED:
         assumptions.append(f"{broker} has no partitions: the formula gives the consumer parallelism per queue instead")
     net_in, net_out = _network(t, size, groups_on_main, rf)
     consumers = _consumer_instances(ctx, broker, t, c, partitions)
-    storage = _storage(kb, t, size, _retention_hours(ctx, options, kb), broker, variant, rf)
+    storage = _storage(kb, t, size, _retention_hours(ctx, options, kb), broker, variant, rf, groups_on_main)
     concurrency, deadlines = workload_figures(kb, workload, t)
     return (Sizing(partitions=plan, storage=storage, network_in=net_in, network_out=net_out,
                    consumer_instances=consumers, assumptions=assumptions, concurrency=concurrency,
@@ -266,8 +279,7 @@ def _sizing(ctx: NormalizedContext, kb: KnowledgeBase, options: PlanOptions, bro
 
 def choose_broker(ctx: NormalizedContext, kb: KnowledgeBase, broker: str | None, variant: str | None,
                   constraints: SelectionConstraints | None) -> tuple[str, str | None, str, BrokerSelection]:
-    figures = selection_figures(kb)  # message_size_bytes is a whole number of bytes
-    selection = select_broker(ctx, kb.brokers, constraints, **figures)
+    selection = select_broker(ctx, kb.brokers, constraints, **selection_figures(kb))
     if broker:
         option = f"{broker}.{variant}" if variant else broker
         row = next((r for r in selection.rankings

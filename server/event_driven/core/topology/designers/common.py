@@ -72,13 +72,17 @@ def retention_hours(spec: DesignInput, lc: LogicalChannel) -> int | None:
     return spec.retention_hours
 
 
-def steps(spec: DesignInput, where: str, dead: str) -> list[str]:
-    """What happens to a failing message, in order, in words."""
+def steps(spec: DesignInput, where: str, dead: str, non_retryable: str | None = None,
+          retry: str | None = None) -> list[str]:
+    """What happens to a failing message, in order, in words. ``non_retryable`` says how a non-retryable message
+    reaches the dead letters where the broker does not send it there itself; ``retry`` replaces the retry step where
+    the broker cannot wait the planned delays."""
     b = spec.retry_policy.backoff
     return [
-        f"Non-retryable errors ({', '.join(spec.retry_policy.non_retryable)}) go straight to {dead}.",
-        f"Retryable errors ({', '.join(spec.retry_policy.retryable)}) are retried up to {b.max_attempts - 1} times "
-        f"after {', '.join(str(d) for d in b.delays_ms)} ms ({b.jitter}) {where}.",
+        f"Non-retryable errors ({', '.join(spec.retry_policy.non_retryable)}) go straight to {dead}"
+        + (f": {non_retryable}." if non_retryable else "."),
+        retry or f"Retryable errors ({', '.join(spec.retry_policy.retryable)}) are retried up to {b.max_attempts - 1} "
+        f"times after {', '.join(str(d) for d in b.delays_ms)} ms ({b.jitter}) {where}.",
         f"After {b.max_attempts} failed attempts the message goes to {dead}; an alert fires once it holds more than "
         f"{spec.retry_policy.dlq_alert_threshold} messages.",
         f"A circuit breaker opens after {spec.retry_policy.circuit_breaker.failure_threshold} consecutive failures "

@@ -1,4 +1,4 @@
-"""NATS JetStream: one stream per channel, durable pull consumers with backoff, advisories captured as dead letters."""
+"""NATS JetStream: one stream per channel, durable pull consumers, nak delays, advisories captured as dead letters."""
 
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ def _consumers(spec: models.DesignInput, kb: KnowledgeBase,
             "durable_name": naming.nats_consumer(g.name),
             "ack_policy": "none" if spec.delivery == "at_most_once" else "explicit",
             "ack_wait_ns": ack_wait_ns, "max_deliver": b.max_attempts,
-            # With a backoff list the server uses backoff[n] as the ack wait of delivery n, so each entry is the
-            # processing budget plus the retry delay: a slow message is never redelivered mid-processing.
-            "backoff_ns": [ack_wait_ns + d * NS_PER_MS for d in b.delays_ms],
+            # Retry tiers are timed by nak(delay); a backoff list would only time missed acks, and on nats-server
+            # 2.9.10 it also stretched nak delays to its own entries (observed), so none is set.
+            "backoff_ns": [],
             "max_ack_pending": 1 if g.strategy == "single_active" else max_ack_pending,
             "deliver_policy": "all", "filter_subject": stream.settings["subjects"][0],
         }
@@ -89,30 +89,36 @@ class NATSDesigner:
         replicas = min(int(common.broker_figure(kb, "nats_jetstream", "max_stream_replicas")), spec.replication_factor)
         channels = _streams(spec, kb, replicas)
         producer = {"Nats-Msg-Id": "event_id", "publish": "js.publish() and wait for the PubAck"}
+        delays_s = [d / 1000 for d in b.delays_ms]
         consumer = {"consumers": _consumers(spec, kb, channels),
-                    "pull": "fetch batches; ack after processing; nak() for retryable "
-                    "errors (redelivered after the backoff entry); term() for non-retryable ones"}
+                    "pull": "fetch batches; ack after processing; nak(delay=<tier delay>) for retryable errors; "
+                            "term() for non-retryable ones",
+                    "nak_delay_s": delays_s}
+        nak_reason = ("a plain nak() is redelivered at once: the consumer's backoff list applies only to missed acks, "
+                      "so each nak carries the tier's delay, nak(delay=nak_delay_s[num_delivered - 1])")
         reasons = {
             "Nats-Msg-Id": "duplicates with the same id inside the 2-minute duplicate window are dropped",
             "ack_policy": "explicit acks (at-least-once)", "max_deliver": "bounds delivery attempts per message",
-            "backoff_ns": "per-delivery ack wait: processing budget + retry delay (the server uses it instead of "
-                          "ack_wait)",
+            "backoff_ns": "none: each retry waits the tier delay its nak carries; a crashed consumer's delivery "
+                          "comes back after ack_wait",
             "max_ack_pending": "caps unacknowledged messages in flight (1 for a single active consumer keeps order); "
                                "at least the messages in flight (rate x processing time), or it caps the rate",
+            "nak_delay_s": nak_reason,
         }
         if spec.workload.heartbeat:
             consumer["in_progress"] = (f"msg.in_progress() every {spec.workload.ack_deadline_ms // 2} ms while a job "
                                        "runs: each resets the ack_wait timer")
             reasons["in_progress"] = "AckProgress extends the ack wait by another ack_wait while work is ongoing"
         retry = models.RetryMapping(
-            mechanism=f"consumer max_deliver={b.max_attempts} with a backoff schedule; exhausted or terminated "
-                      "messages raise advisories captured by a dead-letter stream",
+            mechanism=f"consumer max_deliver={b.max_attempts}; each retryable failure is nak'ed with its tier's delay; "
+                      "exhausted or terminated messages raise advisories captured by a dead-letter stream",
             settings={"max_deliver": b.max_attempts, "backoff_ms": b.delays_ms},
-            steps=common.steps(spec, "by the server (nak or missed ack, then backoff)", "the _DLQ stream (advisory "
-                                                                                        "with the "
-                        "stream sequence; fetch the original by sequence)"),
+            steps=common.steps(spec, "by nak(delay) with the tier's delay (a crashed consumer's delivery comes back "
+                               "after ack_wait)",
+                               "the _DLQ stream (advisory with the stream sequence; fetch the original by sequence)"),
             sources=common.urls(kb, "nats-jetstream-consumers", "nats-jetstream-monitoring",
-                                "nats-jetstream-model-deep-dive"),
+                                "nats-jetstream-model-deep-dive", "gh-nats-io-nats-server-4726",
+                                "gh-nats-io-nats-server-5856"),
         )
         warnings = []
         if replicas > 1:

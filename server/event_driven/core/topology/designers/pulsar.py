@@ -24,7 +24,14 @@ def _subscription_type(spec: models.DesignInput, g: models.ConsumerGroup) -> str
     return "Failover" if spec.ordering != "none" else "Shared"
 
 
-def _topics(spec: models.DesignInput) -> list[models.Channel]:
+def persistence(spec: models.DesignInput, kb: KnowledgeBase) -> dict[str, float]:
+    """BookKeeper copies that match the planned replication: without it the broker default (two) applies."""
+    rf = spec.replication_factor
+    ack = max(1, min(rf, int(kb.patterns.sizing.min_insync_replicas.value)))
+    return {"ensemble": rf, "write_quorum": rf, "ack_quorum": ack, "mark_delete_rate": 1.0}
+
+
+def _topics(spec: models.DesignInput, kb: KnowledgeBase) -> list[models.Channel]:
     by_key = {c.key: c for c in spec.logical_channels}
     channels = []
     for lc in common.main_channels(spec):
@@ -33,12 +40,14 @@ def _topics(spec: models.DesignInput) -> list[models.Channel]:
         channels.append(models.Channel(
             key=lc.key, name=name, kind="topic", role=lc.role, purpose=lc.purpose, partitions=spec.partitions,
             retention_hours=hours, keep_forever=hours is None, cleanup_policy="retention policy",
-            settings={"retention_time": "-1" if hours is None else f"{hours}h", "retention_size": "-1"},
+            settings={"retention_time": "-1" if hours is None else f"{hours}h", "retention_size": "-1",
+                      "persistence": persistence(spec, kb)},
             naming_rule=RULE))
     return channels
 
 
-def _subscriptions(spec: models.DesignInput, channels: list[models.Channel]) -> dict[str, dict[str, Any]]:
+def _subscriptions(spec: models.DesignInput, kb: KnowledgeBase,
+                   channels: list[models.Channel]) -> dict[str, dict[str, Any]]:
     """One subscription per group; with dead letters, its own -RETRY and -DLQ topics (added to ``channels``)."""
     subs: dict[str, dict[str, Any]] = {}
     for g in spec.consumer_groups:
@@ -53,7 +62,8 @@ def _subscriptions(spec: models.DesignInput, channels: list[models.Channel]) -> 
         channels.append(models.Channel(key=f"{g.channel}@{g.name}.dlq", name=f"{topic}-{g.name}-DLQ", kind="topic",
                                 role="dead_letter", purpose=f"Dead letters of subscription {g.name}",
                                 retention_hours=spec.retry_policy.dead_letter_retention_days * 24,
-                                cleanup_policy="retention policy", settings={},
+                                cleanup_policy="retention policy",
+                                settings={"persistence": persistence(spec, kb)},
                                 naming_rule=RULE + "; DLQ default <topic>-<subscription>-DLQ"))
     return subs
 
@@ -78,7 +88,7 @@ def _client(spec: models.DesignInput, kb: KnowledgeBase, subs: dict[str, dict[st
     return models.ClientSettings(client="pulsar-client (Python)", producer=producer, consumer=consumer, reasons=reasons,
                           sources=common.urls(kb, "pulsar-client-libraries-consumers",
                                        "pulsar-3-6-x-pulsar-consumerdeadletterpolicy", "pulsar-txn-use",
-                                       "pulsar-2-6-4-cookbooks-partitioned"))
+                                       "pulsar-2-6-4-cookbooks-partitioned", "mail-archive-pulsar-dev-set-persistence"))
 
 
 def _warnings(spec: models.DesignInput, subs: dict[str, dict[str, Any]]) -> list[models.PlanWarning]:
@@ -105,8 +115,8 @@ class PulsarDesigner:
     broker_id: BrokerId = "pulsar"
 
     def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
-        channels = _topics(spec)
-        subs = _subscriptions(spec, channels)
+        channels = _topics(spec, kb)
+        subs = _subscriptions(spec, kb, channels)
         retry = models.RetryMapping(
             mechanism="client dead-letter policy (maxRedeliverCount, deadLetterTopic) and a retry-letter topic "
                       "(reconsumeLater with the backoff delays)",

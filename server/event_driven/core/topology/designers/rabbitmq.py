@@ -48,6 +48,10 @@ def _arguments(spec: models.DesignInput, names: _Names, qname: str, hours: int |
                      "x-overflow": "reject-publish"})
     else:
         args.update({"x-dead-letter-exchange": names.dlx, "x-dead-letter-routing-key": qname})
+    if variant != "stream" and hours is not None:
+        # The planned retention, mapped: a message waiting longer expires and is dead-lettered (reason 'expired')
+        # to the queue's .dlq rather than kept forever. Quorum queues honour message TTL from RabbitMQ 3.10.
+        args["x-message-ttl"] = hours * common.HOUR_MS
     return args
 
 
@@ -113,8 +117,8 @@ def _channel_objects(spec: models.DesignInput, names: _Names, lc: models.Logical
             key=f"{lc.key}@{lane}", name=qname, kind="queue", role=lc.role,
             purpose=f"{lc.purpose}" + (f", for {g.name}" if g and per_group else ""),
             replication_factor=spec.replication_factor if names.variant in ("quorum", "stream") else 1,
-            retention_hours=hours if is_stream else None, keep_forever=is_stream and hours is None,
-            cleanup_policy="stream max-age" if is_stream else "deleted on ack",
+            retention_hours=hours, keep_forever=hours is None,
+            cleanup_policy="stream max-age" if is_stream else "deleted on ack; dead-lettered after x-message-ttl",
             settings={"durable": True, "arguments": args, "bind_to": base,
                       "routing_key": "#" if exchange_type == "topic" else qname},
             naming_rule=RULE))
@@ -141,12 +145,27 @@ def _channels(spec: models.DesignInput, names: _Names) -> list[models.Channel]:
     return channels
 
 
+def _stream_reader(consumer: dict[str, Any], reasons: dict[str, str]) -> str:
+    """A stream is read with the stream protocol (server-side offsets), or over AMQP with offsets the app keeps."""
+    consumer["auto_ack"] = False
+    consumer["offset_tracking"] = (
+        "stream protocol: store_offset(reference=<group>, offset) after processing, resumed server-side; over "
+        "AMQP 0-9-1 the broker keeps no offset: store the last processed offset yourself and consume with "
+        "x-stream-offset = stored + 1")
+    reasons["auto_ack"] = ("streams take manual acks over AMQP 0-9-1 (an ack only releases prefetch credit); "
+                           "at-most-once means storing the offset before processing")
+    reasons["offset_tracking"] = ("server-side offset tracking is a stream-protocol feature; an AMQP consumer "
+                                  "restarts from x-stream-offset, default 'next', and would skip the backlog")
+    return "RabbitMQ stream protocol (port 5552; rstream / rbfly), or AMQP 0-9-1 with x-stream-offset"
+
+
 def _client(spec: models.DesignInput, kb: KnowledgeBase, variant: str) -> models.ClientSettings:
     amo = spec.delivery == "at_most_once"
     producer = {"publisher_confirms": not amo, "delivery_mode": 2, "mandatory": True}
     on_crash = {"quorum": "unacked deliveries are requeued; x-delivery-limit caps poison messages",
                 "classic": "unacked deliveries are requeued; count x-death and reject after the last attempt",
-                "stream": "reading resumes from the last stored offset; the failed message is republished to .dlq"}
+                "stream": "reading resumes after the last offset the consumer stored; the failed message is "
+                          "republished to the .dlq stream by the consumer (streams have no dead-letter exchange)"}
     timeout, prefetch = consumer_timeout(spec, kb)
     consumer: dict[str, Any] = {"prefetch_count": prefetch, "auto_ack": amo,
                                 "on_retryable_error": "publish to <queue>.retry.<n> via the retry exchange, then ack",
@@ -168,11 +187,14 @@ def _client(spec: models.DesignInput, kb: KnowledgeBase, variant: str) -> models
         reasons["consumer_timeout_ms"] = (
             "delivery acknowledgement timeout (default 30 min): set consumer_timeout in rabbitmq.conf, or per queue "
             "with the consumer-timeout policy / x-consumer-timeout argument on RabbitMQ 3.11.15+")
-    return models.ClientSettings(client="AMQP 0-9-1 (pika / aio-pika)", producer=producer, consumer=consumer,
+    client = _stream_reader(consumer, reasons) if variant == "stream" else "AMQP 0-9-1 (pika / aio-pika)"
+    return models.ClientSettings(client=client, producer=producer, consumer=consumer,
                           reasons=reasons, sources=common.urls(
                               kb, "rabbitmq-confirms-publisher-confirms",
                               "rabbitmq-confirms-channel-qos-prefetch-throughput", "rabbitmq-quorum-queues",
-                              "rabbitmq-consumers-single-active-consumer"))
+                              "rabbitmq-consumers-single-active-consumer",
+                              *(("rabbitmq-streams", "rabbitmq-blog-streams-offset-tracking") if variant == "stream"
+                                else ())))
 
 
 def _mechanism(names: _Names, attempts: int) -> tuple[str, list[models.PlanWarning]]:

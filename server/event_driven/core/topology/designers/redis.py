@@ -39,6 +39,16 @@ def _memory_warning(spec: models.DesignInput, channels: list[models.Channel]) ->
         severity="medium" if spec.retention_hours and spec.retention_hours > 24 else "low")
 
 
+def _durability_warning(spec: models.DesignInput) -> list[models.PlanWarning]:
+    if spec.delivery == "at_most_once":
+        return []
+    return [models.PlanWarning(
+        message=f"{spec.delivery.replace('_', '-')} on Redis Streams holds only with AOF persistence and confirmed "
+                "replication: by default an acknowledged XADD lives in memory and a restart or failover can lose it.",
+        action="Set appendonly yes and appendfsync always (everysec can lose the last second), and WAIT for the "
+               "replicas after XADD; otherwise plan for at-most-once on Redis.", severity="high")]
+
+
 class RedisDesigner:
     broker_id: BrokerId = "redis_streams"
 
@@ -46,6 +56,10 @@ class RedisDesigner:
         channels = _streams(spec)
         b = spec.retry_policy.backoff
         producer = {"XADD": "XADD <stream> * envelope <json> (id is the time-ordered entry id)"}
+        if spec.delivery != "at_most_once":
+            producer["durability"] = ("appendonly yes, appendfsync always on the server; after XADD, WAIT <replicas> "
+                                      "<timeout> (or WAITAOF 1 <replicas> <timeout> on Redis 7.2+) before treating the "
+                                      "event as published")
         count = spec.workload.prefetch
         consumer = {"XREADGROUP": f"GROUP <group> <consumer> COUNT {count} BLOCK 5000 STREAMS <stream> >",
                     "ack": "XACK after processing" if spec.delivery != "at_most_once" else "NOACK",
@@ -54,7 +68,9 @@ class RedisDesigner:
         reasons = {"XREADGROUP": "'>' delivers new entries and records them in the pending entries list (PEL)",
                    "reclaim": "entries idle longer than the processing budget are claimed by a live consumer",
                    "dead_letter_after_deliveries": "XPENDING's delivery count bounds retries; then XADD to .dlq and "
-                                                   "XACK"}
+                                                   "XACK",
+                   "durability": "an XADD acknowledged from memory is lost on restart or failover: at-least-once "
+                                 "needs the AOF fsynced and the write confirmed on replicas"}
         if spec.workload.heartbeat:
             consumer["heartbeat"] = (f"XCLAIM <stream> <group> <consumer> 0 <id> JUSTID every "
                                      f"{spec.workload.ack_deadline_ms // 2} ms while a job runs: resets its idle time")
@@ -63,12 +79,18 @@ class RedisDesigner:
             mechanism="pending entries list: unacked entries are reclaimed with XAUTOCLAIM; after max deliveries "
                       "the consumer copies the entry to the dead-letter stream and acknowledges it",
             settings={"min_idle_time_ms": spec.workload.ack_deadline_ms, "max_deliveries": b.max_attempts},
-            steps=common.steps(spec, "by leaving the entry unacknowledged until XAUTOCLAIM reclaims it (no per-entry "
-                        "delay: the idle time is the backoff floor)", "the :dlq stream"),
-            sources=common.urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim", "redis-commands-xtrim"),
+            steps=common.steps(
+                spec, "", "the :dlq stream",
+                non_retryable="the consumer XADDs it to the :dlq stream with the group and error class, then XACKs it",
+                retry=(f"Retryable errors ({', '.join(spec.retry_policy.retryable)}) stay unacknowledged and are "
+                       f"reclaimed by XAUTOCLAIM once idle for {spec.workload.ack_deadline_ms} ms, up to "
+                       f"{b.max_attempts - 1} times: Redis has no per-entry delay, so every retry waits that idle "
+                       f"time, not the planned {', '.join(str(d) for d in b.delays_ms)} ms backoff.")),
+            sources=common.urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim", "redis-commands-xtrim",
+                                "redis-commands-waitaof"),
         )
         return models.BrokerDesign(channels=channels, consumer_groups=spec.consumer_groups,
                             client_settings=models.ClientSettings(
                                 client="redis-py", producer=producer, consumer=consumer, reasons=reasons,
                                 sources=common.urls(kb, "redis-commands-xreadgroup", "redis-commands-xautoclaim")),
-                            retry=retry, warnings=[_memory_warning(spec, channels)])
+                            retry=retry, warnings=[_memory_warning(spec, channels), *_durability_warning(spec)])

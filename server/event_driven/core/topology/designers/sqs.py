@@ -137,7 +137,9 @@ def _client(spec: models.DesignInput, kb: KnowledgeBase, q: _Queues) -> models.C
                 "MessageDeduplicationId": "event_id" if q.fifo else None, "batch_size": batch}
     consumer = {"WaitTimeSeconds": LONG_POLL_SECONDS, "MaxNumberOfMessages": receive, "VisibilityTimeout": q.visibility,
                 "delete_after": "processing succeeds (DeleteMessage)",
-                "on_retryable_error": "ChangeMessageVisibility to the backoff delay, leave undeleted"}
+                "on_retryable_error": "ChangeMessageVisibility to the backoff delay, leave undeleted",
+                "on_non_retryable_error": "SendMessage to the -dlq queue, then DeleteMessage (the redrive policy "
+                                          "would retry it maxReceiveCount times first)"}
     reasons = {
         "MessageGroupId": "per-key order: messages of one group are processed one at a time, in order",
         "MessageDeduplicationId": "duplicates with the same id within 5 minutes are dropped",
@@ -171,8 +173,10 @@ class SQSDesigner:
             settings={"maxReceiveCount": attempts, "delays_ms": spec.retry_policy.backoff.delays_ms,
                       "dlq_retention_seconds": q.max_retention_s},
             steps=common.steps(spec, "by setting the message's visibility timeout to the delay "
-                                     "(ChangeMessageVisibility) and "
-                        "not deleting it", "the -dlq queue by the redrive policy"),
+                               "(ChangeMessageVisibility) and not deleting it", "the -dlq queue",
+                               non_retryable="the consumer sends it there (SendMessage with the error class as a "
+                                             "message attribute) and deletes it, because the redrive policy moves a "
+                                             "message only after maxReceiveCount receives"),
             sources=common.urls(kb, "aws-sqs-dead-letter-queues", "aws-setting-up-dead-letter-queue-retention",
                          "aws-apireference-api-changemessagevisibility"),
         )

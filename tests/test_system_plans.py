@@ -1,0 +1,178 @@
+"""System-level scenarios (tests/scenarios/system_plans.yaml): the plan as a whole has the property a reviewer checks.
+
+Each property reads the plan the way a senior engineer would sign it off: does every deadline outlast a job, does a
+consumer never hold a job it cannot start in time, does each group fail on its own, does the client call do what the
+retry plan says. The properties are defined here, once, and each case names the ones it must have.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from event_driven.app.plan import plan_topology
+from event_driven.core.topology import naming
+from event_driven.core.topology.models import TopologyPlan
+from event_driven.kb.loader import knowledge
+
+CASES = yaml.safe_load((Path(__file__).parent / "scenarios" / "system_plans.yaml").read_text())["cases"]
+RABBITMQ_DEFAULT_TIMEOUT_MS = 1_800_000  # consumer_timeout when the plan leaves the default
+
+
+class Case:
+    def __init__(self, raw: dict[str, Any]):
+        self.raw = raw
+        self.options: dict[str, Any] = raw.get("options") or {}
+        self.plan: TopologyPlan = plan_topology(raw["context"], knowledge(), raw["broker"], self.options or None,
+                                                render=False)
+        self.broker: str = raw["broker"]
+        self.job_ms: int | None = self.options.get("processing_time_ms")
+        self.slots: int = self.options.get("consumer_slots_per_instance", 1)
+        self.margin = float(knowledge().patterns.sizing.processing_margin.value)
+
+    @property
+    def consumer(self) -> dict[str, Any]:
+        return self.plan.client_settings.consumer
+
+    def nats_consumers(self) -> list[dict[str, Any]]:
+        return list(self.consumer["consumers"].values())
+
+    def deadline_ms(self) -> float:
+        """The deadline the broker enforces on an unacknowledged delivery, as planned."""
+        if self.broker == "rabbitmq":
+            return self.consumer.get("consumer_timeout_ms", RABBITMQ_DEFAULT_TIMEOUT_MS)
+        if self.broker == "sqs":
+            queue = next(c for c in self.plan.channels if c.kind == "queue" and c.role not in ("dead_letter", "retry"))
+            return queue.settings["attributes"]["VisibilityTimeout"] * 1000
+        if self.broker == "nats_jetstream":
+            return min(c["ack_wait_ns"] for c in self.nats_consumers()) / 1e6
+        if self.broker == "redis_streams":
+            return self.plan.retry.settings["min_idle_time_ms"]
+        return self.consumer["max.poll.interval.ms"]
+
+    def held(self) -> int:
+        if self.broker == "rabbitmq":
+            return self.consumer["prefetch_count"]
+        if self.broker == "sqs":
+            return self.consumer["MaxNumberOfMessages"]
+        if self.broker == "redis_streams":
+            return int(re.search(r"COUNT (\d+)", self.consumer["XREADGROUP"]).group(1))  # type: ignore[union-attr]
+        raise AssertionError(f"no client buffer property for {self.broker}")
+
+
+def _dead_letter_for(case: Case, group: str) -> bool:
+    dead = [c for c in case.plan.channels if c.role == "dead_letter"]
+    if case.broker == "nats_jetstream":
+        consumer = naming.nats_consumer(group)
+        return any(s.endswith(f".{consumer}") for c in dead for s in c.settings.get("subjects", []))
+    return any(c.key.endswith(f"@{group}.dlq") for c in dead)
+
+
+def per_group_dead_letters(case: Case, expected: bool) -> None:
+    groups = [g.name for g in case.plan.consumer_groups]
+    assert all(_dead_letter_for(case, g) for g in groups) == expected, groups
+    if case.broker == "kafka":
+        retries = [c.key for c in case.plan.channels if c.role == "retry"]
+        assert all(any(f"@{g}.retry." in k for k in retries) for g in groups), retries
+
+
+def buffer_fits_deadline(case: Case, expected: bool) -> None:
+    assert case.job_ms, "the property needs a processing time"
+    waits = math.ceil(case.held() / case.slots) * case.job_ms * case.margin
+    assert (waits <= case.deadline_ms()) == expected, (case.held(), case.deadline_ms())
+
+
+def heartbeat(case: Case, expected: bool) -> None:
+    key = {"sqs": "heartbeat", "redis_streams": "heartbeat", "nats_jetstream": "in_progress"}[case.broker]
+    assert (key in case.consumer) == expected
+
+
+def nak_carries_delay(case: Case, expected: bool) -> None:
+    delays = [d / 1000 for d in case.plan.retry_policy.backoff.delays_ms]
+    ok = all(c["backoff_ns"] == [] for c in case.nats_consumers()) and case.consumer["nak_delay_s"] == delays
+    assert ok == expected
+
+
+def durability_demanded(case: Case, expected: bool) -> None:
+    warned = any(w.severity == "high" and "WAIT" in w.action for w in case.plan.warnings)
+    assert ("durability" in case.plan.client_settings.producer and warned) == expected
+
+
+def non_retryable_explicit(case: Case, expected: bool) -> None:
+    step = case.plan.retry.steps[0]
+    ok = "SendMessage" in case.consumer["on_non_retryable_error"] and "consumer sends it" in step
+    assert ok == expected, step
+
+
+def _warned(case: Case, text: str) -> bool:
+    return any(text in w.message or text in w.action for w in case.plan.warnings)
+
+
+PROPERTIES: dict[str, Callable[[Case, Any], None]] = {
+    "in_flight": lambda c, n: _eq(c.plan.sizing.concurrency and c.plan.sizing.concurrency.value, n),
+    "instances_at_least": lambda c, n: _ge(c.plan.sizing.consumer_instances.value, n),
+    "deadline_covers_job": lambda c, e: _is((c.deadline_ms() >= c.margin * (c.job_ms or 0)), e),
+    "buffer_fits_deadline": buffer_fits_deadline,
+    "pending_covers_in_flight": lambda c, e: _is(all(
+        x["max_ack_pending"] >= (c.plan.sizing.concurrency.value if c.plan.sizing.concurrency else 0)
+        for x in c.nats_consumers()), e),
+    "buckets_cover_job": lambda c, e: _is(any(
+        m.buckets and max(m.buckets) >= (c.job_ms or 0) / 1000 for m in c.plan.observability.metrics), e),
+    "heartbeat": heartbeat,
+    "per_group_dead_letters": per_group_dead_letters,
+    "nak_carries_delay": nak_carries_delay,
+    "transactional_id_per_instance": lambda c, e: _is(
+        "{instance}" in c.plan.client_settings.producer.get("transactional.id", ""), e),
+    "murmur2_keys": lambda c, e: _is(c.plan.client_settings.producer.get("partitioner") == "murmur2_random", e),
+    "persistence_matches_replication": lambda c, e: _is(all(
+        ch.settings["persistence"]["write_quorum"] == c.plan.topology.replication_factor
+        for ch in c.plan.channels if ch.kind == "topic"), e),
+    "durability_demanded": durability_demanded,
+    "non_retryable_explicit": non_retryable_explicit,
+    "keyed_headroom": lambda c, e: _is(c.plan.topology.partitions >= 2 * c.plan.sizing.partitions.partitions, e),
+    "tiered_storage_advised": lambda c, e: _is(_warned(c, "tiered storage"), e),
+    "partition_warning": lambda c, e: _is(_warned(c, "partition replicas"), e),
+    "retention_mapped": lambda c, e: _is(all(
+        q.settings["arguments"].get("x-message-ttl") == q.retention_hours * 3_600_000
+        for q in c.plan.channels if q.kind == "queue" and q.role not in ("dead_letter", "retry")), e),
+    "storage_counts_subscriber_copies": lambda c, e: _is(
+        c.plan.sizing.storage.inputs.get("subscriber_queues") == len(c.plan.consumer_groups), e),
+    "no_redelivery_warning_for_default": lambda c, e: _is(
+        c.plan.sizing.concurrency is None and c.plan.sizing.deadlines == [], e),
+}
+
+
+def _eq(actual: Any, expected: Any) -> None:
+    assert actual == expected, (actual, expected)
+
+
+def _ge(actual: float, floor: float) -> None:
+    assert actual >= floor, (actual, floor)
+
+
+def _is(actual: bool, expected: bool) -> None:
+    assert actual is expected, (actual, expected)
+
+
+def test_the_suite_is_system_level_and_large_enough() -> None:
+    assert len(CASES) >= 20
+    assert len({c["id"] for c in CASES}) == len(CASES)
+    assert all(c["properties"] and set(c["properties"]) <= set(PROPERTIES) for c in CASES)
+
+
+@pytest.mark.parametrize("raw", CASES, ids=[c["id"] for c in CASES])
+def test_plan_has_the_reviewed_properties(raw: dict[str, Any]) -> None:
+    case = Case(raw)
+    failures = []
+    for name, expected in raw["properties"].items():
+        try:
+            PROPERTIES[name](case, expected)
+        except AssertionError as exc:
+            failures.append(f"{name}: {exc}")
+    assert not failures, f"{raw['scenario']}: " + "; ".join(failures)
