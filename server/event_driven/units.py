@@ -30,6 +30,26 @@ def latency_to_ms(text: str) -> int:
     return int(match.group(1)) * (1 if match.group(2) == "ms" else 1_000)
 
 
+_MS = {
+    "ms": 1,
+    "s": 1_000,
+    "sec": 1_000,
+    "second": 1_000,
+    "min": 60_000,
+    "minute": 60_000,
+    "h": 3_600_000,
+    "hour": 3_600_000,
+}
+
+
+def duration_to_ms(text: str) -> int:
+    """A processing time such as '200ms', '30 s', '20 min' or '2 h', in milliseconds."""
+    match = re.fullmatch(r"(\d+)\s*(ms|sec|second|s|min|minute|h|hour)s?", text)
+    if match is None:
+        raise ValueError(f"not a processing time: {text!r}")
+    return int(match.group(1)) * _MS[match.group(2)]
+
+
 def duration_to_hours(text: str) -> int:
     match = re.fullmatch(r"(\d+)\s*(hour|day|week)s?", text)
     if match is None:

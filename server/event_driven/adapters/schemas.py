@@ -32,7 +32,8 @@ EVENT_CONTEXT: dict[str, Any] = {
         + "), delivery ("
         + " | ".join(DELIVERIES)
         + "), retention ('7 days'), message_size ('2 KB'), replay ('none' | 'full' | "
-        "'30 days'), idempotent_consumers (bool); producers, consumers: lists of service names."
+        "'30 days'), processing_time ('20 min'), idempotent_consumers (bool); producers, consumers: lists of "
+        "service names."
     ),
     "examples": [
         {

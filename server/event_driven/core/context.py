@@ -1,8 +1,8 @@
 """The event context: what a caller tells us about the system they are building.
 
-The field names, enums and patterns follow the seed skill's parameter schema exactly. Three optional extensions
-(``message_size``, ``replay`` and ``idempotent_consumers``) let the rules check what the seed cannot express; they are
-documented as extensions and never required.
+The field names, enums and patterns follow the seed skill's parameter schema exactly. Four optional extensions
+(``message_size``, ``processing_time``, ``replay`` and ``idempotent_consumers``) let the rules check what the seed
+cannot express; they are documented as extensions and never required.
 
 Parsing is split in two so that a partial or partly wrong context still gets every warning its valid fields trigger:
 :class:`EventContext` is the strict model (what a complete context must look like) and :class:`NormalizedContext` holds
@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from event_driven.units import duration_to_hours, latency_to_ms, size_to_bytes, throughput_to_msg_per_s
+from event_driven.units import duration_to_hours, duration_to_ms, latency_to_ms, size_to_bytes, throughput_to_msg_per_s
 from event_driven.vocab import Delivery, Ordering, UseCase
 
 # The enumerations live in vocab (the only copy); imported here for the context's readers.
@@ -26,12 +26,14 @@ LATENCY_PATTERN = r"^\d+\s*(ms|s)$"
 RETENTION_PATTERN = r"^\d+\s*(hours?|days?|weeks?)$"
 # Extensions (not in the seed).
 MESSAGE_SIZE_PATTERN = r"^\d+\s*(B|KB|KiB|MB|MiB)$"
+PROCESSING_TIME_PATTERN = r"^\d+\s*(ms|s|sec|seconds?|min|minutes?|h|hours?)$"
 REPLAY_PATTERN = r"^(none|full|\d+\s*(hours?|days?|weeks?))$"
 
 Throughput = Annotated[str, StringConstraints(pattern=THROUGHPUT_PATTERN)]
 Latency = Annotated[str, StringConstraints(pattern=LATENCY_PATTERN)]
 Retention = Annotated[str, StringConstraints(pattern=RETENTION_PATTERN)]
 MessageSize = Annotated[str, StringConstraints(pattern=MESSAGE_SIZE_PATTERN)]
+ProcessingTime = Annotated[str, StringConstraints(pattern=PROCESSING_TIME_PATTERN)]
 Replay = Annotated[str, StringConstraints(pattern=REPLAY_PATTERN)]
 ServiceName = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 
@@ -50,6 +52,9 @@ class Requirements(BaseModel):
     retention: Retention | None = Field(default=None, description="How long messages are kept, e.g. '7 days'.")
     # Extensions beyond the seed schema.
     message_size: MessageSize | None = Field(default=None, description="Extension: typical message size, e.g. '2 KB'.")
+    processing_time: ProcessingTime | None = Field(
+        default=None, description="Extension: how long a consumer works on one message, e.g. '200ms' or '20 min'."
+    )
     replay: Replay | None = Field(
         default=None, description="Extension: how far back consumers must re-read: 'none', 'full' or e.g. '30 days'."
     )
@@ -92,6 +97,7 @@ class NormalizedContext(BaseModel):
     delivery: Delivery | None = None
     retention_hours: int | None = Field(default=None, description="Retention in hours.")
     message_size_bytes: int | None = Field(default=None, description="Extension: message size in bytes.")
+    processing_time_ms: int | None = Field(default=None, description="Extension: processing time per message in ms.")
     replay: Literal["none", "full", "window"] | None = Field(default=None, description="Extension: replay need.")
     replay_hours: int | None = Field(
         default=None, description="Extension: replay window in hours when replay is 'window'."
@@ -123,6 +129,7 @@ def normalize(partial: PartialEventContext) -> NormalizedContext:
         delivery=req.delivery,
         retention_hours=duration_to_hours(req.retention) if req.retention else None,
         message_size_bytes=size_to_bytes(req.message_size) if req.message_size else None,
+        processing_time_ms=duration_to_ms(req.processing_time) if req.processing_time else None,
         replay=replay,
         replay_hours=replay_hours,
         idempotent_consumers=req.idempotent_consumers,

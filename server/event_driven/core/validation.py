@@ -44,6 +44,7 @@ ALLOWED: dict[str, str] = {
     "requirements.delivery": "one of " + ", ".join(DELIVERIES),
     "requirements.retention": "a whole number then hour(s), day(s) or week(s), e.g. '7 days'",
     "requirements.message_size": "a whole number then B, KB, KiB, MB or MiB, e.g. '2 KB'",
+    "requirements.processing_time": "a whole number then ms, s, min or h, e.g. '200ms' or '20 min'",
     "requirements.replay": "'none', 'full', or a whole number then hour(s), day(s) or week(s), e.g. '30 days'",
     "requirements.idempotent_consumers": "true or false",
     "producers": "a list of at least one non-empty service name, e.g. ['order-service']",
@@ -151,6 +152,30 @@ def _field_error(err: Mapping[str, Any], prefix: str) -> FieldError:
     )
 
 
+RANGE_ERRORS = (
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "finite_number",
+    "too_long",
+    "string_too_long",
+)
+
+
+def _range(info: Any) -> str | None:
+    """A numeric option's documented range, e.g. 'from 1 to 7', from its Field constraints."""
+    low = next(
+        (m.ge if hasattr(m, "ge") else m.gt for m in info.metadata if hasattr(m, "ge") or hasattr(m, "gt")), None
+    )
+    high = next(
+        (m.le if hasattr(m, "le") else m.lt for m in info.metadata if hasattr(m, "le") or hasattr(m, "lt")), None
+    )
+    if low is None and high is None:
+        return None
+    return f"from {low if low is not None else '-inf'} to {high if high is not None else 'inf'}"
+
+
 def option_errors(exc: ValidationError, model: type[BaseModel], prefix: str, noun: str) -> list[FieldError]:
     """Field errors for a small options model (plan options, selection constraints): path, code and what is allowed."""
     errors = []
@@ -163,7 +188,15 @@ def option_errors(exc: ValidationError, model: type[BaseModel], prefix: str, nou
             continue
         info = model.model_fields.get(field)
         hint = f" ({info.description})" if info is not None and info.description else ""
-        errors.append(FieldError(path=path, code="not_allowed", message=f"{err['msg']}{hint}."))
+        code = (
+            "out_of_range"
+            if err["type"] in RANGE_ERRORS
+            else "wrong_type"
+            if err["type"].endswith(("_type", "_parsing"))
+            else "not_allowed"
+        )
+        allowed = _range(info) if info is not None else None
+        errors.append(FieldError(path=path, code=code, message=f"{err['msg']}{hint}.", allowed=allowed))
     return errors
 
 

@@ -21,6 +21,7 @@ from event_driven.vocab import Severity
 # layer does not import the core (tests/test_knowledge_base.py checks that the two agree).
 CONTEXT_FIELDS: frozenset[str] = frozenset({
     "use_case", "throughput_msg_per_s", "latency_ms", "ordering", "delivery", "retention_hours", "message_size_bytes",
+    "processing_time_ms",
     "replay", "replay_hours", "idempotent_consumers", "producers", "producer_count", "consumers", "consumer_count",
 })
 # Counts are plain integers ("more than one producer"), not measured figures, so literals are fine there.

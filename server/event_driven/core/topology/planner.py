@@ -57,15 +57,19 @@ class PlanOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     domain: str | None = Field(
-        default=None, description="Name prefix for channels, e.g. 'orders' (default: from the first producer).")
+        default=None, max_length=64,
+        description="Name prefix for channels, e.g. 'orders' (default: from the first producer).")
     replication_factor: int | None = Field(
         default=None, ge=1, le=7, description="Replicas per partition/queue (default 3).")
+    # Bounded so that the partition arithmetic (t/p, t/c) stays meaningful: a rate near zero would ask for
+    # astronomically many partitions.
     producer_bytes_per_s_per_partition: float | None = Field(
-        default=None, gt=0,
-        description="p: what one partition absorbs on the produce side, in bytes/s (default 10 MB/s).")
+        default=None, ge=1_000, le=10_000_000_000, allow_inf_nan=False,
+        description="p: what one partition absorbs on the produce side, in bytes/s (1 KB/s to 10 GB/s; "
+                    "default 10 MB/s).")
     consumer_msg_per_s_per_partition: float | None = Field(
-        default=None, gt=0,
-        description="c: what one consumer processes per partition, in msg/s (default 1,000; measure it).")
+        default=None, ge=0.01, le=10_000_000, allow_inf_nan=False,
+        description="c: what one consumer processes per partition, in msg/s (0.01 to 10M; default 1,000; measure it).")
     message_size_bytes: int | None = Field(
         default=None, gt=0, le=999_000_000, description="Average message size (default: the context's, else 1 KiB).")
     processing_timeout_ms: int | None = Field(
@@ -234,9 +238,7 @@ def _consumer_instances(ctx: NormalizedContext, broker: str, t: int, c: float, p
 
 def processing_time_ms(ctx: NormalizedContext, opts: PlanOptions) -> int | None:
     """The stated processing time: the option, else the context's requirements.processing_time."""
-    # NormalizedContext.processing_time_ms is the context extension (core/context.py); absent on older contexts.
-    from_context = getattr(ctx, "processing_time_ms", None)
-    return opts.processing_time_ms or (int(from_context) if from_context else None)
+    return opts.processing_time_ms or ctx.processing_time_ms
 
 
 def _workload(ctx: NormalizedContext, kb: KnowledgeBase, opts: PlanOptions) -> Workload:
