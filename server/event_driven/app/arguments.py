@@ -14,7 +14,26 @@ TEXT_ARGUMENTS = ("event_context", "plan", "constraints", "options")
 ROOT = {"event_context": "$"}
 
 
-def bounded(arguments: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+def _check_caps(args: Mapping[str, Any], caps: Mapping[str, int]) -> None:
+    """Lists with a per-field cap (what a report can reasonably hold): more items only cost work."""
+    for dotted, cap in caps.items():
+        node: Any = args
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, list) and len(node) > cap:
+            raise InputError(
+                field_error(
+                    f"$.{dotted}",
+                    "too_large",
+                    f"{len(node):,} items; at most {cap:,} are read",
+                    f"at most {cap:,} items",
+                )
+            )
+
+
+def bounded(
+    arguments: Mapping[str, Any], allowed: tuple[str, ...], caps: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """Check every argument against the size limits, parse text where an object is expected, refuse unknown names."""
     unknown = [name for name in arguments if name not in allowed]
     if unknown:
@@ -34,6 +53,7 @@ def bounded(arguments: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str,
         else:
             check_value(value, path)
         out[name] = value
+    _check_caps(out, caps or {})
     return out
 
 

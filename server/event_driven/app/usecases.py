@@ -38,6 +38,8 @@ SELECT_ARGS = ("event_context", "constraints")
 PLAN_ARGS = ("event_context", "broker", "options")
 DIAGNOSE_ARGS = ("symptoms", "error_lines", "config", "metrics", "broker", "event_context", "max_hypotheses", "target")
 TESTS_ARGS = ("event_context", "plan", "options")
+# A report holds a few symptoms and a log excerpt; longer lists cost matching work without adding evidence.
+DIAGNOSE_CAPS = {"symptoms": 50, "error_lines": 1_000}
 SCHEMA_ARGS = ("old_schema", "new_schema", "history", "format", "mode", "plan")
 
 
@@ -67,7 +69,7 @@ def plan_topology(arguments: Arguments, kb: KnowledgeBase) -> TopologyPlan:
 
 
 def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
-    args = with_live_evidence(bounded(arguments, DIAGNOSE_ARGS))
+    args = with_live_evidence(bounded(arguments, DIAGNOSE_ARGS, DIAGNOSE_CAPS))
     try:
         request = DiagnoseRequest.model_validate(args)
     except ValidationError as exc:
@@ -79,7 +81,7 @@ def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
 
 
 def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
-    args = bounded(arguments, TESTS_ARGS)
+    args = bounded(arguments, TESTS_ARGS, {"options.suites": 50})
     if "plan" in args and "event_context" in args:
         raise InputError(
             field_error("$", "not_allowed", "pass either event_context or plan, not both", "event_context or plan")

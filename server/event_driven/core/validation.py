@@ -64,6 +64,10 @@ class ValidationResult(BaseModel):
     summary: str = Field(description="One line an agent can relay to the user.")
 
 
+# Longest value worth a "did you mean": difflib's cost grows with the length, and a long value is not a typo.
+SUGGEST_MAX = 64
+
+
 def _suggest(dotted: str, value: Any) -> str | None:
     """A corrected value for common slips (lower-case k, 'msg/sec', 'ms ' spacing, near-miss enum names)."""
     if not isinstance(value, str):
@@ -91,7 +95,7 @@ def _suggest(dotted: str, value: Any) -> str | None:
             unit = {"h": "hours", "d": "days", "w": "weeks"}[m.group(2)[0].lower()]
             return f"{m.group(1)} {unit}"
     choices = {"use_case": USE_CASES, "requirements.ordering": ORDERINGS, "requirements.delivery": DELIVERIES}
-    if dotted in choices:
+    if dotted in choices and len(text) <= SUGGEST_MAX:  # a near miss is short; a long string is no typo
         candidate = text.lower().replace("-", "_").replace(" ", "_")
         if candidate in choices[dotted]:
             return candidate
@@ -109,7 +113,7 @@ def _field_error(err: Mapping[str, Any], prefix: str) -> FieldError:
     if kind == "extra_forbidden":
         parent = ".".join(loc[:-1])
         known = _REQUIREMENT_FIELDS if parent == "requirements" else _TOP_FIELDS
-        close = difflib.get_close_matches(loc[-1], known, n=1)
+        close = difflib.get_close_matches(loc[-1], known, n=1) if len(loc[-1]) <= SUGGEST_MAX else []
         hint = f" Did you mean '{close[0]}'?" if close else ""
         return FieldError(
             path=path,
