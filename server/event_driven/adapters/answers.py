@@ -14,6 +14,7 @@ from typing import Any
 
 from mcp.types import CallToolResult, EmbeddedResource, ResourceLink, TextContent, TextResourceContents
 
+from event_driven.adapters.cache import AnswerCache, request_key
 from event_driven.adapters.files import encode_request, file_uri, mime_type
 from event_driven.adapters.limits import RUNTIME
 from event_driven.adapters.summary import summarize
@@ -25,7 +26,24 @@ from event_driven.kb.loader import KnowledgeBase
 log = logging.getLogger("event_driven.mcp")
 
 
+ANSWERS: AnswerCache[CallToolResult] = AnswerCache()
+# Answers above this size are not kept (a full plan with its files inline): they would crowd out the rest.
+CACHE_MAX_CHARS = 100_000
+
+
 async def run_tool(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBase) -> CallToolResult:
+    """The answer to one call, from the cache when the same request was answered before (live reads never are)."""
+    key = None if spec.live or "target" in arguments else request_key(spec.name, arguments)
+    cached = ANSWERS.get(key)
+    if cached is not None:
+        return cached
+    answer = await _answer(spec, arguments, kb)
+    if not answer.is_error and sum(len(getattr(b, "text", "") or "") for b in answer.content) < CACHE_MAX_CHARS:
+        ANSWERS.put(key, answer)
+    return answer
+
+
+async def _answer(spec: ToolSpec, arguments: Mapping[str, Any], kb: KnowledgeBase) -> CallToolResult:
     detail, files_mode = arguments.get("detail") or "summary", arguments.get("files") or "links"
     try:
         _check_presentation(detail, files_mode)

@@ -17,6 +17,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import Completion, ResourceTemplateReference
 
+from event_driven.adapters.cache import AnswerCache
 from event_driven.adapters.files import FILES_TEMPLATE, decode_request
 from event_driven.adapters.tools import BY_NAME
 from event_driven.errors import InputError, render_errors
@@ -24,6 +25,7 @@ from event_driven.kb.loader import FILES, KnowledgeBase
 from event_driven.paths import skill_file
 
 PREFIX = "event-driven://knowledge/"
+FILE_RESULTS: AnswerCache[dict[str, Any]] = AnswerCache(max_entries=16)
 SKILL_URI = "skill://event-driven/SKILL.md"
 
 DESCRIPTIONS = {
@@ -52,15 +54,25 @@ def _as_json(model: Any) -> str:
 def _register_whole_files(mcp: MCPServer, kb: KnowledgeBase) -> None:
     for file_name, (attr, _model) in FILES.items():
         stem = file_name.removesuffix(".yaml")
-        text = _as_json(getattr(kb, attr))
         mcp.resource(
             PREFIX + stem,
             name=stem,
             title=f"Knowledge base: {stem.replace('_', ' ')} (whole file)",
-            description=f"{DESCRIPTIONS.get(stem, file_name)} Large ({len(text):,} characters): read one "
-            f"item at {PREFIX}{stem}/{{id}} instead.",
+            description=f"{DESCRIPTIONS.get(stem, file_name)} Large: read one item at {PREFIX}{stem}/{{id}} instead.",
             mime_type="application/json",
-        )(_constant(text))
+        )(_whole_file(kb, attr))
+
+
+def _whole_file(kb: KnowledgeBase, attr: str) -> Callable[[], str]:
+    # Serialised on first read, not at start-up: most sessions never read a whole file.
+    cached: list[str] = []
+
+    def read() -> str:
+        if not cached:
+            cached.append(_as_json(getattr(kb, attr)))
+        return cached[0]
+
+    return read
 
 
 def _constant(text: str) -> Callable[[], str]:
@@ -117,10 +129,14 @@ def _register_files(mcp: MCPServer, kb: KnowledgeBase) -> None:
         spec = BY_NAME.get(tool)
         if spec is None or spec.files_field is None:
             raise ResourceNotFoundError(f"no tool {tool[:40]!r} renders files")
-        try:
-            result = spec.run(decode_request(request), kb).model_dump(mode="json")
-        except InputError as exc:
-            raise ResourceError(render_errors(exc.errors)[:2000]) from None
+        result = FILE_RESULTS.get(tool + "\x00" + request)
+        if result is None:
+            try:
+                result = spec.run(decode_request(request), kb).model_dump(mode="json")
+            except InputError as exc:
+                raise ResourceError(render_errors(exc.errors)[:2000]) from None
+            # A plan's links are read one by one: keep the result so the next file is not rebuilt from scratch.
+            FILE_RESULTS.put(tool + "\x00" + request, result)
         wanted = unquote(path)
         for entry in result.get(spec.files_field, []):
             if entry.get("path") == wanted:

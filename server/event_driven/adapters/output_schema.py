@@ -1,62 +1,61 @@
-"""Compact output schemas: each result's top-level fields with their types, nested shapes open.
+"""Compact output schemas: each result's top-level fields with their JSON types, nested shapes open.
 
 The full JSON Schema of a plan or a diagnosis runs to tens of thousands of characters, paid in every tools/list.
-Agents need the field names and what they mean; clients that validate structuredContent (the TypeScript SDK does)
-need a schema the content satisfies. An open schema for nested values gives both; the content itself is the
-model's own dump, valid by construction.
+Agents need the field names and their types; clients that validate structuredContent (the TypeScript SDK does) need
+a schema the content satisfies. An open schema for nested values gives both; the content itself is the model's own
+dump, valid by construction. Built from the field annotations (not pydantic's schema generator): it is cheap, so
+start-up does not pay for it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+SCALARS: dict[type, str] = {str: "string", bool: "boolean", int: "integer", float: "number"}
+
 
 def compact_schema(model: type[BaseModel], extra: dict[str, Any]) -> dict[str, Any]:
-    full = model.model_json_schema(by_alias=True)
-    defs = full.get("$defs", {})
-    properties = {name: _shallow(prop, defs) for name, prop in full.get("properties", {}).items()}
+    properties = {name: _field_schema(field.annotation) for name, field in model.model_fields.items()}
     properties.update(extra)
-    out: dict[str, Any] = {
-        "title": full.get("title", model.__name__),
-        "type": "object",
-        "properties": properties,
-        "required": full.get("required", []),
-    }
-    if full.get("description"):
-        out["description"] = full["description"][:300]
+    required = [name for name, field in model.model_fields.items() if field.is_required()]
+    out: dict[str, Any] = {"title": model.__name__, "type": "object", "properties": properties, "required": required}
+    if model.__doc__:
+        out["description"] = " ".join(model.__doc__.split())[:300]
     return out
 
 
-def _shallow(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    resolved = _resolve(prop, defs)
-    out: dict[str, Any] = {}
-    types = _types(resolved, defs)
-    if len(types) == 1:
-        out["type"] = types[0]
-    elif types:  # one type per branch: the portable spelling (the Inspector's --strict check)
-        out["anyOf"] = [{"type": t} for t in types]
-    if "enum" in resolved and len(str(resolved["enum"])) < 200:
-        out["enum"] = resolved["enum"]
-    return out
+def _field_schema(annotation: Any) -> dict[str, Any]:
+    types_found = _json_types(annotation)
+    if len(types_found) == 1:
+        return {"type": types_found[0]}
+    # One type per branch: the portable spelling (the Inspector's --strict check).
+    return {"anyOf": [{"type": t} for t in types_found]} if types_found else {}
 
 
-def _resolve(prop: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    ref = prop.get("$ref")
-    return defs.get(ref.rsplit("/", 1)[-1], {}) if isinstance(ref, str) else prop
-
-
-def _types(prop: dict[str, Any], defs: dict[str, Any]) -> list[str]:
-    if "type" in prop:
-        return prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
-    if "enum" in prop or "const" in prop:
-        return ["string"]
-    if "properties" in prop or "additionalProperties" in prop:
+def _json_types(annotation: Any) -> list[str]:
+    origin = get_origin(annotation)
+    if annotation is None or annotation is type(None):
+        return ["null"]
+    if origin is Literal:
+        return sorted({SCALARS.get(type(v), "string") for v in get_args(annotation)})
+    if origin in (Union, types.UnionType):
+        found: list[str] = []
+        for arm in get_args(annotation):
+            found += [t for t in _json_types(arm) if t not in found]
+        return found
+    if origin is Annotated:
+        return _json_types(get_args(annotation)[0])
+    if origin in (list, tuple, set, frozenset):
+        return ["array"]
+    if origin is dict or annotation is dict:
         return ["object"]
-    found: list[str] = []
-    for arm in prop.get("anyOf", []) + prop.get("oneOf", []):
-        for t in _types(_resolve(arm, defs), defs):
-            if t not in found:
-                found.append(t)
-    return found
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return ["object"]
+        for py, name in SCALARS.items():
+            if issubclass(annotation, py) and not (py is int and issubclass(annotation, bool)):
+                return [name]
+    return []
