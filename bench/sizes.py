@@ -49,6 +49,10 @@ def calls() -> list[tuple[str, str, dict[str, Any]]]:
         out.append(("diagnose_issue", name, incident))
     for b in cases.BROKERS:
         out.append(("generate_tests", b, {"event_context": cases.context("pub_sub"), "options": {"broker": b}}))
+    fields = [{"name": f"f{i}", "type": "string"} for i in range(200)]
+    old_schema = {"type": "record", "name": "Big", "fields": fields}
+    new_schema = {"type": "record", "name": "Big", "fields": [{**f, "type": "int"} for f in fields]}
+    out.append(("check_schema_change", "200 broken fields", {"old_schema": old_schema, "new_schema": new_schema}))
     return out
 
 

@@ -90,10 +90,22 @@ def _check_presentation(detail: Any, files_mode: Any) -> None:
         raise InputError(errors)
 
 
+# Hosts keep a longer text out of the model's context (Claude Code: 50,000 characters); the structured result and the
+# files still carry everything.
+MAX_TEXT_CHARS = 50_000
+
+
+def _within(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit - 200)
+    return text[:cut] + "\n\n... (the answer is cut here to stay readable; the structured result has everything)\n"
+
+
 def build_answer(
     spec: ToolSpec, dump: dict[str, Any], call: Mapping[str, Any], detail: str, files_mode: str
 ) -> CallToolResult:
-    text = spec.present(dump, detail)
+    text = _within(spec.present(dump, detail), MAX_TEXT_CHARS)
     blocks: list[Any] = [TextContent(type="text", text=text)]
     if spec.files_field:
         blocks += _file_blocks(spec, dump.get(spec.files_field, []), call, files_mode)

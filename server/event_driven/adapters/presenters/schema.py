@@ -6,6 +6,7 @@ from typing import Any
 
 from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, top
 
+FULL_MAX = 60
 UPGRADE = {
     "consumers": "upgrade consumers first, then producers",
     "producers": "upgrade producers first, then consumers",
@@ -16,6 +17,8 @@ UPGRADE = {
 
 def _breaks(found: list[dict[str, Any]], detail: str) -> str:
     shown, left = top(found, detail, 6)
+    if len(shown) > FULL_MAX:  # even in full, the text lists a readable number; the structured result has all
+        shown, left = shown[:FULL_MAX], len(found) - FULL_MAX
     lines = [
         f"`{f.get('location')}` ({f.get('rule')}; {f.get('side', '').replace('_', ' ')}, against version "
         f"{f.get('against_version')}): {clip(f.get('message', ''), 240)} Fix: {clip(f.get('fix', ''), 200)}"
