@@ -13,7 +13,6 @@ from pydantic import BaseModel, ValidationError
 from event_driven.kb.brokers import (
     PROFILE_SECTIONS,
     SEED_NOTE,
-    SEED_SOURCE,
     Broker,
     BrokerKnowledge,
     BrokerProfile,
@@ -24,6 +23,7 @@ from event_driven.kb.brokers import (
 )
 from event_driven.kb.common import SourcedNumber
 from event_driven.kb.loader import knowledge
+from event_driven.kb.sources import SEED_SOURCE_ID, source_url
 
 BROKERS_YAML = Path(__file__).resolve().parents[1] / "knowledge" / "brokers.yaml"
 
@@ -148,7 +148,7 @@ def test_raw_yaml_has_no_unsourced_numbers(raw: dict[str, Any]) -> None:
 def test_seed_figures_are_labelled(kb: BrokerKnowledge) -> None:
     found: list[SourcedNumber] = []
     _walk(kb, "brokers", found, [])
-    seed = [n for n in found if n.source == SEED_SOURCE]
+    seed = [n for n in found if n.source == source_url(SEED_SOURCE_ID)]
     assert seed, "the seed envelopes (Kafka/RabbitMQ/SQS/Pulsar) should be present as labelled estimates"
     for number in seed:
         assert SEED_NOTE in (number.note or ""), number
@@ -379,7 +379,7 @@ def test_retention_unit_enforced(raw: dict[str, Any]) -> None:
 
 
 def test_envelope_rules() -> None:
-    seed = {"value": 1, "unit": "msg/s", "source": SEED_SOURCE, "assumptions": "x"}
+    seed = {"value": 1, "unit": "msg/s", "source": source_url(SEED_SOURCE_ID), "assumptions": "x"}
     with pytest.raises(ValidationError, match="must carry the note"):
         EnvelopeFigure.model_validate({"basis": "seed_estimate", "figure": seed})
     with pytest.raises(ValidationError, match="basis 'seed_estimate'"):

@@ -108,11 +108,21 @@ def _emit(tool: str, result: BaseModel, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_select(args: argparse.Namespace) -> int:
+UNREADABLE: Any = object()
+
+
+def _loaded(command: str, source: str, loader: Any) -> Any:
+    """The request file, loaded; UNREADABLE (after saying why on stderr) when it cannot be read or parsed."""
     try:
-        request = _load_request(args.file)
+        return loader(source)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        sys.stderr.write(f"event-driven select: cannot read {args.file}: {exc}\n")
+        sys.stderr.write(f"event-driven {command}: cannot read {source}: {exc}\n")
+        return UNREADABLE
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    request = _loaded("select", args.file, _load_request)
+    if request is UNREADABLE:
         return EXIT_USAGE
     constraints = dict(request.get("constraints") or {})
     for key in ("cloud", "deployment", "max_complexity"):
@@ -207,10 +217,8 @@ def _write_files(command: str, out_dir: Path, contents: dict[str, str], force: b
 
 
 def cmd_tests(args: argparse.Namespace) -> int:
-    try:
-        data = _load_yaml(args.file)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        sys.stderr.write(f"event-driven tests: cannot read {args.file}: {exc}\n")
+    data = _loaded("tests", args.file, _load_yaml)
+    if data is UNREADABLE:
         return EXIT_USAGE
     options: dict = {}
     source = data
@@ -281,10 +289,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    try:
-        request = _load_request(args.file)
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        sys.stderr.write(f"event-driven plan: cannot read {args.file}: {exc}\n")
+    request = _loaded("plan", args.file, _load_request)
+    if request is UNREADABLE:
         return EXIT_USAGE
     options = dict(request.get("options") or {})
     if args.domain:
@@ -402,16 +408,15 @@ def cmd_skill_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="event-driven", description="Event-driven architecture advisor.")
-    parser.add_argument("--version", action="version", version=f"event-driven {package_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _add_validate(sub: Any) -> None:
     validate = sub.add_parser("validate", help="validate an event context (YAML or JSON)")
     validate.add_argument("file", metavar="FILE|-", help="a YAML or JSON file, or - for standard input")
     validate.add_argument("--format", choices=["text", "json"], default="text")
     validate.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     validate.set_defaults(handler=cmd_validate)
 
+
+def _add_select(sub: Any) -> None:
     select = sub.add_parser("select", help="rank message brokers for a context")
     select.add_argument("file", metavar="FILE|-", help="context (or {event_context, constraints}) as YAML or JSON")
     select.add_argument("--cloud", choices=["aws", "gcp", "azure", "on_premises", "any"])
@@ -422,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     select.set_defaults(handler=cmd_select)
 
+
+def _add_plan(sub: Any) -> None:
     plan = sub.add_parser("plan", help="plan a topology and write its artifacts")
     plan.add_argument("file", metavar="FILE|-", help="context (or {event_context, broker, options}) as YAML or JSON")
     plan.add_argument("--broker", help="e.g. kafka, rabbitmq.quorum, sqs.fifo (default: best fit)")
@@ -432,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     plan.set_defaults(handler=cmd_plan)
 
+
+def _add_diagnose(sub: Any) -> None:
     diag = sub.add_parser("diagnose", help="rank the likely causes of an incident from its evidence")
     diag.add_argument("--symptom", action="append", default=[], metavar="TEXT", help="what you observe (repeatable)")
     diag.add_argument("--errors", metavar="FILE", help="error or log lines (- for stdin)")
@@ -444,6 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     diag.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     diag.set_defaults(handler=cmd_diagnose)
 
+
+def _add_tests(sub: Any) -> None:
     tests = sub.add_parser("tests", help="generate a runnable pytest scaffold for a context or a plan")
     tests.add_argument("file", metavar="FILE|-", help="a context, {event_context, broker, options}, or a plan.json")
     tests.add_argument("--out", metavar="DIR", required=True, help="write the scaffold under DIR")
@@ -453,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     tests.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
     tests.set_defaults(handler=cmd_tests)
 
+
+def _add_schema_check(sub: Any) -> None:
     schema = sub.add_parser("schema-check", help="is a schema change compatible? exit 0 yes, 1 no, 2 unusable input")
     schema.add_argument("old", metavar="OLD", help="the latest registered schema (Avro, JSON Schema or .proto)")
     schema.add_argument("new", metavar="NEW", help="the proposed next version")
@@ -468,6 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     schema.set_defaults(handler=cmd_schema_check)
 
+
+def _add_inspect(sub: Any) -> None:
     inspect = sub.add_parser("inspect", help="read a live broker the targets file names (read-only)")
     inspect.add_argument("target", metavar="TARGET", help="a target name from the targets file")
     inspect.add_argument("--targets", metavar="FILE", help="the targets file (default: $EVENT_DRIVEN_TARGETS)")
@@ -477,12 +492,28 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
     inspect.set_defaults(handler=cmd_inspect)
 
+
+def _add_skill(sub: Any) -> None:
     skill = sub.add_parser("skill", help="the companion Agent Skill")
     skill_sub = skill.add_subparsers(dest="skill_command", required=True, metavar="ACTION")
     install = skill_sub.add_parser("install", help="write SKILL.md into a host's skills folder")
     install.add_argument("--dest", default=str(SKILL_DEST), help=f"skills folder (default {SKILL_DEST})")
     install.add_argument("--force", action="store_true", help="replace an installed copy")
     install.set_defaults(handler=cmd_skill_install)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="event-driven", description="Event-driven architecture advisor.")
+    parser.add_argument("--version", action="version", version=f"event-driven {package_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_validate(sub)
+    _add_select(sub)
+    _add_plan(sub)
+    _add_diagnose(sub)
+    _add_tests(sub)
+    _add_schema_check(sub)
+    _add_inspect(sub)
+    _add_skill(sub)
     return parser
 
 

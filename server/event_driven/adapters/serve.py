@@ -130,7 +130,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default=os.environ.get(LOG_ENV, "WARNING").upper(), choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
-    args = parser.parse_args(argv)
+    return _checked(parser, parser.parse_args(argv))
+
+
+def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """Ranges of the numeric settings, with the session limits resolved from their environment variables."""
     if not 0 < args.port < 65536:
         parser.error(f"--port must be between 1 and 65535, got {args.port}")
     args.session_idle_timeout = _setting(parser, args.session_idle_timeout, SESSION_IDLE_ENV, SESSION_IDLE_DEFAULT_S)

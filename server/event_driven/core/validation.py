@@ -226,6 +226,35 @@ def _compact(data: Any) -> Any:
     return data
 
 
+def _unwrap(params: Any) -> tuple[Any, str, list[FieldError]]:
+    """The context inside an optional outer ``event_context`` key, its JSON path, and errors about the wrapper."""
+    if not (isinstance(params, dict) and "event_context" in params):
+        return params, "$", []
+    errors = [
+        FieldError(
+            path=f"$.{key}",
+            code="unknown_field",
+            message=f"Unknown field '{key}' next to 'event_context'; put every field inside 'event_context'.",
+            allowed="event_context",
+        )
+        for key in sorted(k for k in params if k != "event_context")
+    ]
+    return params["event_context"], "$.event_context", errors
+
+
+def _not_an_object(params: Any, prefix: str) -> FieldError | None:
+    if params is None:
+        message = "No event context was given: send an object with use_case, requirements, producers and consumers."
+        return FieldError(path=prefix, code="missing", message=message, allowed="an object")
+    if not isinstance(params, dict):
+        message = (
+            f"The event context must be an object with use_case, requirements, producers and consumers; "
+            f"got {type(params).__name__}."
+        )
+        return FieldError(path=prefix, code="wrong_type", message=message, allowed="an object")
+    return None
+
+
 def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
     """Validate a context given as a dict (with or without the outer ``event_context`` key) or as YAML/JSON text."""
     if isinstance(params, str):
@@ -233,46 +262,10 @@ def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
             params = load_text(params)
         except InputError as exc:
             return _invalid(exc.errors)
-    prefix = "$"
-    errors: list[FieldError] = []
-    if isinstance(params, dict) and "event_context" in params:
-        extra = sorted(k for k in params if k != "event_context")
-        errors += [
-            FieldError(
-                path=f"$.{key}",
-                code="unknown_field",
-                message=f"Unknown field '{key}' next to 'event_context'; put every field inside 'event_context'.",
-                allowed="event_context",
-            )
-            for key in extra
-        ]
-        params, prefix = params["event_context"], "$.event_context"
-    if params is None:
-        errors.append(
-            FieldError(
-                path=prefix,
-                code="missing",
-                message=(
-                    "No event context was given: send an object with use_case, requirements, producers and consumers."
-                ),
-                allowed="an object",
-            )
-        )
-        return _invalid(errors)
-    if not isinstance(params, dict):
-        errors.append(
-            FieldError(
-                path=prefix,
-                code="wrong_type",
-                message=(
-                    f"The event context must be an object with use_case, requirements, producers and consumers; "
-                    f"got {type(params).__name__}."
-                ),
-                allowed="an object",
-            )
-        )
-        return _invalid(errors)
-
+    params, prefix, errors = _unwrap(params)
+    wrong = _not_an_object(params, prefix)
+    if wrong is not None:
+        return _invalid([*errors, wrong])
     data = copy.deepcopy(params)
     try:
         EventContext.model_validate(params)
@@ -281,15 +274,10 @@ def validate_context(params: Any, rules: RuleBook) -> ValidationResult:
             errors.append(_field_error(err, prefix))
             if err["type"] != "missing":
                 _drop(data, tuple(err["loc"]))
-    partial = PartialEventContext.model_validate(_compact(data))
-    normalized = normalize(partial)
+    normalized = normalize(PartialEventContext.model_validate(_compact(data)))
     warnings = evaluate(normalized, rules)
     return ValidationResult(
-        valid=not errors,
-        errors=errors,
-        warnings=warnings,
-        normalized=normalized,
-        summary=_summary(errors, warnings),
+        valid=not errors, errors=errors, warnings=warnings, normalized=normalized, summary=_summary(errors, warnings)
     )
 
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl
+from event_driven.kb.sources import SEED_SOURCE_ID, source_url
 
-SEED_SOURCE = "https://github.com/pluginagentmarketplace/custom-plugin-system-design"
 SEED_NOTE = "seed skill estimate, not a benchmark"
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -133,15 +133,16 @@ class EnvelopeFigure(KnowledgeModel):
     figure: SourcedNumber
 
     @model_validator(mode="after")
-    def _check(self) -> EnvelopeFigure:
+    def _check(self, info: ValidationInfo) -> EnvelopeFigure:
         if not (self.figure.assumptions and self.figure.assumptions.strip()):
             raise ValueError("an envelope figure must state its assumptions (figure.assumptions)")
+        seed = source_url(SEED_SOURCE_ID, info)
         if self.basis == "seed_estimate":
-            if self.figure.source != SEED_SOURCE:
-                raise ValueError(f"a seed_estimate must be sourced to {SEED_SOURCE}")
+            if self.figure.source != seed:
+                raise ValueError(f"a seed_estimate must be sourced to {SEED_SOURCE_ID}")
             if SEED_NOTE not in (self.figure.note or ""):
                 raise ValueError(f"a seed_estimate must carry the note {SEED_NOTE!r}")
-        elif self.figure.source == SEED_SOURCE:
+        elif self.figure.source == seed:
             raise ValueError("a figure sourced to the seed skill must have basis 'seed_estimate'")
         return self
 
@@ -480,9 +481,10 @@ class Operations(KnowledgeModel):
     notes: list[SourcedText] = []
 
     @model_validator(mode="after")
-    def _check(self) -> Operations:
-        if self.complexity_basis == "seed_estimate" and self.complexity_source != SEED_SOURCE:
-            raise ValueError(f"a seed_estimate complexity must be sourced to {SEED_SOURCE}")
+    def _check(self, info: ValidationInfo) -> Operations:
+        seed = source_url(SEED_SOURCE_ID, info)
+        if self.complexity_basis == "seed_estimate" and self.complexity_source != seed:
+            raise ValueError(f"a seed_estimate complexity must be sourced to {SEED_SOURCE_ID}")
         if "managed" in self.deployment and not self.managed_offerings:
             raise ValueError("deployment includes 'managed', so name at least one managed offering")
         if "any" in self.clouds and len(self.clouds) > 1:

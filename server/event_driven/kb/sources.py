@@ -6,11 +6,14 @@ stops start-up, and a URL written anywhere else in a knowledge file is refused (
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+from typing import Annotated, Any
 
+import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 SOURCE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _check_url(value: str) -> str:
@@ -48,3 +51,22 @@ def resolve_source(value: str, info: ValidationInfo) -> str:
     if value not in book.sources:
         raise ValueError(f"unknown source id {value!r}: add it to knowledge/sources.yaml")
     return book.sources[value]
+
+
+# The seed skill's repository: the source of every figure labelled "seed skill estimate".
+SEED_SOURCE_ID = "gh-pluginagentmarketplace-custom-plugin-system-design"
+
+
+@functools.lru_cache(maxsize=1)
+def default_book() -> SourceBook:
+    """This installation's sources.yaml, for checks that run outside the loader (models built in code)."""
+    from event_driven.paths import knowledge_dir
+
+    data = yaml.load((knowledge_dir() / "sources.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
+    return SourceBook.model_validate(data)
+
+
+def source_url(source_id: str, info: ValidationInfo | None = None) -> str:
+    """A source's URL from the book being loaded (validation context), else from this installation's file."""
+    book = info.context.get("sources") if info is not None and isinstance(info.context, dict) else None
+    return (book or default_book()).url(source_id)

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, TypedDict
 
 from event_driven.kb.brokers import BrokerKnowledge, BrokerModel, BrokerProfile
 from event_driven.kb.common import SourcedNumber
-from event_driven.kb.sources import SourceBook
+from event_driven.kb.sources import SEED_SOURCE_ID, SourceBook
 from event_driven.vocab import PLANNABLE_BROKERS, SelectableBrokerId
 
 if TYPE_CHECKING:
     from event_driven.kb.loader import KnowledgeBase
 
-SEED_SOURCE_ID = "gh-pluginagentmarketplace-custom-plugin-system-design"
 # The project's rule for what one ordered channel carries (knowledge/rules.yaml), and the rule that states it.
 ORDERED_CHANNEL_THRESHOLD = "single_ordered_channel_msg_per_s"
 ORDERED_CHANNEL_RULE = "global_ordering_throughput"
