@@ -46,7 +46,9 @@ def diagnose_incident(broker: str, symptoms: str, error_lines: str = "") -> str:
     errors = f" The errors we see, verbatim:\n{error_lines}\n" if error_lines else ""
     return (
         f"We have an incident on {broker}: {symptoms}.{errors} Call diagnose_issue with these symptoms and error "
-        "lines (ask me for the client config and any lag or queue-depth figures first if I have them). Tell me the "
+        "lines (ask me for the client config and any lag or queue-depth figures first if I have them; if the server "
+        "offers inspect_broker, pass the broker's target name as target so its live figures join the evidence). "
+        "Tell me the "
         "most likely cause with its evidence, what would rule it out, the fix with the exact keys, and the one "
         "read-only command to run next; call diagnose_issue again with what that command shows."
     )

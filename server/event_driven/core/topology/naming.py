@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import re
 
-DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
-SERVICE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+DOMAIN_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,39}\Z")
+SERVICE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
 
 # Broker rules (sources in knowledge/brokers.yaml, naming sections).
-KAFKA = re.compile(r"^[a-zA-Z0-9._-]{1,249}$")
+KAFKA = re.compile(r"^[a-zA-Z0-9._-]{1,249}\Z")
 RABBITMQ_MAX_BYTES = 255
-SQS = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-NATS_STREAM = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-NATS_SUBJECT = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
-REDIS_KEY = re.compile(r"^[a-z0-9:_.-]{1,200}$")
-PULSAR_LOCAL = re.compile(r"^[a-zA-Z0-9._-]{1,200}$")
+SQS = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
+NATS_STREAM = re.compile(r"^[A-Za-z0-9_-]{1,255}\Z")
+NATS_SUBJECT = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*\Z")
+REDIS_KEY = re.compile(r"^[a-z0-9:_.-]{1,200}\Z")
+PULSAR_LOCAL = re.compile(r"^[a-zA-Z0-9._-]{1,200}\Z")
 
 CONVENTION = "<domain>.<role>.v<version>; retry tiers <base>.retry.<n>; dead letters <base><suffix>"
 
@@ -97,7 +97,7 @@ def nats_subject(name: str) -> str:
 
 def nats_consumer(name: str) -> str:
     durable = re.sub(r"[.]", "-", name)
-    if not NATS_STREAM.match(durable) and not re.match(r"^[A-Za-z0-9_-]{1,100}$", durable):
+    if not NATS_STREAM.match(durable) and not re.match(r"^[A-Za-z0-9_-]{1,100}\Z", durable):
         raise NamingError(f"NATS consumer {durable!r}: letters, digits, '-' and '_' only")
     return durable
 
