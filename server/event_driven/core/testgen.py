@@ -515,9 +515,13 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
     """Every figure the scaffold uses, taken from the plan (rendered into eda_plan.py)."""
     rp, bo, cb = plan.retry_policy, plan.retry_policy.backoff, plan.retry_policy.circuit_breaker
     mains = _main_channels(plan)
+    if not mains:
+        raise InputError(FieldError(path="$.plan.logical_channels", code="missing",
+                                    message="the plan has no main channel to test; pass the plan as plan_topology "
+                                    "returned it (detail='full')", allowed="a plan from plan_topology"))
     main = mains[0]
     by_key = [c for c in plan.channels if c.key == main.key or c.key.startswith(main.key + "@")]
-    main_channel = (by_key[0].name if by_key else plan.topology.topics[0])
+    main_channel = by_key[0].name if by_key else (plan.topology.topics or [main.key])[0]
     dead = _dead_letter_channels(plan)
     dlq_name = dead[0].name if dead else main_channel + rp.dead_letter_suffix
     ordering_key = main.ordering_key
