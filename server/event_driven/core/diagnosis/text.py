@@ -77,7 +77,12 @@ for _concept, _words in {
                "published publishing send sends sent sending sender emit emits emitted write writes written "
                "writing",
     "receive": "receive receives received receiving get gets got getting fetch fetches fetched fetching pull "
-               "pulls pulled read reads reading reader readers",
+               "pulls pulled read reads reading reader readers dispatch dispatches dispatched dispatching deliver "
+               "delivers delivered delivering",
+    # A report that names a release change points at release-specific defects, however it is worded.
+    "upgrade": "upgrade upgrades upgraded upgrading downgrade downgraded downgrading rollback regression version",
+    # Every deadline the broker or client enforces reads as one concept: timeout, deadline, expiry.
+    "timeout": "timeout timeouts deadline deadlines expire expires expired expiry",
     "empty": "empty nothing none",
     "order": "order ordering ordered reorder reordered sequence sequences",
     "connect": "connect connects connected connecting connection connections",
