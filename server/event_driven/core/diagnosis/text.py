@@ -25,8 +25,6 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p, re.IGNORECASE), r)
     for p, r in [
         (r"\bmore than once\b", " duplicate "),
-        # A stated payload size ("a 3 MB message", "over 256 KB") is a statement about size.
-        (r"\b\d+(?:\.\d+)?\s*(?:[kmg]i?b|bytes)\b", " large size "),
         (r"\b(multiple|several|many) times\b", " duplicate "),
         (r"\bkick(ed|s)? out of (the )?(consumer )?group\b", " leave group rebalance "),
         (r"\bkick(ed|s)? out\b", " leave "),
@@ -48,6 +46,22 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"\b(\w+)n't\b", r" \1 not "),
     ]
 ]
+
+_SIZE_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*([kmgt]i?b|bytes)\b", re.IGNORECASE)
+_UNIT_MB = {"b": 1e-6, "k": 1e-3, "m": 1.0, "g": 1e3, "t": 1e6}
+# Message-size limits of the brokers covered stay well below this; a larger figure describes stored volume.
+PAYLOAD_MAX_MB = 100.0
+
+
+def _size_words(m: re.Match[str]) -> str:
+    """A stated payload size ("a 3 MB message", "over 256 KB") is a statement about size; a figure of 100 MB or more
+    ("topic storage 350 MB", "10 GB on disk") describes stored volume, not one message."""
+    unit = m.group(2).lower()
+    mb = float(m.group(1)) * _UNIT_MB["b" if unit == "bytes" else unit[0]]
+    if mb <= 0:
+        return " "
+    return " large size " if mb < PAYLOAD_MAX_MB else " volume "
+
 
 # Concept groups: every listed word (and its stem) maps to the concept token(s).
 _SYNONYMS: dict[str, tuple[str, ...]] = {}
@@ -156,6 +170,7 @@ def tokenize(text: str) -> list[str]:
     a negation (not / never / no / without) marked ``no_<token>`` so 'not reprocessed' does not count as a
     duplicate."""
     t = text.replace("’", "'")
+    t = _SIZE_RE.sub(_size_words, t)
     for rx, rep in _PHRASES:
         t = rx.sub(rep, t)
     t = _split_identifiers(t).lower()
