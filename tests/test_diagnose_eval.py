@@ -9,7 +9,13 @@ Measured when the floors were first set (178 cases, 108 dev): broker given top-1
 withheld top-1 53.7 %, top-3 61.1 %. After the issue-14 engine work (new failure modes, BM25 retrieval, version
 evidence, default ack deadlines): dev, broker given 81.5 % / 90.7 %, withheld 75.9 % / 87.0 %; test (measured once,
 before: 24.3 % / 34.3 %, withheld 21.4 % / 30.0 %), broker given 65.7 % / 87.1 %, withheld 61.4 % / 84.3 %.
-Raise the dev floors when the engine improves on dev.
+Raise the dev floors when the engine improves on dev. Retrieval over signatures and setting names, and three
+concept groups (delivery, release change, deadline), sourced Pulsar symptoms and sizes >= 100 MB read as stored
+volume: dev 84.3 % / 93.5 %, withheld 76.9 % / 88.9 %; test (measured once after them) 68.6 % / 87.1 %, withheld
+65.7 % / 85.7 %.
+
+``paraphrase_cases.yaml`` is a second held-out check: 32 incidents from threads that are not in cases.yaml, written
+in reporters' words to see whether a change generalises (81.2 % / 96.9 % when its floors were set).
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ import evaluate  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.79, "top3": 0.88}, True: {"top1": 0.73, "top3": 0.85}}
+FLOORS = {False: {"top1": 0.82, "top3": 0.91}, True: {"top1": 0.75, "top3": 0.87}}
+PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
+PARAPHRASE_FLOORS = {"top1": 0.75, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
-TEST_FLOORS = {False: {"top1": 0.62, "top3": 0.84}, True: {"top1": 0.58, "top3": 0.81}}
+TEST_FLOORS = {False: {"top1": 0.65, "top3": 0.84}, True: {"top1": 0.62, "top3": 0.82}}
 
 
 def taxonomy_ids() -> set[str]:
@@ -60,6 +68,24 @@ def test_held_out_accuracy_stays_above_floor(infer_broker):
     numbers = {k: report[k] for k in ("top1", "top3")}
     assert numbers["top1"] >= TEST_FLOORS[infer_broker]["top1"], numbers
     assert numbers["top3"] >= TEST_FLOORS[infer_broker]["top3"], numbers
+
+
+def test_paraphrase_accuracy_stays_above_floor():
+    report = evaluate.evaluate(path=PARAPHRASES, split="dev")
+    misses = [(m["id"], m["expected"], m["ranked"][:3]) for m in report["misses_top1"]]
+    assert report["cases"] >= 30
+    assert report["top1"] >= PARAPHRASE_FLOORS["top1"], misses
+    assert report["top3"] >= PARAPHRASE_FLOORS["top3"], misses
+
+
+def test_paraphrases_share_no_thread_with_the_case_set_and_use_taxonomy_ids():
+    paraphrases = evaluate.load_cases(PARAPHRASES)
+    sources = {c["source"] for c in evaluate.load_cases()}
+    assert not [c["id"] for c in paraphrases if c["source"] in sources]
+    assert len({c["source"] for c in paraphrases}) == len({c["id"] for c in paraphrases}) == len(paraphrases)
+    ids = taxonomy_ids()
+    assert all(c["split"] == "dev" and c["expected_cause"] in ids for c in paraphrases)
+    assert all(set(c.get("acceptable_causes") or []) <= ids for c in paraphrases)
 
 
 def test_every_case_has_the_split_the_rule_gives_and_test_is_a_third():

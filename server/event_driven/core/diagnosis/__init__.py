@@ -19,9 +19,10 @@ Scoring (per failure mode; deterministic)
   when the words come from different sentences; the entry's match is ``c1 + 0.5 c2 + 0.25 c3`` over its three best
   phrases. The first word after a negation is marked (``not reprocessed`` is not a duplicate).
 * **retrieval**: BM25 (:mod:`.retrieval`, the ``bm25s`` package) ranks every entry by how well the whole report
-  matches its title, symptoms, summary and causes (same normaliser), for reports that describe the situation in their
-  own words rather than repeat a phrase; an entry within ``MIN_BM25_SHARE`` of the best match adds ``W_BM25 *
-  share^2``, scaled down when even the best match is weak.
+  matches its title, symptoms, summary, causes, error signatures and the names of the settings it tests or changes
+  (same normaliser), for reports that describe the situation in their own words rather than repeat a phrase; an
+  entry within ``MIN_BM25_SHARE`` of the best match adds ``W_BM25 * share^2``, scaled down when even the best match
+  is weak.
 * **versions** (:mod:`.versions`): a version note (release range, note, source) whose range holds a version the
   report names, and whose words the report shares, adds ``W_VERSION_NOTE * overlap`` (half when no version of that
   broker is stated); entries marked ``stated_version_supports`` (a release-specific bug) gain ``W_VERSION_STATED``

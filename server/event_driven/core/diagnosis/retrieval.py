@@ -2,9 +2,9 @@
 
 The phrase matcher (:mod:`.scoring`) rewards a report that repeats one of an entry's short symptom phrases. Reports
 rarely do: they describe the situation in their own words. BM25 (``bm25s``) ranks every entry by how well the whole
-report matches the entry's title, symptom phrases, summary and causes, all passed through the same normaliser
-(:func:`.text.tokenize`), so synonyms and stems meet. The package is imported on the first diagnosis, not at server
-start.
+report matches the entry's title, symptom phrases, summary, causes, error signatures and the names of the settings it
+tests or changes, all passed through the same normaliser (:func:`.text.tokenize`), so synonyms and stems meet. The
+package is imported on the first diagnosis, not at server start.
 """
 
 from __future__ import annotations
@@ -19,8 +19,21 @@ if TYPE_CHECKING:  # the import is deferred to the first diagnosis (cold start)
     import bm25s
 
 
+def _setting_names(fm: FailureMode) -> list[str]:
+    """The settings the entry's conditions test or its resolutions change: reporters name the setting they touched."""
+    keys: list[str] = []
+    for cond in fm.config_conditions:
+        tested, present = cond.keys()
+        keys.extend(sorted(tested | present))
+    keys.extend(change.key for res in fm.resolutions for change in res.config_changes)
+    return [k for k in keys if not k.startswith("observed.")]
+
+
 def _document(fm: FailureMode) -> list[str]:
-    return tokenize(" . ".join([fm.title, *fm.symptoms, fm.summary, *fm.causes]))
+    """Title, symptoms, summary and causes, plus what reporters paste or name: error signatures and setting names."""
+    texts = [fm.title, *fm.symptoms, fm.summary, *fm.causes, *(s.pattern for s in fm.error_signatures),
+             *_setting_names(fm)]
+    return tokenize(" . ".join(texts))
 
 
 class SymptomIndex:

@@ -274,7 +274,7 @@ def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> Non
         return
     strength = min(1.0, best / BM25_FULL) if BM25_FULL > 0 else 1.0
     sc.add(Evidence(kind="retrieval", effect="supports", weight=round(W_BM25 * share ** 2 * strength, 3), quote=None,
-                    matched="BM25 over the entry's title, symptoms, summary and causes",
+                    matched="BM25 over the entry's title, symptoms, summary, causes, signatures and settings",
                     why=f"the report matches this entry at {share:.0%} of the best match (BM25 {value:.2f})"))
 
 

@@ -25,8 +25,6 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(p, re.IGNORECASE), r)
     for p, r in [
         (r"\bmore than once\b", " duplicate "),
-        # A stated payload size ("a 3 MB message", "over 256 KB") is a statement about size.
-        (r"\b\d+(?:\.\d+)?\s*(?:[kmg]i?b|bytes)\b", " large size "),
         (r"\b(multiple|several|many) times\b", " duplicate "),
         (r"\bkick(ed|s)? out of (the )?(consumer )?group\b", " leave group rebalance "),
         (r"\bkick(ed|s)? out\b", " leave "),
@@ -48,6 +46,22 @@ _PHRASES: list[tuple[re.Pattern[str], str]] = [
         (r"\b(\w+)n't\b", r" \1 not "),
     ]
 ]
+
+_SIZE_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*([kmgt]i?b|bytes)\b", re.IGNORECASE)
+_UNIT_MB = {"b": 1e-6, "k": 1e-3, "m": 1.0, "g": 1e3, "t": 1e6}
+# Message-size limits of the brokers covered stay well below this; a larger figure describes stored volume.
+PAYLOAD_MAX_MB = 100.0
+
+
+def _size_words(m: re.Match[str]) -> str:
+    """A stated payload size ("a 3 MB message", "over 256 KB") is a statement about size; a figure of 100 MB or more
+    ("topic storage 350 MB", "10 GB on disk") describes stored volume, not one message."""
+    unit = m.group(2).lower()
+    mb = float(m.group(1)) * _UNIT_MB["b" if unit == "bytes" else unit[0]]
+    if mb <= 0:
+        return " "
+    return " large size " if mb < PAYLOAD_MAX_MB else " volume "
+
 
 # Concept groups: every listed word (and its stem) maps to the concept token(s).
 _SYNONYMS: dict[str, tuple[str, ...]] = {}
@@ -77,7 +91,12 @@ for _concept, _words in {
                "published publishing send sends sent sending sender emit emits emitted write writes written "
                "writing",
     "receive": "receive receives received receiving get gets got getting fetch fetches fetched fetching pull "
-               "pulls pulled read reads reading reader readers",
+               "pulls pulled read reads reading reader readers dispatch dispatches dispatched dispatching deliver "
+               "delivers delivered delivering",
+    # A report that names a release change points at release-specific defects, however it is worded.
+    "upgrade": "upgrade upgrades upgraded upgrading downgrade downgraded downgrading rollback regression version",
+    # Every deadline the broker or client enforces reads as one concept: timeout, deadline, expiry.
+    "timeout": "timeout timeouts deadline deadlines expire expires expired expiry",
     "empty": "empty nothing none",
     "order": "order ordering ordered reorder reordered sequence sequences",
     "connect": "connect connects connected connecting connection connections",
@@ -151,6 +170,7 @@ def tokenize(text: str) -> list[str]:
     a negation (not / never / no / without) marked ``no_<token>`` so 'not reprocessed' does not count as a
     duplicate."""
     t = text.replace("’", "'")
+    t = _SIZE_RE.sub(_size_words, t)
     for rx, rep in _PHRASES:
         t = rx.sub(rep, t)
     t = _split_identifiers(t).lower()
