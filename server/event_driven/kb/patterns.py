@@ -54,8 +54,8 @@ class SizingDefaults(KnowledgeModel):
 
 
 class ClientDefaults(KnowledgeModel):
-    kafka_max_poll_interval_ms: SourcedNumber
-    kafka_heartbeat_interval_ms: SourcedNumber
+    # Kafka's documented consumer defaults (max.poll.interval.ms, heartbeat.interval.ms) live in
+    # knowledge/failure_modes.yaml documented_defaults, their one home.
     librdkafka_message_max_bytes: SourcedNumber
 
 

@@ -105,8 +105,10 @@ def _producer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, An
 
 def _consumer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, str]]:
     amo = spec.delivery == "at_most_once"
-    clients = kb.patterns.clients
-    max_poll = max(int(clients.kafka_max_poll_interval_ms.value), 2 * spec.processing_timeout_ms,
+    # Documented Kafka client defaults have one home, knowledge/failure_modes.yaml documented_defaults, which the
+    # config audit and diagnosis compare against too.
+    default_poll = int(kb.failure_modes.default("kafka_max_poll_interval_ms").value)
+    max_poll = max(default_poll, 2 * spec.processing_timeout_ms,
                    spec.workload.ack_deadline_ms)
     consumer: dict[str, Any] = {
         "enable.auto.commit": amo,
@@ -114,7 +116,7 @@ def _consumer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, An
         "auto.offset.reset": "earliest",
         "partition.assignment.strategy": "cooperative-sticky",
         "session.timeout.ms": int(common.broker_figure(kb, "kafka", "session_timeout_default_after")),
-        "heartbeat.interval.ms": int(clients.kafka_heartbeat_interval_ms.value),
+        "heartbeat.interval.ms": int(kb.failure_modes.default("kafka_heartbeat_interval_ms").value),
         "max.poll.interval.ms": max_poll,
     }
     reasons = {
@@ -126,7 +128,7 @@ def _consumer(spec: models.DesignInput, kb: KnowledgeBase) -> tuple[dict[str, An
         "session.timeout.ms": "the Kafka 3.0+ default (45 s); lower means faster failover but more false rebalances",
         "heartbeat.interval.ms": "at most a third of the session timeout",
         "max.poll.interval.ms": f"at least twice the {spec.processing_timeout_ms} ms processing budget "
-                                f"(default {int(clients.kafka_max_poll_interval_ms.value)})",
+                                f"(default {default_poll})",
     }
     if spec.delivery == "exactly_once":
         consumer["isolation.level"] = "read_committed"
