@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -381,8 +382,8 @@ def test_promtool_negative_controls(tmp_path):
 
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "alerts.yaml").write_text(rules.replace("sum by (topic) (increase(dlq_messages_total[24h]))",
-                                                      "sum by (topic (increase(dlq_messages_total[24h]))"))
+    assert "sum by (topic) (" in rules
+    (broken / "alerts.yaml").write_text(rules.replace("sum by (topic) (", "sum by (topic ("))
     check = promtool("check", "rules", "alerts.yaml", cwd=broken)
     assert check.returncode != 0 and "could not parse expression" in check.stdout + check.stderr
 
@@ -405,10 +406,65 @@ def test_promtool_negative_controls(tmp_path):
 
     silent = tmp_path / "never_fires"
     silent.mkdir()
-    (silent / "alerts.yaml").write_text(rules.replace("increase(dlq_messages_total[15m]) > 0",
-                                                      "increase(dlq_messages_total[15m]) < 0"))
+    assert "[15m]) > 0" in rules
+    (silent / "alerts.yaml").write_text(rules.replace("[15m]) > 0", "[15m]) < 0"))
     (silent / "alerts_test.yaml").write_text(unit)
     assert promtool("test", "rules", "alerts_test.yaml", cwd=silent).returncode != 0
+
+    # The old rule on the application's own lag gauge cannot see a dead consumer: its series are the broker's.
+    app_side = tmp_path / "app_side_stall"
+    app_side.mkdir()
+    stalled = next(a for a in plan.observability.alerts if a.name == "ConsumerStalled")
+    old = ("min_over_time(consumer_lag[10m]) > 0 and on (topic, consumer_group) "
+           "sum by (topic, consumer_group) (rate(messages_consumed_total[10m])) == 0")
+    (app_side / "alerts.yaml").write_text(rules.replace(json.dumps(stalled.expr), json.dumps(old)))
+    (app_side / "alerts_test.yaml").write_text(unit)
+    test = promtool("test", "rules", "alerts_test.yaml", cwd=app_side)
+    assert test.returncode != 0 and "ConsumerStalled" in test.stdout + test.stderr
+
+
+BROKER_SIDE = [c for c in CASES if not c[0].startswith("sqs")]
+
+
+@pytest.mark.parametrize("case", BROKER_SIDE, ids=[case_id(c) for c in BROKER_SIDE])
+def test_lag_and_dead_letter_alerts_read_the_broker_not_the_application(case):
+    """A dead consumer stops emitting its own metrics; every alert reads an exporter's broker-side series instead,
+    restricted to the plan's own consumers and dead-letter channels."""
+    plan = plan_for(case)
+    signals = knowledge().patterns.broker_signals[case[0].split(".")[0]]
+    app_metrics = {m.name for m in plan.observability.metrics}
+    for alert in plan.observability.alerts:
+        assert not any(re.search(rf"\b{m}\b", alert.expr) for m in app_metrics), alert
+        assert "=~" in alert.expr, alert
+    names = {a.name for a in plan.observability.alerts}
+    has_dlq = any(c.role == "dead_letter" for c in plan.channels)
+    assert ({"DeadLetterGrowing", "DeadLetterBacklogHigh"} <= names) == has_dlq
+    backlog = next((a for a in plan.observability.alerts if a.name == "DeadLetterBacklogHigh"), None)
+    if backlog is not None:
+        assert signals.dead_letter_depth.metric in backlog.expr and "increase(" not in backlog.expr
+    sig = plan.observability.broker_signals
+    assert sig is not None
+    if sig.lag is None:  # only RabbitMQ streams: messages_ready is the stream's length, not a consumer's lag
+        assert case[0].startswith("rabbitmq") and all(
+            c.settings.get("arguments", {}).get("x-queue-type") == "stream" for c in plan.channels
+            if c.kind == "queue" and c.role not in ("retry", "dead_letter"))
+    else:
+        stalled = next(a for a in plan.observability.alerts if a.name == "ConsumerStalled")
+        assert signals.lag.metric in stalled.expr and signals.progress.metric in stalled.expr
+
+
+def test_stall_window_covers_the_acknowledgement_deadline(tmp_path):
+    """A 20-minute job holds its message for the whole deadline: a shorter stall window would page on healthy work."""
+    ctx = {"use_case": "work_queue", "requirements": {"throughput": "50 msg/s", "delivery": "at_least_once"},
+           "producers": ["api"], "consumers": ["worker"]}
+    plan = plan_topology(ctx, knowledge(), broker="nats_jetstream", options={"processing_time_ms": 1_200_000})
+    assert plan.observability.lag_window_minutes >= 40  # 20 min x the margin of 2
+    stalled = next(a for a in plan.observability.alerts if a.name == "ConsumerStalled")
+    assert f"[{plan.observability.lag_window_minutes}m]" in stalled.expr
+    require_promtool()
+    write_rules(plan, tmp_path)
+    test = promtool("test", "rules", "alerts_test.yaml", cwd=tmp_path)
+    assert test.returncode == 0, test.stdout + test.stderr
 
 
 # --- JSON Schema ------------------------------------------------------------------------------------------------------

@@ -141,6 +141,13 @@ MUTATIONS = {
     "dangling-dead-letter-target": (dict(use_case="work_queue"),
                                     lambda t: t.replace("deadLetterTargetArn: !GetAtt ", "deadLetterTargetArn: !GetAtt Nope", 1),
                                     "E1010"),
+    # An alarm on a queue resource that does not exist: E1010 (bad GetAtt).
+    "alarm-on-missing-queue": (dict(use_case="work_queue"),
+                               lambda t: t.replace("Value: !GetAtt ", "Value: !GetAtt Nope", 1), "E1010"),
+    # An alarm comparison CloudWatch does not know: E3030 (allowed values).
+    "alarm-bad-comparison": (dict(use_case="work_queue"),
+                             lambda t: t.replace("ComparisonOperator: GreaterThanThreshold",
+                                                 "ComparisonOperator: MoreThan", 1), "E3030"),
     # Subscription to a topic that does not exist: E1020 (bad Ref).
     "dangling-topic-ref": (dict(use_case="pub_sub"), lambda t: t.replace("TopicArn: !Ref ", "TopicArn: !Ref Missing", 1),
                            "E1020"),
@@ -251,3 +258,30 @@ def test_every_use_case_renders_with_sqs() -> None:
             (art,) = [a for a in p.artifacts if a.path == "sqs/cloudformation.yaml"]
             assert art.media_type == "application/yaml" and "cfn-lint" in art.checked_by
             assert load(art.content)["Resources"]
+
+
+@pytest.mark.parametrize("use_case", USE_CASES)
+def test_cloudwatch_alarms_watch_every_queue_from_the_broker_side(use_case: str) -> None:
+    """Lag and dead-letter depth come from SQS itself (CloudWatch), so a dead consumer cannot silence them: every
+    consumer queue alarms when its oldest message outlives the acknowledgement deadline plus the alert window, every
+    dead-letter queue when it holds a message and when it passes the seed's threshold."""
+    p = plan(use_case)
+    res = load(template(p))["Resources"]
+    alarms = [r["Properties"] for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    queue_names = {k: r["Properties"]["QueueName"] for k, r in res.items() if r["Type"] == "AWS::SQS::Queue"}
+    by_queue: dict[str, list[dict[str, Any]]] = {}
+    for a in alarms:
+        assert a["Namespace"] == "AWS/SQS" and a["Dimensions"][0]["Name"] == "QueueName"
+        queue_id = a["Dimensions"][0]["Value"]["!GetAtt"].split(".")[0]
+        by_queue.setdefault(queue_names[queue_id], []).append(a)
+    window_s = p.observability.lag_window_minutes * 60
+    for c in p.channels:
+        if c.kind != "queue":
+            continue
+        got = {(a["MetricName"], a["Threshold"]) for a in by_queue[c.name]}
+        if c.role == "dead_letter":
+            assert got == {("ApproximateNumberOfMessagesVisible", 0),
+                           ("ApproximateNumberOfMessagesVisible", p.retry_policy.dlq_alert_threshold)}
+        else:
+            deadline_s = c.settings["attributes"]["VisibilityTimeout"]
+            assert ("ApproximateAgeOfOldestMessage", deadline_s + window_s) in got, (c.name, got)

@@ -110,6 +110,36 @@ def non_retryable_explicit(case: Case, expected: bool) -> None:
     assert ok == expected, step
 
 
+def broker_side_lag_alerts(case: Case, expected: bool) -> None:
+    """Lag and stall alerts read the broker (an exporter, or CloudWatch on SQS), never the application's own gauge,
+    and the stall window outlasts the acknowledgement deadline, so a long job is not paged as a stall."""
+    obs = case.plan.observability
+    app = {m.name for m in obs.metrics}
+    deadline_min = case.plan.sizing.deadlines and case.deadline_ms() / 60_000
+    if case.broker == "sqs":
+        queues = {c.name for c in case.plan.channels if c.kind == "queue" and c.role != "dead_letter"}
+        ok = queues <= {a.queue for a in obs.cloudwatch_alarms if a.metric == "ApproximateAgeOfOldestMessage"}
+    else:
+        lag = [a for a in obs.alerts if a.name in ("ConsumerLagGrowing", "ConsumerStalled")]
+        ok = len(lag) == 2 and not any(re.search(rf"\b{m}\b", a.expr) for a in lag for m in app)
+    assert (ok and obs.lag_window_minutes >= (deadline_min or 0)) == expected, obs.alerts
+
+
+def dlq_depth_alert(case: Case, expected: bool) -> None:
+    """The dead-letter backlog alert reads the dead-letter channel's depth, not a day of inflow."""
+    obs = case.plan.observability
+    if case.broker == "sqs":
+        dlqs = {c.name for c in case.plan.channels if c.role == "dead_letter"}
+        ok = dlqs <= {a.queue for a in obs.cloudwatch_alarms
+                      if a.metric == "ApproximateNumberOfMessagesVisible"
+                      and a.threshold == case.plan.retry_policy.dlq_alert_threshold}
+    else:
+        backlog = next(a for a in obs.alerts if a.name == "DeadLetterBacklogHigh")
+        assert obs.broker_signals is not None and obs.broker_signals.dead_letter is not None
+        ok = obs.broker_signals.dead_letter.metric in backlog.expr and "increase(" not in backlog.expr
+    assert ok == expected
+
+
 def _warned(case: Case, text: str) -> bool:
     return any(text in w.message or text in w.action for w in case.plan.warnings)
 
@@ -143,6 +173,8 @@ PROPERTIES: dict[str, Callable[[Case, Any], None]] = {
         for q in c.plan.channels if q.kind == "queue" and q.role not in ("dead_letter", "retry")), e),
     "storage_counts_subscriber_copies": lambda c, e: _is(
         c.plan.sizing.storage.inputs.get("subscriber_queues") == len(c.plan.consumer_groups), e),
+    "broker_side_lag_alerts": broker_side_lag_alerts,
+    "dlq_depth_alert": dlq_depth_alert,
     "no_redelivery_warning_for_default": lambda c, e: _is(
         c.plan.sizing.concurrency is None and c.plan.sizing.deadlines == [], e),
 }

@@ -67,6 +67,58 @@ class MetricDefault(KnowledgeModel):
     source: SourceUrl
 
 
+_PROM_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+PromName = Annotated[str, Field(pattern=_PROM_NAME)]
+
+
+class LagSeries(KnowledgeModel):
+    """A broker-side gauge of messages a consumer has not processed yet, and the labels that name its channel."""
+
+    metric: PromName
+    channel_label: PromName
+    group_label: PromName | None = Field(
+        default=None, description="None when the channel is the consumer's own (a RabbitMQ queue per subscriber).")
+
+
+class ProgressSeries(KnowledgeModel):
+    """A broker-side series that shows a consumer still works, with the lag series' labels."""
+
+    metric: PromName
+    kind: Literal["position", "level"] = Field(
+        description="position: a read position that stops changing when the consumer stalls; level: a count or rate "
+                    "that drops to zero (consumers attached, dispatch rate).")
+
+
+class DepthSeries(KnowledgeModel):
+    """Messages held in a dead-letter channel, read from the broker."""
+
+    metric: PromName
+    minus: PromName | None = Field(default=None,
+                                   description="Subtracted series (Kafka: log start offset), same labels.")
+    channel_label: PromName
+
+
+class BrokerSignals(KnowledgeModel):
+    """Where lag and dead-letter depth come from on one broker: an exporter reading the broker itself, so a dead
+    consumer cannot make the series go stale the way an application-emitted metric does."""
+
+    exporter: str
+    setup: str
+    lag: LagSeries
+    progress: ProgressSeries
+    dead_letter_depth: DepthSeries
+    versions: str | None = None
+    source: SourceUrl
+
+
+class CloudWatchQueueMetrics(KnowledgeModel):
+    namespace: str
+    visible: str
+    oldest_age: str
+    dimension: str
+    source: SourceUrl
+
+
 class PatternDefaults(KnowledgeModel):
     seed_source: SourceUrl
     retry: RetryDefaults
@@ -74,3 +126,5 @@ class PatternDefaults(KnowledgeModel):
     clients: ClientDefaults
     metrics: list[MetricDefault]
     log_events: list[str]
+    broker_signals: dict[str, BrokerSignals] = Field(description="Prometheus brokers by broker id.")
+    sqs_cloudwatch: CloudWatchQueueMetrics

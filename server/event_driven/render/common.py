@@ -12,14 +12,14 @@ JSON-quoted (``tojson`` or :func:`to_yaml`), so no channel name, summary or desc
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import Any
 
 import jinja2
 
-from event_driven.core.topology.models import AlertRule, Artifact, Channel, PlannedTopology, TopologyPlan
+from event_driven.core.topology.models import Artifact, Channel, PlannedTopology, TopologyPlan
 from event_driven.kb.loader import KnowledgeBase
+from event_driven.render.alert_tests import alert_test_view
 from event_driven.vocab import BrokerId
 
 ASYNCAPI_SPECS = "@asyncapi/specs 6.11.1"
@@ -58,7 +58,6 @@ _NOT_DRAFT07 = {"prefixItems", "unevaluatedProperties", "unevaluatedItems", "dep
                 "$dynamicRef", "$dynamicAnchor", "$anchor", "$vocabulary", "minContains", "maxContains"}
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_.$/-]*$")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
-_LABEL_REF = re.compile(r"\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
@@ -495,80 +494,6 @@ def _messages(plan: TopologyPlan, broker: BrokerId, used: set[str]) -> dict[str,
             "bindings": {},
         }
     return messages
-
-
-# --- Prometheus -------------------------------------------------------------------------------------------------------
-
-
-def _fill(template: str, labels: dict[str, str]) -> str | None:
-    """The annotation as Prometheus will expand it, or None if it uses more than $labels."""
-    text = _LABEL_REF.sub(lambda m: labels.get(m.group(1), ""), template)
-    return None if "{{" in text else text
-
-
-def _expected(rule: AlertRule, labels: dict[str, str]) -> dict[str, Any]:
-    exp: dict[str, Any] = {"exp_labels": {"severity": rule.severity, **labels}}
-    annotations = {"summary": _fill(rule.summary, labels), "description": _fill(rule.reason, labels)}
-    if all(v is not None for v in annotations.values()):
-        exp["exp_annotations"] = annotations
-    return exp
-
-
-def alert_test_view(plan: TopologyPlan) -> dict[str, Any]:
-    """Synthetic scenarios, one per known alert, each making that alert fire; and a healthy case where none fires."""
-    main = next((c for c in plan.channels if c.role not in ("retry", "dead_letter")), plan.channels[0])
-    topic = main.name
-    group = next((g.name for g in plan.consumer_groups), "consumers")
-    threshold = plan.retry_policy.dlq_alert_threshold
-    step = max(1, math.ceil((threshold + 1) / 5))  # above the threshold after 5 minutes
-    lag = {"topic": topic, "consumer_group": group, "partition": "0"}
-    consumed = {"topic": topic, "consumer_group": group, "status": "success"}
-    dlq = {"topic": topic, "error_type": "TIMEOUT"}
-
-    def series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
-        body = ", ".join(f"{k}={json.dumps(v)}" for k, v in labels.items())
-        return {"series": f"{name}{{{body}}}", "values": values}
-
-    scenarios: dict[str, dict[str, Any]] = {
-        "ConsumerLagGrowing": {
-            "about": "lag above zero and rising for the whole window while the group still consumes",
-            "series": [series("consumer_lag", lag, "100+50x40"),
-                       series("messages_consumed_total", consumed, "0+600x40")],
-            "eval_time": "25m", "labels": lag, "quiet": ["ConsumerStalled"],
-        },
-        "ConsumerStalled": {
-            "about": "lag constant above zero and no message consumed",
-            "series": [series("consumer_lag", lag, "500x40"), series("messages_consumed_total", consumed, "1000x40")],
-            "eval_time": "25m", "labels": lag, "quiet": ["ConsumerLagGrowing"],
-        },
-        "DeadLetterGrowing": {
-            "about": "one more dead letter every minute, below the backlog threshold",
-            "series": [series("dlq_messages_total", dlq, "0+1x20")],
-            "eval_time": "10m", "labels": dlq, "quiet": ["DeadLetterBacklogHigh"],
-        },
-        "DeadLetterBacklogHigh": {
-            "about": f"dead letters pass the threshold ({threshold}) and stay above it",
-            "series": [series("dlq_messages_total", dlq, f"0+{step}x30")],
-            "eval_time": "20m", "labels": {"topic": topic}, "quiet": [],
-        },
-    }
-    names = [a.name for a in plan.observability.alerts]
-    cases = []
-    for rule in plan.observability.alerts:
-        sc = scenarios.get(rule.name)
-        if sc is None:
-            continue  # tests/test_artifacts_common.py fails when an alert has no firing case
-        checks = [{"alertname": rule.name, "exp_alerts": [_expected(rule, sc["labels"])]}]
-        checks += [{"alertname": q, "exp_alerts": []} for q in sc["quiet"] if q in names]
-        cases.append({"name": f"{rule.name} fires: {sc['about']}", "input_series": sc["series"],
-                      "eval_time": sc["eval_time"], "checks": checks})
-    healthy = {
-        "name": "healthy: no lag, steady consumption, no dead letters -> no alert fires",
-        "input_series": [series("consumer_lag", lag, "0x40"), series("messages_consumed_total", consumed, "0+600x40"),
-                         series("dlq_messages_total", dlq, "0x40")],
-        "eval_time": "30m", "checks": [{"alertname": n, "exp_alerts": []} for n in names],
-    }
-    return {"cases": [*cases, healthy]}
 
 
 # --- render -----------------------------------------------------------------------------------------------------------

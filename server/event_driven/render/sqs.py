@@ -110,7 +110,16 @@ def resources(plan: TopologyPlan, domain: str) -> dict[str, Any]:
         subscriptions.append({"id": make.make(c.name, "Subscription"), "policy_id": make.make(c.name, "Policy"),
                               "topic_id": topic_ids[topic.name], "topic_name": topic.name,
                               "queue_id": ids[c.name], "queue_name": c.name})
-    return {"queues": queues, "topics": topics, "subscriptions": subscriptions}
+    return {"queues": queues, "topics": topics, "subscriptions": subscriptions, "alarms": _alarms(plan, ids, make)}
+
+
+def _alarms(plan: TopologyPlan, ids: dict[str, str], make: LogicalIds) -> list[dict[str, Any]]:
+    """The plan's CloudWatch alarms, each on the QueueName dimension of its queue resource."""
+    return [{"id": make.make(a.queue, a.name + "Alarm"), "queue_id": ids[a.queue], "queue_name": a.queue,
+             "name": a.name, "namespace": a.namespace, "metric": a.metric, "statistic": a.statistic,
+             "period": a.period_s, "evaluation_periods": a.evaluation_periods, "threshold": a.threshold,
+             "comparison": a.comparison, "severity": a.severity, "description": a.reason[:1024]}
+            for a in plan.observability.cloudwatch_alarms]
 
 
 def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Artifact]:
@@ -123,7 +132,8 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
                                                                      **res)
     return [Artifact(
         path="sqs/cloudformation.yaml", media_type="application/yaml",
-        description=(f"AWS CloudFormation template: {len(res['queues'])} SQS queues with redrive policies"
+        description=(f"AWS CloudFormation template: {len(res['queues'])} SQS queues with redrive policies, "
+                     f"{len(res['alarms'])} CloudWatch alarms on queue age and dead-letter depth"
                      + (f", {len(res['topics'])} SNS topic(s) and {len(res['subscriptions'])} subscriptions"
                         if res["topics"] else "")),
         content=content, checked_by=CHECKED_BY,

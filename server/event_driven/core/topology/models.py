@@ -193,11 +193,54 @@ class AlertRule(PlanModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class AlertSeries(PlanModel):
+    """A broker-side series an alert reads, with the labels of one monitored channel (the promtool test feeds it)."""
+
+    metric: str
+    labels: dict[str, str]
+
+
+class BrokerAlertInputs(PlanModel):
+    """Where the alert rules read lag, progress and dead-letter depth: an exporter reading the broker itself."""
+
+    exporter: str
+    setup: str
+    source: str
+    versions: str | None = None
+    lag: AlertSeries | None = Field(default=None, description="None when no channel has a broker-side lag gauge.")
+    progress: AlertSeries | None = None
+    progress_kind: Literal["position", "level"] = "position"
+    dead_letter: AlertSeries | None = Field(default=None, description="None when the plan has no dead letters.")
+    dead_letter_minus: str | None = Field(default=None, description="Series subtracted to get the depth (Kafka).")
+    dead_letter_channel_label: str
+
+
+class CloudWatchAlarm(PlanModel):
+    """A CloudWatch alarm on an SQS queue metric, rendered into the CloudFormation template."""
+
+    name: str
+    queue: str = Field(description="Queue name (the QueueName dimension).")
+    namespace: str
+    metric: str
+    statistic: Literal["Maximum"] = "Maximum"
+    comparison: Literal["GreaterThanThreshold"] = "GreaterThanThreshold"
+    threshold: int
+    period_s: int
+    evaluation_periods: int
+    severity: Literal["warning", "critical"]
+    reason: str
+
+
 class Observability(PlanModel):
     metrics: list[MetricSpec]
     log_schema: dict[str, Any]
     log_example: dict[str, Any]
     alerts: list[AlertRule]
+    lag_window_minutes: int = Field(default=10, description="Window of the lag and stall alerts: at least the "
+                                                            "acknowledgement deadline, so a long job is not a stall.")
+    broker_signals: BrokerAlertInputs | None = Field(
+        default=None, description="The broker-side series the alert rules read (None on SQS: CloudWatch alarms).")
+    cloudwatch_alarms: list[CloudWatchAlarm] = Field(default_factory=list)
 
 
 class MessageSchema(PlanModel):

@@ -511,7 +511,8 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
         use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]  # defaulted
         shape=shape.description, logical_channels=logical, channels=design.channels, consumer_groups=groups,
         retry_policy=policy, retry=design.retry, client_settings=design.client_settings, sizing=sizing,
-        observability=observability(kb, policy.dlq_alert_threshold, processing_time_ms=workload.processing_time_ms),
+        observability=observability(kb, plannable, design.channels, groups, policy.dlq_alert_threshold,
+                                    workload.ack_deadline_ms, processing_time_ms=workload.processing_time_ms),
         diagram=mermaid(logical, design.channels, groups), warnings=warnings, notes=design.notes,
     )
     return PlannedTopology(plan=plan, broker=plannable, domain=req.domain)
