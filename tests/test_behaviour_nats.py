@@ -25,7 +25,7 @@ async def start(plan: Any, body: bytes) -> tuple[Any, Any, Any]:
     nc = await nats.connect(URL, connect_timeout=5)
     js = nc.jetstream()
     await apply(js, plan)
-    await js.publish(stream.settings["subjects"][0], body, headers={"Nats-Msg-Id": body.decode()})
+    await js.publish(consumer["filter_subject"], body, headers={"Nats-Msg-Id": body.decode()})
     return nc, js, await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
 
 
@@ -133,47 +133,65 @@ def test_a_plain_nak_ignores_the_backoff_list(fresh_plan):  # noqa: F811
     assert gaps and max(gaps) < min(plan.client_settings.consumer["nak_delay_s"])  # redelivered at once
 
 
-def test_per_key_order_holds_with_competing_consumers(fresh_plan):  # noqa: F811
-    """Two workers pull from the planned durable consumer of a per-key ordered plan: each key's messages are
-    processed in publish order, because the plan's max_ack_pending lets only one message be in flight."""
-    plan = fresh_plan("work_queue")  # the fixture's context asks for per-key ordering
-    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
-    assert consumer["max_ack_pending"] == 1
-    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
-    sent = [(f"k{i % 3}", i) for i in range(18)]
+def lane_of(key: str, lanes: int) -> int:
+    """The plan's lane rule: FNV-1a 32-bit hash of the ordering key (UTF-8) mod the lane count."""
+    h = 0x811C9DC5
+    for byte in key.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h % lanes
 
-    async def scenario() -> list[tuple[str, int]]:
+
+def test_per_key_order_holds_with_several_lanes_and_competing_consumers(fresh_plan):  # noqa: F811
+    """A per-key ordered plan sized for 4 instances gets 4 subject lanes: the producer publishes each key to its lane
+    (hash of the key), each lane has one durable consumer with max_ack_pending 1, and two competing workers pull from
+    every lane consumer. All keys progress in parallel across lanes, and each key's messages are processed in
+    publish order, every one once."""
+    plan = fresh_plan("work_queue", processing_time_ms=40)  # 100 msg/s x 40 ms -> 4 in flight -> 4 lanes
+    stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
+    lanes = stream.settings["lanes"]
+    consumers = list(plan.client_settings.consumer["consumers"].values())
+    assert lanes == 4 and len(consumers) == lanes and all(c["max_ack_pending"] == 1 for c in consumers)
+    assert stream.settings["subjects"] == [stream.settings["publish_subject"].replace("{lane}", "*")]
+    sent = [(f"order-{i % 8}", i) for i in range(48)]
+    assert len({lane_of(k, lanes) for k, _ in sent}) > 1  # the keys really spread over several lanes
+
+    async def scenario() -> tuple[list[tuple[str, int]], set[str]]:
+        import nats
         from nats.errors import TimeoutError as NatsTimeout
 
-        nc, js, first = await start(plan, b"warm-up")
+        nc = await nats.connect(URL, connect_timeout=5)
         try:
+            js = nc.jetstream()
+            await apply(js, plan)
             for key, seq in sent:
-                await js.publish(stream.settings["subjects"][0], f"{key}:{seq}".encode(),
-                                 headers={"Nats-Msg-Id": f"{key}-{seq}"})
-            second = await js.pull_subscribe_bind(consumer["durable_name"], stream=stream.name)
+                subject = stream.settings["publish_subject"].replace("{lane}", str(lane_of(key, lanes)))
+                await js.publish(subject, f"{key}:{seq}".encode(), headers={"Nats-Msg-Id": f"{key}-{seq}"})
             done: list[tuple[str, int]] = []
+            busy: set[str] = set()
 
-            async def work(sub: Any, pause: float) -> None:
+            async def work(durable: str, pause: float) -> None:
+                sub = await js.pull_subscribe_bind(durable, stream=stream.name)
                 loop = asyncio.get_running_loop()
                 end = loop.time() + 20
                 while loop.time() < end and len(done) < len(sent):
                     try:
-                        msgs = await sub.fetch(1, timeout=0.5)
+                        msgs = await sub.fetch(1, timeout=0.3)
                     except NatsTimeout:
                         continue
                     for m in msgs:
+                        busy.add(durable)
                         await asyncio.sleep(pause)
-                        if m.data != b"warm-up":
-                            key, seq = m.data.decode().split(":")
-                            done.append((key, int(seq)))
+                        key, seq = m.data.decode().split(":")
+                        done.append((key, int(seq)))
                         await m.ack_sync()
 
-            await asyncio.gather(work(first, 0.02), work(second, 0.05))
-            return done
+            await asyncio.gather(*(work(c["durable_name"], pause) for c in consumers for pause in (0.01, 0.03)))
+            return done, busy
         finally:
             await nc.close()
 
-    done = asyncio.run(asyncio.wait_for(scenario(), 40))
+    done, busy = asyncio.run(asyncio.wait_for(scenario(), 40))
     assert sorted(done) == sorted(sent)  # every message processed once
+    assert len(busy) > 1  # several lanes worked
     for key in {k for k, _ in sent}:
         assert [s for k, s in done if k == key] == [s for k, s in sent if k == key]

@@ -69,8 +69,9 @@ class Case:
 def _dead_letter_for(case: Case, group: str) -> bool:
     dead = [c for c in case.plan.channels if c.role == "dead_letter"]
     if case.broker == "nats_jetstream":
-        consumer = naming.nats_consumer(group)
-        return any(s.endswith(f".{consumer}") for c in dead for s in c.settings.get("subjects", []))
+        lanes = next(g.lanes for g in case.plan.consumer_groups if g.name == group)
+        names = naming.nats_lane_consumers(group, lanes)
+        return all(any(s.endswith(f".{n}") for c in dead for s in c.settings.get("subjects", [])) for n in names)
     return any(c.key.endswith(f"@{group}.dlq") for c in dead)
 
 
@@ -140,6 +141,17 @@ def dlq_depth_alert(case: Case, expected: bool) -> None:
     assert ok == expected
 
 
+def ordered_lanes(case: Case, expected: bool) -> None:
+    """Per-key order with parallelism: each group's keys are spread over as many lanes as the sizing asks for
+    instances, each lane its own subject with one durable consumer holding one message at a time."""
+    ok = True
+    for g in case.plan.consumer_groups:
+        mine = [c for c in case.nats_consumers() if c["durable_name"].startswith(naming.nats_consumer(g.name))]
+        ok &= g.lanes == g.instances == case.plan.sizing.consumer_instances.value > 1 and len(mine) == g.lanes
+        ok &= len({c["filter_subject"] for c in mine}) == g.lanes and all(c["max_ack_pending"] == 1 for c in mine)
+    assert ok == expected, [(g.name, g.instances, g.lanes) for g in case.plan.consumer_groups]
+
+
 def _warned(case: Case, text: str) -> bool:
     return any(text in w.message or text in w.action for w in case.plan.warnings)
 
@@ -174,6 +186,7 @@ PROPERTIES: dict[str, Callable[[Case, Any], None]] = {
     "storage_counts_subscriber_copies": lambda c, e: _is(
         c.plan.sizing.storage.inputs.get("subscriber_queues") == len(c.plan.consumer_groups), e),
     "broker_side_lag_alerts": broker_side_lag_alerts,
+    "ordered_lanes": ordered_lanes,
     "dlq_depth_alert": dlq_depth_alert,
     "no_redelivery_warning_for_default": lambda c, e: _is(
         c.plan.sizing.concurrency is None and c.plan.sizing.deadlines == [], e),

@@ -271,7 +271,7 @@ def _tier_bindings(broker: BrokerId, members: list[Channel], tiers: list[str], n
 def _address(broker: BrokerId, ch: Channel) -> str:
     if broker == "nats_jetstream":
         subjects = ch.settings.get("subjects") or []
-        if len(subjects) == 1:
+        if len(subjects) == 1 and "*" not in str(subjects[0]):
             return str(subjects[0])  # a NATS channel address is the subject; the stream captures it
     return ch.name
 

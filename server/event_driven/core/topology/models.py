@@ -61,6 +61,8 @@ class ConsumerGroup(PlanModel):
     strategy: Literal["fan_out_subscriber", "competing_consumers", "single_active", "projection", "reply_listener"]
     instances: int = Field(description="Consumer instances to run (bounded by the channel's parallelism).")
     reason: str
+    lanes: int = Field(default=1, description="Ordered lanes the keys are spread over (hash of the ordering key), "
+                                              "each with one active consumer: per-key order with parallelism.")
 
 
 class BackoffSchedule(PlanModel):

@@ -95,6 +95,11 @@ def nats_subject(name: str) -> str:
     return name
 
 
+def nats_lane_consumers(group: str, lanes: int) -> list[str]:
+    """The durable consumers of a group: one, or one per ordered lane (``<group>-lane-<i>``)."""
+    return [nats_consumer(group)] if lanes <= 1 else [nats_consumer(f"{group}-lane-{i}") for i in range(lanes)]
+
+
 def nats_consumer(name: str) -> str:
     durable = re.sub(r"[.]", "-", name)
     if not NATS_STREAM.match(durable) and not re.match(r"^[A-Za-z0-9_-]{1,100}\Z", durable):

@@ -59,7 +59,8 @@ def _monitored(broker: BrokerId, sig: BrokerSignals, channels: list[Channel],
     if sig.lag.group_label is None:  # the queue is the subscriber's own (RabbitMQ)
         queues = [c.name for c in channels if _is_lag_queue(broker, c)]
         return (_matcher(sig.lag.channel_label, queues), {sig.lag.channel_label: queues[0]}) if queues else None
-    names = [naming.nats_consumer(g.name) if broker == "nats_jetstream" else g.name for g in groups]
+    names = [n for g in groups
+             for n in (naming.nats_lane_consumers(g.name, g.lanes) if broker == "nats_jetstream" else [g.name])]
     main = next((c.name for c in channels if _is_lag_queue(broker, c)), None)
     if not names or main is None:
         return None

@@ -547,6 +547,7 @@ def _plan_limits(n: NormalizedContext) -> list[FieldError]:
 
 
 SINGLE_LANE_BROKERS = ("nats_jetstream", "redis_streams")
+LANED_BROKERS = ("nats_jetstream",)
 
 
 def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: str | None,
@@ -557,16 +558,18 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
                                                   or (broker == "rabbitmq" and variant != "stream")))
     stream = broker == "rabbitmq" and variant == "stream"
     out = []
+    # NATS spreads the keys over subject lanes (one active consumer each); the other brokers keep one lane.
+    lanes = max(1, instances) if one_lane and broker in LANED_BROKERS else 1
     for g in groups:
-        strategy, count = g.strategy, instances
+        strategy, count, group_lanes = g.strategy, instances, 1
         if g.strategy in ("single_active", "reply_listener"):
             count = 1
         elif one_lane and g.strategy not in ("reply_listener",):
-            strategy, count = "single_active", 1
+            strategy, count, group_lanes = "single_active", lanes, lanes
         elif stream:
             count = 1  # every AMQP consumer of a stream reads every message: one reader per group
-        out.append(g.model_copy(update={"strategy": strategy, "instances": count}))
-    if one_lane:
+        out.append(g.model_copy(update={"strategy": strategy, "instances": count, "lanes": group_lanes}))
+    if one_lane and lanes == 1:
         t = ctx.throughput_msg_per_s or 0
         warnings.append(PlanWarning(
             message=(f"Per-key ordering on {broker.replace('_', ' ')} without partitions means one active consumer per "

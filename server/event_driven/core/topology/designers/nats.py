@@ -19,8 +19,8 @@ def _dead_letter_stream(spec: models.DesignInput, lc: models.LogicalChannel, bas
                         replicas: int) -> models.Channel | None:
     """A stream capturing the advisories of messages that exhausted max_deliver or were terminated."""
     groups = common.groups_on(spec, lc.key)
-    adv = [f"$JS.EVENT.ADVISORY.CONSUMER.{kind}.{stream}.{naming.nats_consumer(g.name)}"
-           for kind in ADVISORIES for g in groups]
+    adv = [f"$JS.EVENT.ADVISORY.CONSUMER.{kind}.{stream}.{name}"
+           for kind in ADVISORIES for g in groups for name in naming.nats_lane_consumers(g.name, g.lanes)]
     if not adv:
         return None
     hours = spec.retry_policy.dead_letter_retention_days * 24
@@ -43,10 +43,15 @@ def _streams(spec: models.DesignInput, kb: KnowledgeBase, replicas: int) -> list
         stream = naming.nats_stream(base)
         hours = common.retention_hours(spec, lc)
         retention = "workqueue" if lc.role in ("jobs", "commands", "requests") else "limits"
+        lanes = max([g.lanes for g in common.groups_on(spec, lc.key)] or [1])
+        subject = naming.nats_subject(base)
+        # Ordered lanes: the producer appends the lane token (hash of the key), so the stream captures '<subject>.*'.
+        lane_settings = {"lanes": lanes, "publish_subject": f"{subject}.{{lane}}"} if lanes > 1 else {}
         channels.append(models.Channel(
             key=lc.key, name=stream, kind="stream", role=lc.role, purpose=lc.purpose, replication_factor=replicas,
             retention_hours=hours, keep_forever=hours is None, cleanup_policy=retention,
-            settings={"subjects": [naming.nats_subject(base)], "retention": retention, "storage": "file",
+            settings={"subjects": [f"{subject}.*" if lanes > 1 else subject], **lane_settings,
+                      "retention": retention, "storage": "file",
                       "num_replicas": replicas,
                       "max_age_ns": 0 if hours is None else hours * common.HOUR_MS * NS_PER_MS,
                       "duplicate_window_ns": window_ns, "discard": "old"},
@@ -67,17 +72,20 @@ def _consumers(spec: models.DesignInput, kb: KnowledgeBase,
     consumers = {}
     for g in spec.consumer_groups:
         stream = next(c for c in channels if c.key == g.channel)
-        consumers[naming.nats_consumer(g.name)] = {
-            "stream": stream.name,
-            "durable_name": naming.nats_consumer(g.name),
-            "ack_policy": "none" if spec.delivery == "at_most_once" else "explicit",
-            "ack_wait_ns": ack_wait_ns, "max_deliver": b.max_attempts,
-            # Retry tiers are timed by nak(delay); a backoff list would only time missed acks, and on nats-server
-            # 2.9.10 it also stretched nak delays to its own entries (observed), so none is set.
-            "backoff_ns": [],
-            "max_ack_pending": 1 if g.strategy == "single_active" else max_ack_pending,
-            "deliver_policy": "all", "filter_subject": stream.settings["subjects"][0],
-        }
+        subject = str(stream.settings["subjects"][0])
+        for lane, name in enumerate(naming.nats_lane_consumers(g.name, g.lanes)):
+            consumers[name] = {
+                "stream": stream.name,
+                "durable_name": name,
+                "ack_policy": "none" if spec.delivery == "at_most_once" else "explicit",
+                "ack_wait_ns": ack_wait_ns, "max_deliver": b.max_attempts,
+                # Retry tiers are timed by nak(delay); a backoff list would only time missed acks, and on nats-server
+                # 2.9.10 it also stretched nak delays to its own entries (observed), so none is set.
+                "backoff_ns": [],
+                "max_ack_pending": 1 if g.strategy == "single_active" else max_ack_pending,
+                # One consumer per lane: its lane's subject only, one message in flight, so each key stays in order.
+                "deliver_policy": "all", "filter_subject": subject[:-1] + str(lane) if g.lanes > 1 else subject,
+            }
     return consumers
 
 
@@ -88,7 +96,11 @@ class NATSDesigner:
         b = spec.retry_policy.backoff
         replicas = min(int(common.broker_figure(kb, "nats_jetstream", "max_stream_replicas")), spec.replication_factor)
         channels = _streams(spec, kb, replicas)
-        producer = {"Nats-Msg-Id": "event_id", "publish": "js.publish() and wait for the PubAck"}
+        producer: dict[str, Any] = {"Nats-Msg-Id": "event_id", "publish": "js.publish() and wait for the PubAck"}
+        laned = next((c for c in channels if c.settings.get("lanes")), None)
+        if laned is not None:
+            producer["lane"] = (f"publish to {laned.settings['publish_subject']} with lane = FNV-1a 32-bit hash of "
+                                f"the ordering key (UTF-8) mod {laned.settings['lanes']}")
         delays_s = [d / 1000 for d in b.delays_ms]
         consumer = {"consumers": _consumers(spec, kb, channels),
                     "pull": "fetch batches; ack after processing; nak(delay=<tier delay>) for retryable errors; "
@@ -105,6 +117,10 @@ class NATSDesigner:
                                "at least the messages in flight (rate x processing time), or it caps the rate",
             "nak_delay_s": nak_reason,
         }
+        if laned is not None:
+            reasons["lane"] = ("deterministic subject partitioning: one key always maps to one lane subject, each lane "
+                               "has one durable consumer with max_ack_pending 1, so keys run in parallel across lanes "
+                               "and in order within one; the lane count cannot change without remapping keys")
         if spec.workload.heartbeat:
             consumer["in_progress"] = (f"msg.in_progress() every {spec.workload.ack_deadline_ms // 2} ms while a job "
                                        "runs: each resets the ack_wait timer")
