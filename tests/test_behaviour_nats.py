@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from lanes import lane_of
 from test_artifacts_nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
 
 BUDGET_MS = 1000  # the processing budget the plan would assume without a processing time
@@ -131,14 +132,6 @@ def test_a_plain_nak_ignores_the_backoff_list(fresh_plan):  # noqa: F811
     plan = fresh_plan("work_queue")
     gaps, _ = deliveries_with_naks(plan, with_delay=False)
     assert gaps and max(gaps) < min(plan.client_settings.consumer["nak_delay_s"])  # redelivered at once
-
-
-def lane_of(key: str, lanes: int) -> int:
-    """The plan's lane rule: FNV-1a 32-bit hash of the ordering key (UTF-8) mod the lane count."""
-    h = 0x811C9DC5
-    for byte in key.encode():
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return h % lanes
 
 
 def test_per_key_order_holds_with_several_lanes_and_competing_consumers(fresh_plan):  # noqa: F811

@@ -143,9 +143,15 @@ def dlq_depth_alert(case: Case, expected: bool) -> None:
 
 def ordered_lanes(case: Case, expected: bool) -> None:
     """Per-key order with parallelism: each group's keys are spread over as many lanes as the sizing asks for
-    instances, each lane its own subject with one durable consumer holding one message at a time."""
+    instances: on NATS each lane its own subject with one durable consumer holding one message at a time, on Redis
+    one stream per lane carrying every group."""
     ok = True
     for g in case.plan.consumer_groups:
+        ok &= g.lanes == g.instances == case.plan.sizing.consumer_instances.value > 1
+        if case.broker == "redis_streams":  # one stream per lane, each carrying the group
+            lanes = [c for c in case.plan.channels if c.settings.get("lane_of") == g.channel]
+            ok &= len(lanes) == g.lanes and all(g.name in c.settings["groups"] for c in lanes)
+            continue
         mine = [c for c in case.nats_consumers() if c["durable_name"].startswith(naming.nats_consumer(g.name))]
         ok &= g.lanes == g.instances == case.plan.sizing.consumer_instances.value > 1 and len(mine) == g.lanes
         ok &= len({c["filter_subject"] for c in mine}) == g.lanes and all(c["max_ack_pending"] == 1 for c in mine)

@@ -389,7 +389,7 @@ def _producer_channel(plan: TopologyPlan, logical_key: str, by_key: dict[str, st
 
 
 def _consumer_channel(plan: TopologyPlan, logical_key: str, group: str, by_key: dict[str, str]) -> str | None:
-    for key in (f"{logical_key}@{group}", f"{logical_key}@queue", logical_key):
+    for key in (f"{logical_key}@{group}", f"{logical_key}@queue", logical_key, f"{logical_key}@lane.0"):
         ch = next((c for c in plan.channels if c.key == key and c.role not in ("retry", "dead_letter")), None)
         if ch is not None and not (ch.kind == "exchange" or ch.settings.get("service") == "SNS"):
             return by_key[key]

@@ -31,7 +31,8 @@ def setup_context(plan: TopologyPlan) -> dict[str, Any]:
             continue
         groups = [{"name": name, "start": "0" if strategy.get(name) in REPLAY_STRATEGIES else "$",
                    "strategy": strategy.get(name, "unknown")} for name in ch.settings["groups"]]
-        streams.append({"channel": ch, "groups": groups, "dead_letter": dead_letter.get(ch.key)})
+        streams.append({"channel": ch, "groups": groups,
+                        "dead_letter": dead_letter.get(ch.settings.get("lane_of", ch.key))})
     return {"streams": streams, "retry": plan.retry, "consumer": plan.client_settings.consumer}
 
 

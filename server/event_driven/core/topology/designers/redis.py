@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from event_driven.core.topology import models, naming
 from event_driven.core.topology.designers import common
 from event_driven.kb.loader import KnowledgeBase
@@ -19,12 +21,20 @@ def _streams(spec: models.DesignInput) -> list[models.Channel]:
         key = naming.redis_key(common.logical_name(spec, lc, by_key, spec.retry_policy.dead_letter_suffix))
         hours = common.retention_hours(spec, lc)
         memory = None if hours is None else spec.throughput_msg_per_s * hours * 3600 * spec.message_size_bytes
-        channels.append(models.Channel(
-            key=lc.key, name=key, kind="stream", role=lc.role, purpose=lc.purpose, retention_hours=hours,
-            keep_forever=hours is None, cleanup_policy="none" if hours is None else "XTRIM MINID ~ (now - retention)",
-            settings={"groups": [g.name for g in common.groups_on(spec, lc.key)], "trim_minid_age_ms":
-                      None if hours is None else hours * common.HOUR_MS, "estimated_memory_bytes": memory},
-            naming_rule=RULE))
+        groups = common.groups_on(spec, lc.key)
+        lanes = max([g.lanes for g in groups] or [1])
+        # Ordered lanes: one stream per key range (hash of the key), each read by one active consumer per group.
+        for i in range(lanes) if lanes > 1 else [None]:
+            lane = {} if i is None else {"lane_of": lc.key, "lane": i, "lanes": lanes}
+            channels.append(models.Channel(
+                key=lc.key if i is None else f"{lc.key}@lane.{i}", name=key if i is None else f"{key}:lane:{i}",
+                kind="stream", role=lc.role, purpose=lc.purpose if i is None else f"{lc.purpose} (lane {i})",
+                retention_hours=hours, keep_forever=hours is None,
+                cleanup_policy="none" if hours is None else "XTRIM MINID ~ (now - retention)",
+                settings={"groups": [g.name for g in groups], **lane, "trim_minid_age_ms":
+                          None if hours is None else hours * common.HOUR_MS,
+                          "estimated_memory_bytes": None if memory is None else memory // lanes},
+                naming_rule=RULE))
     return channels
 
 
@@ -55,7 +65,13 @@ class RedisDesigner:
     def design(self, spec: models.DesignInput, kb: KnowledgeBase) -> models.BrokerDesign:
         channels = _streams(spec)
         b = spec.retry_policy.backoff
-        producer = {"XADD": "XADD <stream> * envelope <json> (id is the time-ordered entry id)"}
+        producer: dict[str, Any] = {"XADD": "XADD <stream> * envelope <json> (id is the time-ordered entry id)"}
+        laned = next((c for c in channels if c.settings.get("lanes")), None)
+        if laned is not None:
+            base = laned.name.rsplit(":lane:", 1)[0]
+            producer["lane"] = (f"XADD {base}:lane:<lane> with lane = FNV-1a 32-bit hash of the ordering key (UTF-8) "
+                                f"mod {laned.settings['lanes']}; each lane stream has one active consumer per group "
+                                "that processes its entries in order")
         if spec.delivery != "at_most_once":
             producer["durability"] = ("appendonly yes, appendfsync always on the server; after XADD, WAIT <replicas> "
                                       "<timeout> (or WAITAOF 1 <replicas> <timeout> on Redis 7.2+) before treating the "
