@@ -18,6 +18,7 @@ from conftest import reachable, require
 from event_driven.app.plan import PlanInputError, plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
+from event_driven.render.nats import consumers as consumers_of
 from event_driven.render.nats import render
 
 HOST, PORT = "127.0.0.1", 4222
@@ -75,7 +76,7 @@ def test_every_use_case_renders_json_matching_the_plan(use_case, options):
         assert set(cfg) <= {"name", "subjects", "retention", "storage", "num_replicas", "max_age", "duplicate_window",
                             "discard"}
     consumers = consumer_files(plan)
-    planned_consumers = plan.client_settings.consumer["consumers"]
+    planned_consumers = {c["durable_name"]: c for c in consumers_of(plan)}
     assert set(consumers) == {f"nats/consumers/{c['stream']}/{c['durable_name']}.json" for c in planned_consumers.values()}
     for c in planned_consumers.values():
         cfg = consumers[f"nats/consumers/{c['stream']}/{c['durable_name']}.json"]
@@ -223,7 +224,7 @@ def test_exhausted_and_terminated_messages_are_captured_by_the_dead_letter_strea
     plan = fresh_plan("work_queue")
     stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
     dead = next(c for c in plan.channels if c.kind == "stream" and c.role == "dead_letter")
-    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    consumer = consumers_of(plan)[0]
 
     async def scenario() -> None:
         import nats

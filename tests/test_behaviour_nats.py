@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from event_driven.render.nats import consumers as planned_consumers
 from lanes import lane_of
 from test_artifacts_nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
 
@@ -22,7 +23,7 @@ async def start(plan: Any, body: bytes) -> tuple[Any, Any, Any]:
     import nats
 
     stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
-    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    consumer = planned_consumers(plan)[0]
     nc = await nats.connect(URL, connect_timeout=5)
     js = nc.jetstream()
     await apply(js, plan)
@@ -34,7 +35,7 @@ def run_one_job(plan: Any) -> tuple[list[int], int]:
     """Publish one job, process it for JOB_S seconds, ack; return the deliveries seen and the dead-letter count."""
     stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
     dead = next(c for c in plan.channels if c.kind == "stream" and c.role == "dead_letter")
-    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    consumer = planned_consumers(plan)[0]
 
     async def scenario() -> tuple[list[int], int]:
         from nats.errors import TimeoutError as NatsTimeout
@@ -63,7 +64,7 @@ def run_one_job(plan: Any) -> tuple[list[int], int]:
 
 def test_a_job_longer_than_the_budget_completes_once_when_the_plan_knows_its_time(fresh_plan):  # noqa: F811
     plan = fresh_plan("work_queue", processing_timeout_ms=BUDGET_MS, processing_time_ms=int(JOB_S * 1000))
-    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    consumer = planned_consumers(plan)[0]
     assert consumer["ack_wait_ns"] >= 2 * JOB_S * 1e9
     deliveries, dead = run_one_job(plan)
     assert deliveries == [1] and dead == 0
@@ -80,7 +81,7 @@ def deliveries_with_naks(plan: Any, with_delay: bool) -> tuple[list[float], list
     """Nak a poison message every time (with the planned tier delay, or plainly); return the gaps between deliveries
     and the subjects of the dead-letter stream's advisories."""
     dead = next(c for c in plan.channels if c.kind == "stream" and c.role == "dead_letter")
-    consumer = next(iter(plan.client_settings.consumer["consumers"].values()))
+    consumer = planned_consumers(plan)[0]
     delays = plan.client_settings.consumer["nak_delay_s"]
 
     async def scenario() -> tuple[list[float], list[str]]:
@@ -142,7 +143,7 @@ def test_per_key_order_holds_with_several_lanes_and_competing_consumers(fresh_pl
     plan = fresh_plan("work_queue", processing_time_ms=40)  # 100 msg/s x 40 ms -> 4 in flight -> 4 lanes
     stream = next(c for c in plan.channels if c.kind == "stream" and c.role == "jobs")
     lanes = stream.settings["lanes"]
-    consumers = list(plan.client_settings.consumer["consumers"].values())
+    consumers = planned_consumers(plan)
     assert lanes == 4 and len(consumers) == lanes and all(c["max_ack_pending"] == 1 for c in consumers)
     assert stream.settings["subjects"] == [stream.settings["publish_subject"].replace("{lane}", "*")]
     sent = [(f"order-{i % 8}", i) for i in range(48)]

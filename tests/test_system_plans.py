@@ -20,6 +20,7 @@ from event_driven.app.plan import plan_topology
 from event_driven.core.topology import naming
 from event_driven.core.topology.models import TopologyPlan
 from event_driven.kb.loader import knowledge
+from event_driven.render.nats import consumers as planned_consumers
 
 CASES = yaml.safe_load((Path(__file__).parent / "scenarios" / "system_plans.yaml").read_text())["cases"]
 RABBITMQ_DEFAULT_TIMEOUT_MS = 1_800_000  # consumer_timeout when the plan leaves the default
@@ -41,7 +42,7 @@ class Case:
         return self.plan.client_settings.consumer
 
     def nats_consumers(self) -> list[dict[str, Any]]:
-        return list(self.consumer["consumers"].values())
+        return planned_consumers(self.plan)
 
     def deadline_ms(self) -> float:
         """The deadline the broker enforces on an unacknowledged delivery, as planned."""
@@ -148,6 +149,12 @@ def ordered_lanes(case: Case, expected: bool) -> None:
     ok = True
     for g in case.plan.consumer_groups:
         ok &= g.lanes == g.instances == case.plan.sizing.consumer_instances.value > 1
+        if case.broker == "rabbitmq":  # a consistent-hash exchange over N single-active-consumer lane queues
+            lanes = [c for c in case.plan.channels if c.key.startswith(f"{g.channel}@{g.name}.lane.")]
+            ok &= len(lanes) == g.lanes and all(c.settings["arguments"]["x-single-active-consumer"] for c in lanes)
+            ok &= any(c.settings.get("type") == "x-consistent-hash" and c.key == f"{g.channel}@{g.name}.lanes"
+                      for c in case.plan.channels)
+            continue
         if case.broker == "redis_streams":  # one stream per lane, each carrying the group
             lanes = [c for c in case.plan.channels if c.settings.get("lane_of") == g.channel]
             ok &= len(lanes) == g.lanes and all(g.name in c.settings["groups"] for c in lanes)

@@ -194,6 +194,8 @@ def _amqp_binding(ch: Channel, name: str) -> dict[str, Any]:
         binding: dict[str, Any] = {"is": "routingKey", "exchange": {
             "name": name, "type": s.get("type", "topic"), "durable": bool(s.get("durable", True)),
             "autoDelete": False, "vhost": "/"}}
+        if str(s.get("type", "")).startswith("x-"):  # a plugin type (x-consistent-hash): not in the binding's enum
+            binding["x-exchange-type"] = binding["exchange"].pop("type")
     else:
         binding = {"is": "queue", "queue": {
             "name": name, "durable": bool(s.get("durable", True)), "exclusive": False, "autoDelete": False,
@@ -389,7 +391,8 @@ def _producer_channel(plan: TopologyPlan, logical_key: str, by_key: dict[str, st
 
 
 def _consumer_channel(plan: TopologyPlan, logical_key: str, group: str, by_key: dict[str, str]) -> str | None:
-    for key in (f"{logical_key}@{group}", f"{logical_key}@queue", logical_key, f"{logical_key}@lane.0"):
+    for key in (f"{logical_key}@{group}", f"{logical_key}@queue", logical_key, f"{logical_key}@lane.0",
+                f"{logical_key}@{group}.lane.0"):
         ch = next((c for c in plan.channels if c.key == key and c.role not in ("retry", "dead_letter")), None)
         if ch is not None and not (ch.kind == "exchange" or ch.settings.get("service") == "SNS"):
             return by_key[key]

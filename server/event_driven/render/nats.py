@@ -27,8 +27,17 @@ def streams(plan: TopologyPlan) -> list[Any]:
 
 
 def consumers(plan: TopologyPlan) -> list[dict[str, Any]]:
+    """Every durable consumer, one per file: an entry with ``lanes`` stands for N lane consumers ({lane} = 0..N-1)."""
     found = plan.client_settings.consumer.get("consumers", {})
-    return [found[name] for name in found]
+    out = []
+    for entry in found.values():
+        if "lanes" not in entry:
+            out.append(entry)
+            continue
+        base = {k: v for k, v in entry.items() if k != "lanes"}
+        out += [{k: v.replace("{lane}", str(i)) if isinstance(v, str) else v for k, v in base.items()}
+                for i in range(int(entry["lanes"]))]
+    return out
 
 
 def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Artifact]:

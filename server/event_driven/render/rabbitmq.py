@@ -40,9 +40,14 @@ def definitions_context(plan: TopologyPlan) -> dict[str, Any]:
     bindings: list[dict[str, str]] = []
     for q in queues:
         if "bind_to" in q.settings:
-            binding = {"source": q.settings["bind_to"], "destination": q.name, "routing_key": q.settings["routing_key"]}
+            binding = {"source": q.settings["bind_to"], "destination": q.name, "routing_key": q.settings["routing_key"],
+                       "destination_type": "queue"}
             if binding not in bindings:
                 bindings.append(binding)
+    for x in exchanges:  # a lane exchange is bound to the channel's exchange (exchange-to-exchange binding)
+        if "bind_to" in x.settings:
+            bindings.append({"source": x.settings["bind_to"], "destination": x.name,
+                             "routing_key": x.settings["routing_key"], "destination_type": "exchange"})
     return {"exchanges": exchanges, "queues": queues, "bindings": bindings}
 
 

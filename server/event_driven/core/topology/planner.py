@@ -547,7 +547,7 @@ def _plan_limits(n: NormalizedContext) -> list[FieldError]:
 
 
 SINGLE_LANE_BROKERS = ("nats_jetstream", "redis_streams")
-LANED_BROKERS = ("nats_jetstream", "redis_streams")
+LANED_BROKERS = ("nats_jetstream", "redis_streams", "rabbitmq")
 
 
 def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: str | None,
@@ -558,7 +558,8 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
                                                   or (broker == "rabbitmq" and variant != "stream")))
     stream = broker == "rabbitmq" and variant == "stream"
     out = []
-    # NATS and Redis spread the keys over lanes (subjects, streams), one active consumer each; RabbitMQ keeps one.
+    # Keys are spread over lanes (NATS subjects, Redis streams, RabbitMQ consistent-hash queues), one active
+    # consumer each.
     lanes = max(1, instances) if one_lane and broker in LANED_BROKERS else 1
     for g in groups:
         strategy, count, group_lanes = g.strategy, instances, 1

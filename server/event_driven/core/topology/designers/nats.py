@@ -73,19 +73,20 @@ def _consumers(spec: models.DesignInput, kb: KnowledgeBase,
     for g in spec.consumer_groups:
         stream = next(c for c in channels if c.key == g.channel)
         subject = str(stream.settings["subjects"][0])
-        for lane, name in enumerate(naming.nats_lane_consumers(g.name, g.lanes)):
-            consumers[name] = {
-                "stream": stream.name,
-                "durable_name": name,
-                "ack_policy": "none" if spec.delivery == "at_most_once" else "explicit",
-                "ack_wait_ns": ack_wait_ns, "max_deliver": b.max_attempts,
-                # Retry tiers are timed by nak(delay); a backoff list would only time missed acks, and on nats-server
-                # 2.9.10 it also stretched nak delays to its own entries (observed), so none is set.
-                "backoff_ns": [],
-                "max_ack_pending": 1 if g.strategy == "single_active" else max_ack_pending,
-                # One consumer per lane: its lane's subject only, one message in flight, so each key stays in order.
-                "deliver_policy": "all", "filter_subject": subject[:-1] + str(lane) if g.lanes > 1 else subject,
-            }
+        # Lanes: one entry stands for the group's N lane consumers ({lane} = 0..N-1); the renderer writes N files.
+        name = naming.nats_consumer(g.name) if g.lanes <= 1 else naming.nats_consumer(f"{g.name}-lane-") + "{lane}"
+        consumers[name] = {
+            "stream": stream.name,
+            "durable_name": name, **({"lanes": g.lanes} if g.lanes > 1 else {}),
+            "ack_policy": "none" if spec.delivery == "at_most_once" else "explicit",
+            "ack_wait_ns": ack_wait_ns, "max_deliver": b.max_attempts,
+            # Retry tiers are timed by nak(delay); a backoff list would only time missed acks, and on nats-server
+            # 2.9.10 it also stretched nak delays to its own entries (observed), so none is set.
+            "backoff_ns": [],
+            "max_ack_pending": 1 if g.strategy == "single_active" else max_ack_pending,
+            # One consumer per lane: its lane's subject only, one message in flight, so each key stays in order.
+            "deliver_policy": "all", "filter_subject": subject[:-1] + "{lane}" if g.lanes > 1 else subject,
+        }
     return consumers
 
 

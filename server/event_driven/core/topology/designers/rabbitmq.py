@@ -91,6 +91,43 @@ def _stream_dead_letters(spec: models.DesignInput, names: _Names, lc: models.Log
         naming_rule=RULE)
 
 
+HASH_HEADER = "x-ordering-key"
+
+
+def _hash_lanes(spec: models.DesignInput, names: _Names, lc: models.LogicalChannel, base: str,
+                g: models.ConsumerGroup) -> list[models.Channel]:
+    """Per-key order with parallelism: the group's copy goes to a consistent-hash exchange that spreads the keys
+    (header x-ordering-key) over N lane queues, each with a single active consumer; one .dlq per group, and retry
+    tiers that dead-letter back through the hash exchange, so a retried message returns to its key's lane."""
+    qname = naming.rabbitmq_name(f"{base}.{naming.check_service(g.name)}")
+    hash_x = naming.rabbitmq_name(f"{qname}.lanes")
+    hours = common.retention_hours(spec, lc)
+    out = [models.Channel(
+        key=f"{lc.key}@{g.name}.lanes", name=hash_x, kind="exchange", role=lc.role,
+        purpose=f"Spreads {g.name}'s copy over {g.lanes} ordered lanes by the hash of the {HASH_HEADER} header",
+        settings={"type": "x-consistent-hash", "durable": True, "arguments": {"hash-header": HASH_HEADER},
+                  "bind_to": base, "routing_key": "#"}, naming_rule=RULE)]
+    for i in range(g.lanes):
+        lane_q = naming.rabbitmq_name(f"{qname}.lane.{i}")
+        args = {**_arguments(spec, names, qname, hours), "x-single-active-consumer": True}
+        out.append(models.Channel(
+            key=f"{lc.key}@{g.name}.lane.{i}", name=lane_q, kind="queue", role=lc.role,
+            purpose=f"{lc.purpose}, for {g.name} (lane {i} of {g.lanes})",
+            replication_factor=spec.replication_factor if names.variant == "quorum" else 1,
+            retention_hours=hours, keep_forever=hours is None,
+            cleanup_policy="deleted on ack; dead-lettered after x-message-ttl",
+            # Binding key '1' is the lane's weight on the hash ring: every lane takes an equal share of the keys.
+            settings={"durable": True, "arguments": args, "bind_to": hash_x, "routing_key": "1", "lane": i,
+                      "lanes": g.lanes},
+            naming_rule=RULE))
+    if spec.retry_policy.dead_letter_enabled:
+        for c in _failure_queues(spec, names, lc, qname, g.name):
+            if c.role == "retry":
+                c.settings["arguments"]["x-dead-letter-exchange"] = hash_x
+            out.append(c)
+    return out
+
+
 def _channel_objects(spec: models.DesignInput, names: _Names, lc: models.LogicalChannel,
                      base: str) -> list[models.Channel]:
     """The exchange of one logical channel, its queues (one per fan-out group) and their failure queues."""
@@ -105,6 +142,9 @@ def _channel_objects(spec: models.DesignInput, names: _Names, lc: models.Logical
         fan_out, groups = False, []
     lanes: list[models.ConsumerGroup | None] = list(groups) or [None]
     for g in lanes:
+        if g is not None and g.lanes > 1 and fan_out and not is_stream:
+            out += _hash_lanes(spec, names, lc, base, g)
+            continue
         per_group = g is not None and fan_out
         qname = naming.rabbitmq_name(f"{base}.{naming.check_service(g.name)}" if g and per_group else base)
         lane = g.name if g and per_group else "queue"
@@ -161,7 +201,10 @@ def _stream_reader(consumer: dict[str, Any], reasons: dict[str, str]) -> str:
 
 def _client(spec: models.DesignInput, kb: KnowledgeBase, variant: str) -> models.ClientSettings:
     amo = spec.delivery == "at_most_once"
-    producer = {"publisher_confirms": not amo, "delivery_mode": 2, "mandatory": True}
+    producer: dict[str, Any] = {"publisher_confirms": not amo, "delivery_mode": 2, "mandatory": True}
+    laned = any(g.lanes > 1 for g in spec.consumer_groups) and variant != "stream"
+    if laned:
+        producer["headers"] = {HASH_HEADER: "the ordering key (aggregate_id) of the message"}
     on_crash = {"quorum": "unacked deliveries are requeued; x-delivery-limit caps poison messages",
                 "classic": "unacked deliveries are requeued; count x-death and reject after the last attempt",
                 "stream": "reading resumes after the last offset the consumer stored; the failed message is "
@@ -188,8 +231,9 @@ def _client(spec: models.DesignInput, kb: KnowledgeBase, variant: str) -> models
             "delivery acknowledgement timeout (default 30 min): set consumer_timeout in rabbitmq.conf, or per queue "
             "with the consumer-timeout policy / x-consumer-timeout argument on RabbitMQ 3.11.15+")
     client = _stream_reader(consumer, reasons) if variant == "stream" else "AMQP 0-9-1 (pika / aio-pika)"
+    lane_source = common.urls(kb, "gh-rabbitmq-consistent-hash-exchange-readme") if laned else []
     return models.ClientSettings(client=client, producer=producer, consumer=consumer,
-                          reasons=reasons, sources=common.urls(
+                          reasons=reasons, sources=lane_source + common.urls(
                               kb, "rabbitmq-confirms-publisher-confirms",
                               "rabbitmq-confirms-channel-qos-prefetch-throughput", "rabbitmq-quorum-queues",
                               "rabbitmq-consumers-single-active-consumer",
@@ -254,10 +298,17 @@ class RabbitMQDesigner:
             sources=common.urls(kb, "rabbitmq-quorum-queues-poison-message-handling", "rabbitmq-dlx",
                          "rabbitmq-quorum-queues-dead-lettering", "rabbitmq-ttl"),
         )
+        channels = _channels(spec, names)
+        lane_notes = [] if not any(c.settings.get("type") == "x-consistent-hash" for c in channels) else [
+            "per-key ordered lanes use x-consistent-hash exchanges: enable the plugin first "
+            "(rabbitmq-plugins enable rabbitmq_consistent_hash_exchange), or the definitions import fails; the "
+            f"producer sets the {HASH_HEADER} header to the ordering key, each lane queue has a single active "
+            "consumer, and the lane count cannot change without moving keys between lanes"]
         return models.BrokerDesign(
-            channels=_channels(spec, names), consumer_groups=spec.consumer_groups,
+            channels=channels, consumer_groups=spec.consumer_groups,
             client_settings=_client(spec, kb, names.variant), retry=retry,
             warnings=_warnings(spec, names, kb) + mechanism_warnings,
             notes=[f"queue type {names.variant}"
-                   + (": replicated with Raft, default 3 replicas" if names.variant == "quorum" else "")],
+                   + (": replicated with Raft, default 3 replicas" if names.variant == "quorum" else ""),
+                   *lane_notes],
         )
