@@ -408,11 +408,16 @@ def cmd_skill_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _output_options(parser: Any, format_help: str | None = None) -> None:
+    """--format and --detail, as every command that prints an answer takes them."""
+    parser.add_argument("--format", choices=["text", "json"], default="text", help=format_help)
+    parser.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+
+
 def _add_validate(sub: Any) -> None:
     validate = sub.add_parser("validate", help="validate an event context (YAML or JSON)")
     validate.add_argument("file", metavar="FILE|-", help="a YAML or JSON file, or - for standard input")
-    validate.add_argument("--format", choices=["text", "json"], default="text")
-    validate.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    _output_options(validate)
     validate.set_defaults(handler=cmd_validate)
 
 
@@ -423,8 +428,7 @@ def _add_select(sub: Any) -> None:
     select.add_argument("--deployment", choices=["managed", "self_hosted", "any"])
     select.add_argument("--max-complexity", dest="max_complexity", choices=["low", "medium", "high"])
     select.add_argument("--existing", action="append", default=[], metavar="BROKER", help="a broker the team runs")
-    select.add_argument("--format", choices=["text", "json"], default="text")
-    select.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    _output_options(select)
     select.set_defaults(handler=cmd_select)
 
 
@@ -435,8 +439,7 @@ def _add_plan(sub: Any) -> None:
     plan.add_argument("--domain", help="channel name prefix, e.g. orders")
     plan.add_argument("--out", metavar="DIR", help="write artifacts, plan.json and diagram.mmd under DIR")
     plan.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
-    plan.add_argument("--format", choices=["text", "json"], default="text", help="without --out: Markdown or JSON")
-    plan.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    _output_options(plan, "without --out: Markdown or JSON")
     plan.set_defaults(handler=cmd_plan)
 
 
@@ -449,8 +452,7 @@ def _add_diagnose(sub: Any) -> None:
     diag.add_argument("--context", metavar="FILE", help="the event context (its guarantee shapes the audit)")
     diag.add_argument("--broker", help="kafka, rabbitmq, sqs, pulsar, nats, redis (default: inferred)")
     diag.add_argument("--top", type=int, default=5, help="how many causes to show (default 5)")
-    diag.add_argument("--format", choices=["text", "json"], default="text")
-    diag.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    _output_options(diag)
     diag.set_defaults(handler=cmd_diagnose)
 
 
@@ -488,8 +490,7 @@ def _add_inspect(sub: Any) -> None:
     inspect.add_argument("--targets", metavar="FILE", help="the targets file (default: $EVENT_DRIVEN_TARGETS)")
     inspect.add_argument("--plan", metavar="FILE", help="a plan.json from `event-driven plan --out`: report drift")
     inspect.add_argument("--pattern", help="only channels whose names match this glob")
-    inspect.add_argument("--format", choices=["text", "json"], default="text")
-    inspect.add_argument("--detail", choices=["summary", "full"], default="summary", help="how much of each list")
+    _output_options(inspect)
     inspect.set_defaults(handler=cmd_inspect)
 
 

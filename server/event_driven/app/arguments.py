@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from event_driven.bounded import check_value, load_text
-from event_driven.errors import FieldError, InputError, field_error
+from event_driven.errors import InputError, field_error
 
 # Arguments that may arrive as YAML or JSON text instead of an object.
 TEXT_ARGUMENTS = ("event_context", "plan", "constraints", "options")
@@ -55,15 +55,3 @@ def bounded(
         out[name] = value
     _check_caps(out, caps or {})
     return out
-
-
-def as_input_error(exc: ValueError) -> InputError:
-    """A core layer's refusal as the one InputError type (layers that still raise their own ValueError subclass)."""
-    if isinstance(exc, InputError):
-        return exc
-    errors = getattr(exc, "errors", None)
-    if isinstance(errors, list) and errors and all(hasattr(e, "path") and hasattr(e, "code") for e in errors):
-        return InputError(
-            [e if isinstance(e, FieldError) else FieldError.model_validate(e, from_attributes=True) for e in errors]
-        )
-    return InputError(field_error("$", "not_allowed", str(exc)))

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from event_driven.app.arguments import as_input_error, bounded
+from event_driven.app.arguments import bounded
 from event_driven.app.inspection import inspect_broker, with_live_evidence
 from event_driven.app.plan import plan_topology as core_plan
 from event_driven.app.testgen import generate_tests as core_generate_tests
@@ -54,18 +54,12 @@ def validate_context(arguments: Arguments, kb: KnowledgeBase) -> ValidationResul
 
 def select_broker(arguments: Arguments, kb: KnowledgeBase) -> BrokerSelection:
     args = bounded(arguments, SELECT_ARGS)
-    try:
-        return select(args.get("event_context"), kb, args.get("constraints"))
-    except ValueError as exc:
-        raise as_input_error(exc) from None
+    return select(args.get("event_context"), kb, args.get("constraints"))
 
 
 def plan_topology(arguments: Arguments, kb: KnowledgeBase) -> TopologyPlan:
     args = bounded(arguments, PLAN_ARGS)
-    try:
-        return core_plan(args.get("event_context"), kb, args.get("broker"), args.get("options"))
-    except ValueError as exc:
-        raise as_input_error(exc) from None
+    return core_plan(args.get("event_context"), kb, args.get("broker"), args.get("options"))
 
 
 def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
@@ -74,10 +68,7 @@ def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
         request = DiagnoseRequest.model_validate(args)
     except ValidationError as exc:
         raise InputError(from_validation_error(exc)) from None
-    try:
-        return diagnose(request, kb)
-    except ValueError as exc:
-        raise as_input_error(exc) from None
+    return diagnose(request, kb)
 
 
 def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
@@ -101,10 +92,7 @@ def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
     if isinstance(plan, dict):
         plan = {k: v for k, v in plan.items() if k not in ("detail", "omitted")}
     source = plan if plan is not None else args.get("event_context")
-    try:
-        return core_generate_tests(source, kb, args.get("options"))
-    except ValueError as exc:
-        raise as_input_error(exc) from None
+    return core_generate_tests(source, kb, args.get("options"))
 
 
 def check_schema_change(arguments: Arguments, kb: KnowledgeBase) -> SchemaCheckResult:

@@ -222,14 +222,13 @@ class GeneratedTests(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class TestGenInputError(ValueError):
+class TestGenInputError(InputError):
     """The request cannot be turned into tests; ``errors`` name each field."""
 
     __test__ = False  # not a pytest test class
 
     def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        super().__init__(errors)
 
 
 # --- entry point ------------------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from event_driven.core.topology.observability import observability
 from event_driven.core.topology.shapes import add_failure_channels, logical_design
 from event_driven.core.topology.workload import consumer_rate, plan_workload, workload_figures
 from event_driven.core.validation import ValidationResult, option_errors, validate_context
-from event_driven.errors import ErrorCode, FieldError
+from event_driven.errors import ErrorCode, FieldError, InputError
 from event_driven.kb.loader import KnowledgeBase
 from event_driven.vocab import BrokerId
 
@@ -99,12 +99,11 @@ def field_error(path: str, code: ErrorCode, message: str, allowed: str | None = 
     return FieldError(path=path, code=code, message=message, allowed=allowed, suggestion=suggestion)
 
 
-class PlanInputError(ValueError):
+class PlanInputError(InputError):
     """The request cannot be planned; ``errors`` say which field, what was wrong and what is allowed."""
 
     def __init__(self, errors: list[FieldError]):
-        self.errors = errors
-        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        super().__init__(errors)
 
 
 def parse_options(raw: Any) -> PlanOptions:
