@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
 VENV_BIN = Path(sys.executable).parent
 SERVER_CMD = [str(VENV_BIN / "event-driven-mcp")]
 CLI_CMD = [str(VENV_BIN / "event-driven")]
