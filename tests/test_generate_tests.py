@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from conftest import reachable, require
-from event_driven.core import testgen
-from event_driven.app.testgen import generate_tests
-from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError
-from event_driven.render import scaffold
-from event_driven.core.topology.models import PLANNABLE_BROKERS
 from event_driven.app.plan import plan_topology
+from event_driven.app.testgen import generate_tests
+from event_driven.core import testgen
+from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError
+from event_driven.core.topology.models import PLANNABLE_BROKERS
 from event_driven.kb.loader import knowledge
+from event_driven.render import scaffold
 
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
 BROKERS = list(PLANNABLE_BROKERS)
@@ -125,7 +125,7 @@ def counts(output: str) -> dict[str, int]:
     return {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|skipped|errors?)", tail)}
 
 
-# --- (a) every use case x every plannable broker: green in a fresh venv ------------------------------------------------
+# --- (a) every use case x every plannable broker: green in a fresh venv -----------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -176,11 +176,45 @@ def test_integration_variant_passes_against_real_brokers(use_case, broker, rende
         env[var] = url
     assert {"integration_redis", {"rabbitmq": "integration_rabbitmq", "nats_jetstream": "integration_nats",
                                   "redis_streams": "integration_redis"}[broker]} <= set(integration)
+    if broker == "rabbitmq":  # .ci/run enables the management plugin: the suite imports definitions.json through it
+        require(reachable("127.0.0.1", 15672), "RabbitMQ management API: nothing listens on 127.0.0.1:15672")
     python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
     proc = run_pytest(python, out, "tests/integration", env=clean_env(**env))
     result = counts(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert result.get("passed", 0) >= 3 and not result.get("skipped"), proc.stdout[-2000:]
+
+
+def broker_env(*names: str) -> dict[str, str]:
+    env = {}
+    for var in names:
+        url, port = LOCAL[var]
+        require(reachable("127.0.0.1", port), f"{var}: nothing listens on 127.0.0.1:{port}")
+        env[var] = url
+    return env
+
+
+@pytest.mark.parametrize("use_case", ["work_queue", "pub_sub"])
+def test_rabbitmq_suite_declares_the_definitions_without_the_management_api(use_case, rendered, venvs):
+    _, out = rendered(use_case, "rabbitmq")
+    python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
+    env = clean_env(**broker_env("RABBITMQ_URL"), RABBITMQ_MANAGEMENT_URL="none")
+    proc = run_pytest(python, out, "tests/integration/test_rabbitmq.py", env=env)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert counts(proc.stdout).get("passed", 0) >= 5 and not counts(proc.stdout).get("skipped"), proc.stdout[-2000:]
+
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_the_scaffold_holds_the_rendered_topology(broker):
+    """The integration suites load what plan_topology renders for the plan: the same files, byte for byte."""
+    gen = generate(ctx("pub_sub"), {"broker": broker})
+    plan = plan_topology(ctx("pub_sub"), knowledge(), broker)
+    copied = {f.path.removeprefix("topology/"): f.content for f in gen.files if f.path.startswith("topology/")}
+    folders = {p.split("/")[0] for p in copied}
+    assert copied == {a.path: a.content for a in plan.artifacts if a.path.split("/")[0] in folders}
+    assert bool(copied) == any(s.id.startswith("integration_") for s in gen.suites)
+    if broker in ("rabbitmq", "nats_jetstream", "redis_streams", "kafka"):
+        assert copied, f"no rendered topology for {broker}"
 
 
 # --- (c) mutation check --------------------------------------------------------------------------------------------
@@ -258,6 +292,116 @@ def test_mutants_are_caught(rendered, venvs, tmp_path):
     assert not missed, f"caught {len(caught)}/{len(MUTANTS)}; missed: {missed}"
 
 
+def edit_json(out: Path, path: str, change) -> None:
+    target = out / "topology" / path
+    data = json.loads(target.read_text())
+    change(data)
+    target.write_text(json.dumps(data, indent=2))
+
+
+def without_dead_lettering(defs: dict) -> None:
+    for q in defs["queues"]:
+        if "x-delivery-limit" in q["arguments"]:
+            for key in ("x-dead-letter-exchange", "x-dead-letter-routing-key", "x-dead-letter-strategy"):
+                q["arguments"].pop(key, None)
+
+
+def lanes_as_fanout(defs: dict) -> None:
+    for x in defs["exchanges"]:
+        if x["type"] == "x-consistent-hash":
+            x["type"], x["arguments"] = "fanout", {}
+
+
+def advisories_dropped(stream: dict) -> None:
+    stream["subjects"] = [s for s in stream["subjects"] if "MAX_DELIVERIES" not in s]
+
+
+def first_group_dropped(out: Path) -> None:
+    target = out / "topology" / "redis" / "setup.redis"
+    lines = target.read_text().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("XGROUP CREATE"))
+    target.write_text("\n".join(lines[:first] + lines[first + 1:]) + "\n")
+
+
+def replace_in(pattern: str, old: str, new: str):
+    def change(out: Path) -> None:
+        targets = sorted((out / "topology").glob(pattern))
+        assert targets and all(old in f.read_text() for f in targets), f"{old!r} not in {pattern}"
+        for target in targets:
+            target.write_text(target.read_text().replace(old, new))
+    return change
+
+
+# (name, scaffold, change to its rendered topology, broker URLs, extra env, integration module expected to fail)
+TOPOLOGY_MUTANTS = [
+    ("definitions without the dead-letter exchange (imported)", ("work_queue", "rabbitmq"),
+     lambda out: edit_json(out, "rabbitmq/definitions.json", without_dead_lettering), ("RABBITMQ_URL",), {},
+     "test_rabbitmq"),
+    ("definitions without the dead-letter exchange (declared)", ("work_queue", "rabbitmq"),
+     lambda out: edit_json(out, "rabbitmq/definitions.json", without_dead_lettering), ("RABBITMQ_URL",),
+     {"RABBITMQ_MANAGEMENT_URL": "none"}, "test_rabbitmq"),
+    ("consistent-hash lanes replaced by fan-out", ("pub_sub", "rabbitmq"),
+     lambda out: edit_json(out, "rabbitmq/definitions.json", lanes_as_fanout), ("RABBITMQ_URL",), {},
+     "test_rabbitmq"),
+    ("dead-letter stream misses the MAX_DELIVERIES advisories", ("work_queue", "nats_jetstream"),
+     lambda out: edit_json(out, "nats/streams/ORDER_JOBS_V1_DLQ.json", advisories_dropped), ("NATS_URL",), {},
+     "test_nats"),
+    ("consumer max_deliver off the plan", ("work_queue", "nats_jetstream"),
+     replace_in("nats/consumers/ORDER_JOBS_V1/*.json", '"max_deliver": 5', '"max_deliver": 7'), ("NATS_URL",), {},
+     "test_nats"),
+    ("setup.redis misses a consumer group", ("pub_sub", "redis_streams"), first_group_dropped, ("REDIS_URL",), {},
+     "test_redis"),
+    ("Kafka producer without idempotence", ("pub_sub", "kafka"),
+     replace_in("kafka/producer.properties", "enable.idempotence=true", "enable.idempotence=false"), (), {},
+     "test_kafka"),
+]
+
+
+def test_topology_mutants_are_caught(rendered, venvs, tmp_path):
+    """A rendered file that breaks the plan's guarantee makes the integration suite that loads it fail."""
+    caught, missed = [], []
+    for name, (use_case, broker), change, urls, extra, module in TOPOLOGY_MUTANTS:
+        _, original = rendered(use_case, broker)
+        out = tmp_path / re.sub(r"\W+", "-", name)
+        shutil.copytree(original, out)
+        change(out)
+        python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
+        proc = run_pytest(python, out, f"tests/integration/{module}.py", env=clean_env(**broker_env(*urls), **extra))
+        failed = set(re.findall(r"^FAILED tests/integration/\w+\.py::(\w+)", proc.stdout, re.M))
+        (caught if proc.returncode == 1 and failed else missed).append(f"{name} -> {sorted(failed) or proc.returncode}")
+    print(f"\ntopology mutants caught: {len(caught)}/{len(TOPOLOGY_MUTANTS)}")
+    for line in caught:
+        print("  caught:", line)
+    assert not missed, f"caught {len(caught)}/{len(TOPOLOGY_MUTANTS)}; missed: {missed}"
+
+
+def kafka_value(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def test_kafka_suite_skips_cleanly_and_loads_the_rendered_configs(rendered, venvs):
+    _, out = rendered("pub_sub", "kafka")
+    python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
+    proc = run_pytest(python, out, "tests/integration/test_kafka.py")
+    assert proc.returncode == 0 and counts(proc.stdout) == {"passed": 1, "skipped": 2}, proc.stdout[-3000:]
+    assert proc.stdout.count("KAFKA_BOOTSTRAP_SERVERS is not set") == 2
+    probe = ("import json, eda_topology as t; print(json.dumps({'producer': t.kafka_properties('producer'), "
+             "'consumers': {g: t.kafka_properties('consumer-' + g) for g in t.kafka_consumer_groups()}, "
+             "'topics': t.kafka_topics()}))")
+    loaded = json.loads(subprocess.run([str(python), "-c", probe], cwd=out, capture_output=True, text=True,
+                                       env=clean_env(), check=True).stdout)
+    plan = plan_topology(ctx("pub_sub"), knowledge(), "kafka")
+    settings = plan.client_settings
+    assert loaded["producer"] == {"bootstrap.servers": "localhost:9092",
+                                  **{k: kafka_value(v) for k, v in settings.producer.items()}}
+    assert sorted(loaded["consumers"]) == sorted(g.name for g in plan.consumer_groups)
+    for group, config in loaded["consumers"].items():
+        assert config["group.id"] == group
+        assert {k: config[k] for k in settings.consumer} == {k: kafka_value(v) for k, v in settings.consumer.items()}
+    topics = {c.name: (c.partitions, c.replication_factor) for c in plan.channels if c.kind == "topic"}
+    assert {t["name"]: (t["partitions"], t["replication_factor"]) for t in loaded["topics"]} == topics
+
+
 # --- (d) options, selection and errors -----------------------------------------------------------------------------
 
 
@@ -283,6 +427,39 @@ def test_user_modules_are_imported(tmp_path, venvs):
     assert proc.returncode == 1 and "FAILED tests/test_idempotency.py" in proc.stdout
 
 
+def test_integration_suites_load_the_users_topology_and_modules(tmp_path, venvs):
+    """With topology_dir and modules, the Redis suite applies the user's files and drives the user's classes."""
+    options = {"broker": "redis_streams", "topology_dir": "deploy/topology", "package": "myapp",
+               "modules": {"idempotency": ".dedup", "ordering": ".routing"}}
+    gen = generate(ctx("work_queue"), options)
+    assert not any(f.path.startswith("topology/") for f in gen.files)
+    assert "TOPOLOGY_DIR = 'deploy/topology'" in next(f.content for f in gen.files if f.path == "eda_plan.py")
+    suite = next(f.content for f in gen.files if f.path == "tests/integration/test_redis.py")
+    assert "from myapp.dedup import IdempotentConsumer" in suite and "from myapp.routing import KeyRouter" in suite
+    out = write(gen, tmp_path / "scaffold")
+    python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
+    env = clean_env(**broker_env("REDIS_URL"))
+    (out / "myapp").mkdir()
+    (out / "myapp" / "__init__.py").write_text("")
+    dedup = (out / "eda_reference" / "idempotency.py").read_text()
+    (out / "myapp" / "dedup.py").write_text(dedup)
+    (out / "myapp" / "routing.py").write_text((out / "eda_reference" / "ordering.py").read_text())
+    proc = run_pytest(python, out, "tests/integration/test_redis.py", env=env)
+    assert proc.returncode == 1 and "deploy/topology/redis/setup.redis is missing" in proc.stdout, proc.stdout[-2000:]
+    for artifact in plan_topology(ctx("work_queue"), knowledge(), "redis_streams").artifacts:
+        target = out / "deploy" / "topology" / artifact.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(artifact.content)
+    proc = run_pytest(python, out, "tests/integration/test_redis.py", env=env)
+    assert proc.returncode == 0 and counts(proc.stdout) == {"passed": 6}, proc.stdout[-3000:]
+    # the user's consumer is what runs against the broker: without dedup the reclaimed entry is processed twice
+    (out / "myapp" / "dedup.py").write_text(dedup.replace(
+        'if not self.dedup_store.set(key, "1", nx=True, ex=self.ttl_seconds):', "if False:"))
+    proc = run_pytest(python, out, "tests/integration/test_redis.py", env=env)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert "FAILED tests/integration/test_redis.py::test_crash_and_reclaim_is_processed_once" in proc.stdout
+
+
 def test_unknown_suite_names_the_field():
     with pytest.raises(TestGenInputError) as exc:
         generate(ctx(), {"suites": ["dlqq", "dlq"]})
@@ -300,6 +477,7 @@ def test_unknown_suite_names_the_field():
     ({"kafka_bootstrap": "localhost"}, "$.options.kafka_bootstrap", "pattern_mismatch"),
     ({"kafka_bootstrap": "localhost:9092\n"}, "$.options.kafka_bootstrap", "pattern_mismatch"),
     ({"package": "myapp\n"}, "$.options.package", "pattern_mismatch"),
+    ({"topology_dir": "deploy\n/topology"}, "$.options.topology_dir", "pattern_mismatch"),
     ({"bogus": 1}, "$.options.bogus", "unknown_field"),
     ({"suites": []}, "$.options.suites", "too_short"),
     ({"include_integration": False, "suites": ["integration_redis"]}, "$.options.suites[0]", "not_allowed"),

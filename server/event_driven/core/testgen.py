@@ -97,22 +97,26 @@ SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
               "compensation that keeps failing is surfaced, and a redelivered saga command does not redo steps",
               ("saga",), "tests/test_saga.py"),
     SuiteSpec("integration_rabbitmq", "RabbitMQ integration",
-              "on a real RabbitMQ: a quorum queue with the plan's x-delivery-limit and a dead-letter exchange "
-              "dead-letters a poison message (x-first-death-reason delivery_limit); a stream replays in order",
-              ("idempotency",), "tests/integration/test_rabbitmq.py", True),
+              "on a real RabbitMQ, with the rendered definitions.json imported (management API, into a vhost of "
+              "its own) or declared as listed: every subscriber processes each event once although one is "
+              "redelivered, per-key order holds across the lanes, a poison message goes through the planned retry "
+              "tiers to the dead-letter queue, crashes dead-letter at the delivery limit",
+              ("idempotency", "retry"), "tests/integration/test_rabbitmq.py", True),
     SuiteSpec("integration_redis", "Redis integration",
-              "on a real Redis: the idempotent consumer with a Redis dedup store (SET NX EX) processes a duplicate "
-              "once; "
-              "a stream consumer group reclaims a stuck entry with XAUTOCLAIM and dead-letters it after max deliveries",
-              ("idempotency",), "tests/integration/test_redis.py", True),
+              "on a real Redis, with the rendered setup.redis run: the consumer groups exist, an entry reclaimed "
+              "with XAUTOCLAIM after a crash is processed once (Redis dedup store), per-key order holds across the "
+              "lane streams, and an entry is dead-lettered after the planned deliveries",
+              ("idempotency", "ordering"), "tests/integration/test_redis.py", True),
     SuiteSpec("integration_nats", "NATS JetStream integration",
-              "on a real NATS JetStream: a repeated Nats-Msg-Id inside the duplicate window is stored once, and a "
-              "message nak'ed max_deliver times stops being delivered and raises the MAX_DELIVERIES advisory",
-              ("idempotency",), "tests/integration/test_nats.py", True),
+              "on a real NATS JetStream, with the rendered stream and consumer configs added: a repeated "
+              "Nats-Msg-Id is stored once and a redelivery is processed once, per-key order holds across the lane "
+              "consumers, and a message nak'ed max_deliver times lands in the rendered dead-letter stream",
+              ("idempotency", "ordering"), "tests/integration/test_nats.py", True),
     SuiteSpec("integration_kafka", "Kafka integration",
-              "on a real Kafka (KAFKA_BOOTSTRAP_SERVERS): an idempotent producer writes keyed messages to a topic with "
-              "the plan's partition count and a consumer sees each key's messages in order on one partition",
-              ("ordering",), "tests/integration/test_kafka.py", True),
+              "on a real Kafka (KAFKA_BOOTSTRAP_SERVERS), with the rendered create-topics.sh and client .properties: "
+              "a committed transaction is read by a read_committed consumer and an aborted one never is, and each "
+              "key's messages stay in order on one partition",
+              ("idempotency",), "tests/integration/test_kafka.py", True),
 )}
 SUITE_IDS: tuple[str, ...] = tuple(SUITE_SPECS)
 PATTERNS: tuple[str, ...] = ("context", "idempotency", "transactional", "retry", "ordering", "schema", "eventsourcing",
@@ -146,6 +150,7 @@ ENV_VARS = {
 
 # Always used with fullmatch: '$' alone would also accept a trailing newline.
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_TOPOLOGY_DIR = re.compile(r"[^\x00-\x1f\x7f]{1,500}")
 _BOOTSTRAP = re.compile(r"[A-Za-z0-9_.\-\[\]:]+:\d{1,5}(,[A-Za-z0-9_.\-\[\]:]+:\d{1,5})*")
 
 # Names in a supplied plan (channels, groups, services, topics, error codes, ordering keys): enough for Kafka, RabbitMQ,
@@ -157,6 +162,7 @@ PLAN_NAME_ALLOWED = ("1-255 characters: letters, digits and . _ : / @ -, startin
 PLAN_SUFFIX = re.compile(r"[A-Za-z0-9._:/@-]{1,64}")
 PLAN_SUFFIX_ALLOWED = ("1-64 characters: letters, digits and . _ : / @ -, e.g. '.dlq' "
                        "(pattern ^[A-Za-z0-9._:/@-]{1,64}$)")
+TOPOLOGY_FOLDER = "topology"  # where the scaffold holds its copy of the rendered topology files
 COMPATIBILITY_MODES = ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL",
                        "FULL_TRANSITIVE")
 
@@ -184,6 +190,11 @@ class GenerateOptions(BaseModel):
     kafka_bootstrap: str | None = Field(
         default=None, description="Kafka bootstrap servers, e.g. 'localhost:9092': adds the Kafka integration test "
                                   "and puts it in the run command.")
+    topology_dir: str | None = Field(
+        default=None, description="Folder holding your rendered topology files, laid out as plan_topology writes "
+                                  "them (rabbitmq/definitions.json, nats/streams/*.json, redis/setup.redis, "
+                                  "kafka/*.properties): the integration tests load them from there (a relative path "
+                                  "is read from the scaffold folder) instead of the copies written into topology/.")
     broker: str | None = Field(default=None, description="Broker to plan for when the source is an event context.")
     plan_options: dict[str, Any] | None = Field(
         default=None, description="Options passed to plan_topology for a context.")
@@ -283,6 +294,10 @@ def _parse_options(raw: Any) -> GenerateOptions:
         errors.append(field_error(path="$.options.kafka_bootstrap", code="pattern_mismatch",
                                  message=f"{opts.kafka_bootstrap!r} is not a list of host:port",
                                  allowed="host:port[,host:port...], e.g. 'localhost:9092'"))
+    if opts.topology_dir is not None and not _TOPOLOGY_DIR.fullmatch(opts.topology_dir):
+        errors.append(field_error(path="$.options.topology_dir", code="pattern_mismatch",
+                                 message=f"{_short(opts.topology_dir)} is not a folder path",
+                                 allowed="1-500 characters, no control characters, e.g. 'deploy/topology'"))
     if errors:
         raise TestGenInputError(errors)
     return opts
@@ -313,7 +328,13 @@ def is_plan(source: Any) -> bool:
         isinstance(source, Mapping) and "broker" in source and "topology" in source)
 
 
-def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> TopologyPlan:
+def plan_domain(plan: TopologyPlan) -> str:
+    """The domain a supplied plan was made for, read back from its envelope's namespace (events.<domain>.v1)."""
+    match = re.fullmatch(r"events\.([a-z][a-z0-9_]{0,39})\.v\d+", str(plan.message_schema.avro_schema.get("namespace")))
+    return match.group(1).replace("_", "-") if match else "events"
+
+
+def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> tuple[TopologyPlan, str]:
     if is_plan(source):
         ignored = [name for name in ("broker", "plan_options") if getattr(opts, name) is not None]
         if ignored:
@@ -330,9 +351,10 @@ def _resolve_plan(source: Any, kb: KnowledgeBase, opts: GenerateOptions) -> Topo
         except ValidationError as exc:
             raise TestGenInputError([_pydantic_error("$.plan", e) for e in exc.errors()]) from None
         check_plan_names(plan)
-        return plan
+        return plan, plan_domain(plan)
     try:
-        return plan_topology(source, kb, opts.broker, opts.plan_options).plan
+        planned = plan_topology(source, kb, opts.broker, opts.plan_options)
+        return planned.plan, planned.domain
     except PlanInputError as exc:
         errors = [e.model_copy(update={"path": "$.options.broker" + e.path[len("$.broker"):]})
                   if e.path.startswith("$.broker") else
@@ -566,6 +588,7 @@ def plan_values(plan: TopologyPlan, kb: KnowledgeBase, opts: GenerateOptions | N
     }
     values.update(_broker_values(plan, kb))
     values["KAFKA_BOOTSTRAP_DEFAULT"] = opts.kafka_bootstrap if opts else None
+    values["TOPOLOGY_DIR"] = (opts.topology_dir if opts else None) or TOPOLOGY_FOLDER
     return values
 
 
@@ -590,7 +613,60 @@ def _broker_values(plan: TopologyPlan, kb: KnowledgeBase) -> dict[str, Any]:
     out["NATS_DUPLICATE_WINDOW_S"] = nats["duplicate_window_ns"] / 1e9 if nats else default_window_s
     out["REDIS_MAX_DELIVERIES"] = int(retry.get("max_deliveries", plan.retry_policy.backoff.max_attempts))
     out["KAFKA_PARTITIONS"] = max(1, plan.topology.partitions)
+    out.update(_topology_values(plan))
     return out
+
+
+_LANE_OR_TIER = re.compile(r"\.(lane\.\d+|dlq|retry\.\d+)$")
+
+
+def _entry(channel: Channel, by_name: dict[str, Channel]) -> tuple[str, str]:
+    """(exchange, routing key) a producer publishes to so the message reaches this queue: up the bind_to chain."""
+    exchange, key = channel.settings.get("bind_to"), channel.settings.get("routing_key")
+    seen = {channel.name}
+    while exchange in by_name and by_name[exchange].settings.get("bind_to") and exchange not in seen:
+        seen.add(exchange)
+        up = by_name[exchange]
+        exchange, key = up.settings["bind_to"], up.settings.get("routing_key")
+    if not exchange:
+        return "", channel.name
+    return str(exchange), str(key or "").replace("#", "x").replace("*", "x")
+
+
+def _rabbitmq_subscribers(plan: TopologyPlan) -> list[dict[str, Any]]:
+    """Per subscriber: its work queues (lanes), dead-letter queue, retry tiers and where a producer publishes."""
+    by_name = {c.name: c for c in plan.channels}
+    subs: dict[str, dict[str, Any]] = {}
+    for c in plan.channels:
+        if c.kind != "queue":
+            continue
+        sub = subs.setdefault(_LANE_OR_TIER.sub("", c.key), {"queues": [], "dead_letter_queue": None,
+                                                               "retry_tiers": [], "entry": None})
+        if c.role == "dead_letter":
+            sub["dead_letter_queue"] = c.name
+        elif c.role == "retry":
+            sub["retry_tiers"].append([str(c.settings.get("bind_to") or ""),
+                                       str(c.settings.get("routing_key") or c.name)])
+        else:
+            sub["queues"].append(c.name)
+            sub["entry"] = sub["entry"] or list(_entry(c, by_name))
+    return [s for s in subs.values() if s["queues"]]
+
+
+def _topology_values(plan: TopologyPlan) -> dict[str, Any]:
+    """What the integration suites expect of the rendered topology they load (names and counts from the plan)."""
+    broker = _broker_id(plan)
+    headers = plan.client_settings.producer.get("headers")
+    streams = [c for c in plan.channels if c.kind == "stream"]
+    return {
+        "RABBITMQ_SUBSCRIBERS": _rabbitmq_subscribers(plan) if broker == "rabbitmq" else [],
+        "RABBITMQ_HASH_HEADER": next(iter(headers), None) if isinstance(headers, dict) else None,
+        "NATS_DEAD_LETTER_STREAMS": [c.name for c in streams if c.role == "dead_letter"]
+        if broker == "nats_jetstream" else [],
+        "REDIS_GROUPS": {c.name: list(c.settings.get("groups") or []) for c in streams
+                         if c.role not in ("retry", "dead_letter")} if broker == "redis_streams" else {},
+        "KAFKA_TRANSACTIONAL": "transactional.id" in plan.client_settings.producer,
+    }
 
 
 # --- the scaffold plan ------------------------------------------------------------------------------------------
@@ -617,6 +693,10 @@ class ScaffoldPlan(BaseModel):
     avro_next: dict[str, JsonValue] = Field(description="The example next envelope version the schema suite checks.")
     commands: list[str]
     notes: list[str]
+    plan: TopologyPlan = Field(description="The plan whose rendered topology the integration suites load.")
+    domain: str = Field(description="The plan's domain (names the rendered topology files' owner).")
+    topology_dir: str | None = Field(description="The user's folder of rendered topology files, if given; else the "
+                                                 "scaffold writes its own copy into topology/.")
 
     def specs(self) -> list[SuiteSpec]:
         return [SUITE_SPECS[s.id] for s in self.suites]
@@ -642,12 +722,13 @@ def next_envelope(avro_schema: dict[str, Any]) -> dict[str, Any]:
 def plan_scaffold(source: Any, kb: KnowledgeBase, options: Any = None) -> ScaffoldPlan:
     """Which suites, patterns, requirements, commands and values a scaffold for this source needs."""
     opts = _parse_options(options)
-    plan = _resolve_plan(source, kb, opts)
-    return scaffold_plan(plan, opts, _choose_suites(plan, opts), _resolve_modules(opts), plan_values(plan, kb, opts))
+    plan, domain = _resolve_plan(source, kb, opts)
+    return scaffold_plan(plan, opts, _choose_suites(plan, opts), _resolve_modules(opts), plan_values(plan, kb, opts),
+                         domain)
 
 
 def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[str, str]], imports: dict[str, str],
-                  values: dict[str, Any]) -> ScaffoldPlan:
+                  values: dict[str, Any], domain: str = "events") -> ScaffoldPlan:
     suite_ids = [s for s, _ in chosen]
     specs = [SUITE_SPECS[s] for s in suite_ids]
     integ = [s for s in specs if s.integration]
@@ -674,7 +755,8 @@ def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[
         requirements=list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else []),
         integration_requirements=[INTEGRATION_REQUIREMENTS[s.id] for s in integ], package=opts.package,
         kafka_bootstrap=opts.kafka_bootstrap, env_vars=env_vars, avro_next=next_envelope(values["AVRO_ENVELOPE"]),
-        commands=_commands(opts, integ, user_modules), notes=notes)
+        commands=_commands(opts, integ, user_modules), notes=notes, plan=plan, domain=domain,
+        topology_dir=opts.topology_dir)
 
 
 def _commands(opts: GenerateOptions, integ: list[SuiteSpec], user_modules: dict[str, str]) -> list[str]:

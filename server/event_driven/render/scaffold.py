@@ -8,6 +8,7 @@ text that would be pasted into a ``.py`` file unquoted.
 from __future__ import annotations
 
 import ast
+import importlib
 import pprint
 import re
 from functools import lru_cache
@@ -16,7 +17,7 @@ from typing import Any
 
 import jinja2
 
-from event_driven.core.testgen import ENV_VARS, PATTERN_CLASSES, GeneratedFile, ScaffoldPlan, SuiteSpec
+from event_driven.core.testgen import ENV_VARS, PATTERN_CLASSES, TOPOLOGY_FOLDER, GeneratedFile, ScaffoldPlan, SuiteSpec
 from event_driven.errors import echo
 
 TEMPLATE_ROOT = "tests"
@@ -135,6 +136,8 @@ def _layout(scaffold: ScaffoldPlan) -> list[tuple[str, str, str]]:
         ("eda_plan.py", "scaffold/eda_plan.py.j2", "the plan's figures the tests prove (attempts, delays, error "
                                                     "classes, thresholds, partitions, DLQ name, ordering key, "
                                                     "envelope)"),
+        ("eda_topology.py", "scaffold/eda_topology.py.j2", "loads the rendered topology files the integration "
+                                                            "tests apply to the broker"),
         ("eda_reference/__init__.py", "eda_reference/__init__.py.j2", "reference implementation package"),
         ("eda_reference/testing.py", "eda_reference/testing.py.j2",
          "test doubles: MockRedis (a redis-py subset), FakeClock, InMemoryBroker"),
@@ -153,9 +156,23 @@ def _layout(scaffold: ScaffoldPlan) -> list[tuple[str, str, str]]:
     return files
 
 
+def topology_files(scaffold: ScaffoldPlan) -> list[GeneratedFile]:
+    """The broker's rendered topology (what plan_topology writes for it), copied into topology/ for the integration
+    tests to load; none when the user gave their own folder, or when there is no integration test."""
+    if scaffold.topology_dir is not None or not any(s.integration for s in scaffold.specs()):
+        return []
+    from event_driven.render import BROKER_MODULES, environment
+
+    module = importlib.import_module(f"event_driven.render.{BROKER_MODULES[scaffold.broker]}")
+    return [GeneratedFile(path=f"{TOPOLOGY_FOLDER}/{a.path}", content=a.content,
+                          purpose=f"rendered topology (plan_topology): {a.description}")
+            for a in module.render(scaffold.plan, environment(), scaffold.domain)]
+
+
 def render_scaffold(scaffold: ScaffoldPlan) -> list[GeneratedFile]:
     env = scaffold_environment()
     ctx = _context(scaffold)
-    return [GeneratedFile(path=path, content=env.get_template(f"{TEMPLATE_ROOT}/{template}").render(**ctx),
-                          purpose=purpose)
-            for path, template, purpose in _layout(scaffold)]
+    files = [GeneratedFile(path=path, content=env.get_template(f"{TEMPLATE_ROOT}/{template}").render(**ctx),
+                           purpose=purpose)
+             for path, template, purpose in _layout(scaffold)]
+    return files[:-1] + topology_files(scaffold) + files[-1:]  # README.md stays last
