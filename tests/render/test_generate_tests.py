@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reachable, require
+from conftest import free_port, reachable, require, wait_listening
 from event_driven.app.plan import plan_topology
 from event_driven.app.testgen import generate_tests
 from event_driven.core import testgen
@@ -45,6 +45,22 @@ BASE = {
 }
 
 pytestmark = pytest.mark.slow
+MOTO = Path(sys.executable).parent / "moto_server"
+
+
+@pytest.fixture(scope="session")
+def sqs_endpoint():
+    """A local SQS-compatible server (moto's) on a free loopback port: the generated SQS suite's endpoint."""
+    require(MOTO.exists() or shutil.which("moto_server") is not None, "moto_server (pip install 'moto[server]')")
+    port = free_port()
+    proc = subprocess.Popen([str(MOTO if MOTO.exists() else "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def ctx(use_case: str = "pub_sub", **req: str) -> dict:
@@ -155,27 +171,32 @@ def test_scaffold_passes_in_a_fresh_venv(use_case, broker, rendered, venvs):
     for suite in gen.suites:
         if suite.id.startswith("integration_"):
             var = {"integration_rabbitmq": "RABBITMQ_URL", "integration_redis": "REDIS_URL",
-                   "integration_nats": "NATS_URL", "integration_kafka": "KAFKA_BOOTSTRAP_SERVERS"}[suite.id]
+                   "integration_nats": "NATS_URL", "integration_kafka": "KAFKA_BOOTSTRAP_SERVERS",
+                   "integration_sqs": "SQS_ENDPOINT_URL"}[suite.id]
             assert f"{var} is not set" in proc.stdout
 
 
 # --- (b) integration variants against the brokers on this machine --------------------------------------------------
 
 
-@pytest.mark.parametrize("broker", ["rabbitmq", "nats_jetstream", "redis_streams"])
+@pytest.mark.parametrize("broker", ["rabbitmq", "nats_jetstream", "redis_streams", "sqs"])
 @pytest.mark.parametrize("use_case", USE_CASES)
-def test_integration_variant_passes_against_real_brokers(use_case, broker, rendered, venvs):
+def test_integration_variant_passes_against_real_brokers(use_case, broker, rendered, venvs, request):
     gen, out = rendered(use_case, broker)
     integration = [s.id for s in gen.suites if s.id.startswith("integration_")]
     needed = {"integration_rabbitmq": "RABBITMQ_URL", "integration_redis": "REDIS_URL", "integration_nats": "NATS_URL"}
     env = {}
     for suite in integration:
+        if suite == "integration_sqs":
+            env["SQS_ENDPOINT_URL"] = request.getfixturevalue("sqs_endpoint")
+            continue
         var = needed[suite]
         url, port = LOCAL[var]
         require(reachable("127.0.0.1", port), f"{var}: nothing listens on 127.0.0.1:{port}")
         env[var] = url
     assert {"integration_redis", {"rabbitmq": "integration_rabbitmq", "nats_jetstream": "integration_nats",
-                                  "redis_streams": "integration_redis"}[broker]} <= set(integration)
+                                  "redis_streams": "integration_redis", "sqs": "integration_sqs"}[broker]} \
+        <= set(integration)
     if broker == "rabbitmq":  # .ci/run enables the management plugin: the suite imports definitions.json through it
         require(reachable("127.0.0.1", 15672), "RabbitMQ management API: nothing listens on 127.0.0.1:15672")
     python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
@@ -323,6 +344,15 @@ def first_group_dropped(out: Path) -> None:
     target.write_text("\n".join(lines[:first] + lines[first + 1:]) + "\n")
 
 
+def drop_redrive(out: Path) -> None:
+    target = out / "topology" / "sqs" / "cloudformation.yaml"
+    text = target.read_text()
+    redrive = r"      RedrivePolicy:\n        deadLetterTargetArn: [^\n]+\n        maxReceiveCount: \d+\n"
+    dropped = re.sub(redrive, "", text)
+    assert dropped != text, "no RedrivePolicy in the template"
+    target.write_text(dropped)
+
+
 def replace_in(pattern: str, old: str, new: str):
     def change(out: Path) -> None:
         targets = sorted((out / "topology").glob(pattern))
@@ -351,13 +381,14 @@ TOPOLOGY_MUTANTS = [
      "test_nats"),
     ("setup.redis misses a consumer group", ("pub_sub", "redis_streams"), first_group_dropped, ("REDIS_URL",), {},
      "test_redis"),
+    ("queue without its redrive policy", ("work_queue", "sqs"), drop_redrive, ("SQS_ENDPOINT_URL",), {}, "test_sqs"),
     ("Kafka producer without idempotence", ("pub_sub", "kafka"),
      replace_in("kafka/producer.properties", "enable.idempotence=true", "enable.idempotence=false"), (), {},
      "test_kafka"),
 ]
 
 
-def test_topology_mutants_are_caught(rendered, venvs, tmp_path):
+def test_topology_mutants_are_caught(rendered, venvs, tmp_path, sqs_endpoint):
     """A rendered file that breaks the plan's guarantee makes the integration suite that loads it fail."""
     caught, missed = [], []
     for name, (use_case, broker), change, urls, extra, module in TOPOLOGY_MUTANTS:
@@ -366,7 +397,8 @@ def test_topology_mutants_are_caught(rendered, venvs, tmp_path):
         shutil.copytree(original, out)
         change(out)
         python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
-        proc = run_pytest(python, out, f"tests/integration/{module}.py", env=clean_env(**broker_env(*urls), **extra))
+        env = broker_env(*(u for u in urls if u in LOCAL)) | {u: sqs_endpoint for u in urls if u == "SQS_ENDPOINT_URL"}
+        proc = run_pytest(python, out, f"tests/integration/{module}.py", env=clean_env(**env, **extra))
         failed = set(re.findall(r"^FAILED tests/integration/\w+\.py::(\w+)", proc.stdout, re.M))
         (caught if proc.returncode == 1 and failed else missed).append(f"{name} -> {sorted(failed) or proc.returncode}")
     print(f"\ntopology mutants caught: {len(caught)}/{len(TOPOLOGY_MUTANTS)}")

@@ -112,6 +112,12 @@ SUITE_SPECS: dict[str, SuiteSpec] = {s.id: s for s in (
               "Nats-Msg-Id is stored once and a redelivery is processed once, per-key order holds across the lane "
               "consumers, and a message nak'ed max_deliver times lands in the rendered dead-letter stream",
               ("idempotency", "ordering"), "tests/integration/test_nats.py", True),
+    SuiteSpec("integration_sqs", "Amazon SQS integration",
+              "on an SQS endpoint (SQS_ENDPOINT_URL: AWS, or a local SQS-compatible server), with the rendered "
+              "CloudFormation queues created: a redelivered message is processed once, a message that keeps failing "
+              "reaches the dead-letter queue after maxReceiveCount receives, a non-retryable one is dead-lettered by "
+              "the consumer at once, and FIFO message groups keep each key in order",
+              ("idempotency", "retry"), "tests/integration/test_sqs.py", True),
     SuiteSpec("integration_kafka", "Kafka integration",
               "on a real Kafka (KAFKA_BOOTSTRAP_SERVERS), with the rendered create-topics.sh and client .properties: "
               "a committed transaction is read by a read_committed consumer and an aborted one never is, and each "
@@ -138,6 +144,7 @@ INTEGRATION_REQUIREMENTS = {
     "integration_redis": "redis>=5",
     "integration_nats": "nats-py>=2.6",
     "integration_kafka": "confluent-kafka>=2.3",
+    "integration_sqs": "boto3>=1.28\npyyaml>=6",
 }
 BASE_REQUIREMENTS = ("pytest>=8",)
 AVRO_REQUIREMENT = "avro>=1.11.3"
@@ -146,6 +153,7 @@ ENV_VARS = {
     "REDIS_URL": ("integration_redis", "redis://localhost:6379/0"),
     "NATS_URL": ("integration_nats", "nats://localhost:4222"),
     "KAFKA_BOOTSTRAP_SERVERS": ("integration_kafka", "localhost:9092"),
+    "SQS_ENDPOINT_URL": ("integration_sqs", "http://localhost:9324"),
 }
 
 # Always used with fullmatch: '$' alone would also accept a trailing newline.
@@ -483,6 +491,8 @@ def default_suites(plan: TopologyPlan, opts: GenerateOptions) -> list[tuple[str,
             chosen.append(("integration_rabbitmq", "planned broker is RabbitMQ"))
         if technology == "nats_jetstream":
             chosen.append(("integration_nats", "planned broker is NATS JetStream"))
+        if technology == "sqs":
+            chosen.append(("integration_sqs", "planned broker is Amazon SQS (any SQS-compatible endpoint runs it)"))
         if technology == "redis_streams":
             chosen.append(("integration_redis", "planned broker is Redis Streams (and Redis backs the dedup store)"))
         elif any(s == "idempotency" for s, _ in chosen):
@@ -634,7 +644,8 @@ def _entry(channel: Channel, by_name: dict[str, Channel]) -> tuple[str, str]:
 
 
 def _rabbitmq_subscribers(plan: TopologyPlan) -> list[dict[str, Any]]:
-    """Per subscriber: its work queues (lanes), dead-letter queue, retry tiers and where a producer publishes."""
+    """Per subscriber: its work queues (lanes), dead-letter queue, retry tiers and where a producer publishes (the
+    last two on RabbitMQ)."""
     by_name = {c.name: c for c in plan.channels}
     subs: dict[str, dict[str, Any]] = {}
     for c in plan.channels:
@@ -665,6 +676,8 @@ def _topology_values(plan: TopologyPlan) -> dict[str, Any]:
         if broker == "nats_jetstream" else [],
         "REDIS_GROUPS": {c.name: list(c.settings.get("groups") or []) for c in streams
                          if c.role not in ("retry", "dead_letter")} if broker == "redis_streams" else {},
+        "SQS_SUBSCRIBERS": [{k: s[k] for k in ("queues", "dead_letter_queue")} for s in _rabbitmq_subscribers(plan)]
+        if broker == "sqs" else [],
         "KAFKA_TRANSACTIONAL": "transactional.id" in plan.client_settings.producer,
     }
 
@@ -743,7 +756,7 @@ def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[
                 for name, (suite, example) in ENV_VARS.items() if suite in suite_ids]
     broker = _broker_id(plan)
     notes = []
-    if broker in ("sqs", "pulsar"):
+    if broker == "pulsar":
         notes.append(f"No local integration test for {plan.broker.technology}: the unit suites prove the patterns; "
                      "run the rendered artifacts against a real account or cluster.")
     if user_modules:
@@ -753,7 +766,8 @@ def scaffold_plan(plan: TopologyPlan, opts: GenerateOptions, chosen: list[tuple[
         use_case=plan.use_case, broker=broker, broker_name=plan.broker.technology, suites=suites, patterns=patterns,
         values=values, imports=imports, user_modules=user_modules,
         requirements=list(BASE_REQUIREMENTS) + ([AVRO_REQUIREMENT] if "schema" in suite_ids else []),
-        integration_requirements=[INTEGRATION_REQUIREMENTS[s.id] for s in integ], package=opts.package,
+        integration_requirements=[r for s in integ for r in INTEGRATION_REQUIREMENTS[s.id].split("\n")],
+        package=opts.package,
         kafka_bootstrap=opts.kafka_bootstrap, env_vars=env_vars, avro_next=next_envelope(values["AVRO_ENVELOPE"]),
         commands=_commands(opts, integ, user_modules), notes=notes, plan=plan, domain=domain,
         topology_dir=opts.topology_dir)
