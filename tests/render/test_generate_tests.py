@@ -53,14 +53,13 @@ def sqs_endpoint():
     """A local SQS-compatible server (moto's) on a free loopback port: the generated SQS suite's endpoint."""
     require(MOTO.exists() or shutil.which("moto_server") is not None, "moto_server (pip install 'moto[server]')")
     port = free_port()
-    proc = subprocess.Popen([str(MOTO if MOTO.exists() else "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port, proc)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    command = [str(MOTO) if MOTO.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        try:
+            wait_listening(port, proc)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()  # the with block then waits for it
 
 
 def ctx(use_case: str = "pub_sub", **req: str) -> dict:
