@@ -137,6 +137,33 @@ def rule(rule_id: str, broker: str, source: str, *failure_modes: str,
     return register
 
 
+@dataclass(frozen=True)
+class SettingRule:
+    """A rule about one key whose finding quotes no values: when ``when`` holds, ``key`` is reported (shown as
+    configured, else as ``unset``) with ``severity``, ``why`` (``{delivery}`` in it names the stated guarantee) and
+    ``fix``."""
+
+    id: str
+    broker: str
+    source: str  # sources.yaml id
+    failure_modes: tuple[str, ...]
+    key: str
+    severity: Severity
+    when: Callable[[Audited], bool]
+    why: str
+    fix: str
+    unset: str | None = None
+
+    def check(self, a: Audited) -> Iterator[Hit]:
+        if self.when(a):
+            yield Hit(self.key, a.shown(self.key) or self.unset, self.severity, self.why.format(delivery=a.delivery))
+
+
+def setting_rules(*rules: SettingRule) -> None:
+    """Register each one-key rule of a broker's table."""
+    RULES.extend(AuditRule(r.id, r.broker, r.source, r.failure_modes, r.check, r.fix) for r in rules)
+
+
 def _findings(rules: Iterable[AuditRule], audited: Audited) -> Iterator[ConfigFinding]:
     sources = audited.kb.sources
     for r in rules:
