@@ -25,6 +25,21 @@ def bullets(lines: Iterable[str]) -> str:
     return "\n".join(f"- {line}" for line in lines if line)
 
 
+def bullets_with_more(lines: Iterable[str], left_out: int, what: str) -> str:
+    """Bullets, then the line saying how many more ``what`` were left out."""
+    return "\n".join([bullets(lines), more(left_out, what)]).strip()
+
+
+def with_more(body: str, left_out: int, what: str) -> str:
+    """``body`` (a table), then the line saying how many more ``what`` were left out."""
+    return body + ("\n" + more(left_out, what) if left_out else "")
+
+
+def code_and(names: Iterable[str]) -> str:
+    """'`a` and `b`'."""
+    return " and ".join(f"`{n}`" for n in names)
+
+
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, table, top
+from event_driven.adapters.presenters.markdown import (
+    bullets,
+    bullets_with_more,
+    clip,
+    code_and,
+    join,
+    section,
+    table,
+    top,
+    with_more,
+)
 from event_driven.adapters.presenters.validation import warning_lines
 
 
@@ -29,13 +39,13 @@ def _winner_reasons(winner: dict[str, Any], detail: str) -> str:
     fits = [f for f in winner.get("fits", []) if f.get("given")]
     shown, left = top(fits, detail, 6)
     lines = [f"{f['requirement']}: **{f['fit']}**: {clip(f['reason'], 220)}" for f in shown]
-    return "\n".join([bullets(lines), more(left, "requirement fits")]).strip()
+    return bullets_with_more(lines, left, "requirement fits")
 
 
 def _tie(tie: dict[str, Any] | None) -> str:
     if not tie:
         return ""
-    options = " and ".join(f"`{o}`" for o in tie.get("options", []))
+    options = code_and(tie.get("options", []))
     return f"{options} tie at {tie.get('score')}. Ask the user: {clip(tie.get('question', ''), 300)}"
 
 
@@ -73,9 +83,9 @@ def present_selection(result: dict[str, Any], detail: str) -> str:
         section("How it fits", _winner_reasons(winner, detail)),
         section(
             "Trade-offs of the winner",
-            "\n".join([bullets(clip(t, 300) for t in trade_offs), more(t_left, "trade-offs")]).strip(),
+            bullets_with_more([clip(t, 300) for t in trade_offs], t_left, "trade-offs"),
         ),
-        section("Ranking", table_md + ("\n" + more(left, "options") if left else "")),
+        section("Ranking", with_more(table_md, left, "options")),
         section("Notes", notes),
         section("Warnings", warning_lines(result.get("warnings", []), detail)),
         section("Next", _next(winner)),
