@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import (
-    bullets,
-    bullets_with_more,
-    clip,
-    code_and,
-    join,
-    more,
-    section,
-    top,
-)
+from event_driven.adapters.presenters.markdown import bullets, clip, code_and, join, more, section, top
 
 KNOWLEDGE_URI = "event-driven://knowledge/failure_modes/{}"
 
@@ -56,7 +47,7 @@ def _findings(findings: list[dict[str, Any]], detail: str) -> str:
         f"{clip(f.get('message', ''), 220)} Fix: {clip(f.get('fix', ''), 200)}"
         for f in shown
     ]
-    return bullets_with_more(lines, left, "findings")
+    return bullets(lines, left, "findings")
 
 
 def _separating(question: dict[str, Any] | None) -> str:
