@@ -108,6 +108,19 @@ class Audited:
     def per_message_time(self) -> float | None:
         return self.pt if self.scope == "message" else None
 
+    def fill(self, text: str) -> str:
+        """A rule's own text with ``{delivery}`` (the stated guarantee) and ``{default[name]}`` (a documented default
+        or limit of ``knowledge/failure_modes.yaml``) filled in."""
+        return text.format(delivery=self.delivery, default=_Defaults(self))
+
+
+class _Defaults:
+    def __init__(self, audited: Audited) -> None:
+        self.audited = audited
+
+    def __getitem__(self, name: str) -> str:
+        return fmt(self.audited.default(name))
+
 
 Check = Callable[[Audited], Iterator[Hit]]
 
@@ -128,7 +141,7 @@ RULES: list[AuditRule] = []
 def rule(rule_id: str, broker: str, source: str, *failure_modes: str,
          fix: str | None = None) -> Callable[[Check], Check]:
     """Register ``check`` as the rule ``rule_id`` about ``broker``, resting on ``source``; ``fix`` is the rule's fix
-    when its hits do not carry one."""
+    (filled by :meth:`Audited.fill`) when its hits do not carry one."""
 
     def register(check: Check) -> Check:
         RULES.append(AuditRule(rule_id, broker, source, failure_modes, check, fix))
@@ -139,9 +152,9 @@ def rule(rule_id: str, broker: str, source: str, *failure_modes: str,
 
 @dataclass(frozen=True)
 class SettingRule:
-    """A rule about one key whose finding quotes no values: when ``when`` holds, ``key`` is reported (shown as
-    configured, else as ``unset``) with ``severity``, ``why`` (``{delivery}`` in it names the stated guarantee) and
-    ``fix``."""
+    """A rule about one key whose finding quotes no configured values: when ``when`` holds, ``key`` is reported
+    (shown as configured, else as ``unset``) with ``severity``, ``why`` and ``fix`` (both filled by
+    :meth:`Audited.fill`)."""
 
     id: str
     broker: str
@@ -156,7 +169,7 @@ class SettingRule:
 
     def check(self, a: Audited) -> Iterator[Hit]:
         if self.when(a):
-            yield Hit(self.key, a.shown(self.key) or self.unset, self.severity, self.why.format(delivery=a.delivery))
+            yield Hit(self.key, a.shown(self.key) or self.unset, self.severity, a.fill(self.why))
 
 
 def setting_rules(*rules: SettingRule) -> None:
@@ -170,7 +183,7 @@ def _findings(rules: Iterable[AuditRule], audited: Audited) -> Iterator[ConfigFi
         if r.broker not in audited.brokers:
             continue
         for hit in r.check(audited):
-            fix = hit.fix or r.fix
+            fix = hit.fix or (audited.fill(r.fix) if r.fix else None)
             if fix is None:
                 raise ValueError(f"audit rule {r.id} states no fix")
             yield ConfigFinding(id=r.id, severity=hit.severity, broker=r.broker, key=hit.key,

@@ -41,8 +41,9 @@ def _replication(a: Audited) -> tuple[str | None, float | None]:
 # Durability -----------------------------------------------------------------------------------------------------
 
 @rule("kafka_acks_not_all", "kafka", "kafka-producerconfigs-acks", "kafka_acks_not_all_message_loss",
-      fix="Set acks=all (the default since Kafka 3.0) with min.insync.replicas=2 on a replication factor 3 "
-          "topic.")
+      fix="Set acks=all (the default since Kafka 3.0) with min.insync.replicas="
+          "{default[kafka_durable_min_insync_replicas]} on a replication factor "
+          "{default[kafka_durable_replication_factor]} topic.")
 def acks_not_all(a: Audited) -> Iterator[Hit]:
     acks = a.text("acks")
     if acks in ("0", "1") and a.delivery != "at_most_once":
@@ -55,13 +56,17 @@ def acks_not_all(a: Audited) -> Iterator[Hit]:
 
 @rule("kafka_replication_below_3", "kafka", "kafka-topicconfigs-min-insync-replicas",
       "kafka_acks_not_all_message_loss", "kafka_not_enough_replicas",
-      fix="Use replication factor 3 (kafka-reassign-partitions to raise it on existing topics).")
+      fix="Use replication factor {default[kafka_durable_replication_factor]} (kafka-reassign-partitions to raise "
+          "it on existing topics).")
 def replication_below_three(a: Audited) -> Iterator[Hit]:
     rf_key, rf = _replication(a)
-    if rf is not None and rf < 3:
+    if rf is not None and rf < a.default("kafka_durable_replication_factor"):
         yield Hit(rf_key or "replication.factor", a.shown(rf_key or ""), "high" if a.durable and rf < 2 else "medium",
-                  f"{rf_key}={fmt(rf)}: below the documented durable setting (replication factor 3, "
-                  "min.insync.replicas=2, acks=all); a single broker loss can lose or block the partition.")
+                  f"{rf_key}={fmt(rf)}: " + a.fill(
+                      "below the documented durable setting (replication factor "
+                      "{default[kafka_durable_replication_factor]}, min.insync.replicas="
+                      "{default[kafka_durable_min_insync_replicas]}, acks=all); a single broker loss can lose or "
+                      "block the partition."))
 
 
 @rule("kafka_min_isr_not_below_rf", "kafka", "kafka-topicconfigs-min-insync-replicas", "kafka_not_enough_replicas")
@@ -79,10 +84,12 @@ def min_isr_not_below_rf(a: Audited) -> Iterator[Hit]:
 setting_rules(
     SettingRule("kafka_min_isr_1", "kafka", "kafka-topicconfigs-min-insync-replicas",
                 ("kafka_acks_not_all_message_loss",), "min.insync.replicas", "medium",
-                when=lambda a: _below(a.num("min.insync.replicas"), 2) and a.text("acks") in (None, "all", "-1"),
+                when=lambda a: _below(a.num("min.insync.replicas"), a.default("kafka_durable_min_insync_replicas"))
+                and a.text("acks") in (None, "all", "-1"),
                 why="min.insync.replicas=1: acks=all then succeeds when the in-sync set has shrunk to the leader "
                     "alone, so a leader failure can still lose acknowledged writes.",
-                fix="Set min.insync.replicas=2 with replication factor 3 (the documented durable combination)."),
+                fix="Set min.insync.replicas={default[kafka_durable_min_insync_replicas]} with replication factor "
+                    "{default[kafka_durable_replication_factor]} (the documented durable combination)."),
 )
 
 
@@ -112,7 +119,8 @@ def internal_topic_rf_below_min_isr(a: Audited) -> Iterator[Hit]:
             yield Hit(key, a.shown(key), "high",
                       f"{key}={fmt(irf)} is below min.insync.replicas={fmt(minisr)}: acks=all writes to the internal "
                       "topic (offset commits / transaction markers) are rejected.",
-                      f"Raise {key} to at least min.insync.replicas (3 is the default), or lower "
+                      f"Raise {key} to at least min.insync.replicas "
+                      f"({fmt(a.default('kafka_offsets_topic_replication_factor'))} is the default), or lower "
                       "min.insync.replicas.")
 
 
@@ -189,14 +197,16 @@ setting_rules(
 
 
 @rule("kafka_idempotence_conflict", "kafka", "kafka-producerconfigs-enable-idempotence", "kafka_retries_reordering",
-      fix="Use acks=all, retries > 0 and max.in.flight.requests.per.connection <= 5.")
+      fix="Use acks=all, retries > 0 and max.in.flight.requests.per.connection <= "
+          "{default[kafka_idempotence_max_in_flight]}.")
 def idempotence_conflict(a: Audited) -> Iterator[Hit]:
     idem, acks = a.flag("enable.idempotence"), a.text("acks")
     inflight, retries = a.num("max.in.flight.requests.per.connection"), a.num("retries")
     conflicts: list[tuple[str, str]] = []
-    if inflight is not None and inflight > 5:
+    most = a.default("kafka_idempotence_max_in_flight")
+    if inflight is not None and inflight > most:
         conflicts.append(("max.in.flight.requests.per.connection",
-                          f"max.in.flight.requests.per.connection={fmt(inflight)} (> 5)"))
+                          f"max.in.flight.requests.per.connection={fmt(inflight)} (> {fmt(most)})"))
     if acks in ("0", "1"):
         conflicts.append(("acks", f"acks={acks} (needs all)"))
     if retries is not None and retries <= 0:
