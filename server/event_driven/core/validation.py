@@ -206,14 +206,15 @@ def option_errors(exc: ValidationError, model: type[BaseModel], prefix: str, nou
     return errors
 
 
-def parse_options_model(raw: object, model: type[M], prefix: str, noun: str) -> M:
-    """A small options model from the request (its defaults when absent); InputError of :func:`option_errors`."""
+def parse_options_model(raw: object, model: type[M], prefix: str, noun: str,
+                        error: type[InputError] = InputError) -> M:
+    """A small options model from the request (its defaults when absent); ``error`` of :func:`option_errors`."""
     if raw is None:
         return model()
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(option_errors(exc, model, prefix, noun)) from None
+        raise error(option_errors(exc, model, prefix, noun)) from None
 
 
 def _drop(data: Any, loc: tuple[Any, ...]) -> None:
