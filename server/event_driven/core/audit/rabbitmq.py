@@ -50,8 +50,8 @@ setting_rules(
     SettingRule("rabbitmq_quorum_no_dead_letter", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
                 ("rabbitmq_quorum_delivery_limit_drop",), "x-dead-letter-exchange", "medium", unset="(not set)",
                 when=lambda a: a.text("x-queue-type") == "quorum" and not a.has("x-dead-letter-exchange"),
-                why="Quorum queue without a dead-letter target: since RabbitMQ 4.0 the default delivery-limit is 20, "
-                    "after which a repeatedly failing message is dropped.",
+                why="Quorum queue without a dead-letter target: since RabbitMQ 4.0 the default delivery-limit is "
+                    "{default[rabbitmq_quorum_delivery_limit]}, after which a repeatedly failing message is dropped.",
                 fix="Give the queue a dead-letter exchange (queue argument x-dead-letter-exchange or policy key "
                     "dead-letter-exchange; a stream is a cheap target)."),
     SettingRule("rabbitmq_delivery_limit_unlimited", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
