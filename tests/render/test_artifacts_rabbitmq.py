@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_artifacts_common import ArtifactContract
 
 from conftest import reachable, require
-from test_artifacts_common import ArtifactContract
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
