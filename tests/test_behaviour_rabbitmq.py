@@ -115,3 +115,88 @@ def test_per_key_order_holds_over_consistent_hash_lanes_with_competing_consumers
     assert len({q for qs in lane_of_key.values() for q in qs}) > 1  # the keys spread over several lanes
     for key in lane_of_key:
         assert [s for k, s, _ in done if k == key] == [s for k, s in sent if k == key]
+
+
+def test_a_poison_message_follows_the_planned_tiers_then_reaches_its_groups_dead_letters(imported):  # noqa: F811
+    """pub_sub with two subscribers and 4 attempts: the failing subscriber's consumer does what the plan says for a
+    retryable error (republish to <queue>.retry.<n> through the retry exchange with the message's headers, then ack)
+    and rejects after the last attempt. The broker holds the message in each tier for that tier's TTL and dead-letters
+    it back to the failing subscriber's queue only; the gaps between deliveries follow the planned delays in order,
+    the message ends in that subscriber's .dlq with x-death naming its queue and every tier it passed, and the other
+    subscriber receives it once."""
+    plan = imported("pub_sub", requirements={"ordering": "none"}, max_attempts=4)
+    delays = plan.retry_policy.backoff.delays_ms
+    assert len(delays) == 3 and delays == sorted(delays)
+    queues = {c.key: c for c in plan.channels if c.kind == "queue"}
+    failing, healthy = (queues[f"events@{g.name}"] for g in plan.consumer_groups)
+    tiers = [queues[f"events@{plan.consumer_groups[0].name}.retry.{i}"] for i in range(1, len(delays) + 1)]
+    assert [t.settings["arguments"]["x-message-ttl"] for t in tiers] == delays
+    retry_x = plan.retry.settings["retry_exchange"]
+    conn = connect()
+    try:
+        ch = conn.channel()
+        ch.confirm_delivery()
+        ch.basic_publish(failing.settings["bind_to"], "order.placed", b'{"order": 7}', mandatory=True,
+                         properties=pika.BasicProperties(delivery_mode=2, message_id="poison-7"))
+        arrivals: list[float] = []
+        healthy_seen = 0
+        deadline = time.monotonic() + sum(delays) / 1000 + 15
+        while len(arrivals) < len(delays) + 1 and time.monotonic() < deadline:
+            method, props, body = ch.basic_get(failing.name, auto_ack=False)
+            got, _, _ = ch.basic_get(healthy.name, auto_ack=True)
+            healthy_seen += got is not None
+            if method is None:
+                time.sleep(0.02)
+                continue
+            arrivals.append(time.monotonic())
+            attempt = len(arrivals)
+            if attempt <= len(delays):  # retryable: into tier <attempt>, headers (x-death) carried along
+                ch.basic_publish(retry_x, tiers[attempt - 1].settings["routing_key"], body or b"", mandatory=True,
+                                 properties=props)
+                ch.basic_ack(method.delivery_tag)
+            else:  # the last attempt failed: reject, the dead-letter exchange routes it to the group's .dlq
+                ch.basic_reject(method.delivery_tag, requeue=False)
+        dead = _get(ch, queues[f"events@{plan.consumer_groups[0].name}.dlq"].name, ack=True)
+        time.sleep(0.5)
+        healthy_seen += ch.basic_get(healthy.name, auto_ack=True)[0] is not None
+    finally:
+        conn.close()
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(gaps) == len(delays), gaps
+    for gap, delay in zip(gaps, delays, strict=True):  # each tier waited its own delay, in the planned order
+        assert delay / 1000 * 0.9 <= gap < delay / 1000 + 1.5, (gaps, delays)
+    deaths = dead.props.headers["x-death"]
+    assert (deaths[0]["queue"], deaths[0]["reason"]) == (failing.name, "rejected")  # marked with the failing group
+    assert {(d["queue"], d["reason"], d["count"]) for d in deaths[1:]} == {(t.name, "expired", 1) for t in tiers}
+    assert dead.props.message_id == "poison-7"
+    assert healthy_seen == 1  # the other subscriber got it once and none of the retries
+
+
+def test_a_plain_requeue_skips_the_planned_delays(imported):  # noqa: F811
+    """The control: the same poison message requeued (basic.reject requeue=true) instead of republished to a tier
+    comes back at once, every time, until the delivery limit dead-letters it: the delays come from the tiers."""
+    plan = imported("pub_sub", requirements={"ordering": "none"}, max_attempts=4)
+    queues = {c.key: c for c in plan.channels if c.kind == "queue"}
+    group = plan.consumer_groups[0].name
+    failing, dlq = queues[f"events@{group}"], queues[f"events@{group}.dlq"]
+    conn = connect()
+    try:
+        ch = conn.channel()
+        ch.confirm_delivery()
+        ch.basic_publish(failing.settings["bind_to"], "order.placed", b"poison", mandatory=True,
+                         properties=pika.BasicProperties(delivery_mode=2))
+        arrivals: list[float] = []
+        deadline = time.monotonic() + 10
+        while len(arrivals) < 4 and time.monotonic() < deadline:
+            method, _props, _body = ch.basic_get(failing.name, auto_ack=False)
+            if method is None:
+                time.sleep(0.02)
+                continue
+            arrivals.append(time.monotonic())
+            ch.basic_reject(method.delivery_tag, requeue=True)
+        dead = _get(ch, dlq.name, ack=True)
+    finally:
+        conn.close()
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    assert len(gaps) == 3 and max(gaps) < min(plan.retry_policy.backoff.delays_ms) / 1000  # no wait at all
+    assert dead.props.headers["x-first-death-reason"] == "delivery_limit"
