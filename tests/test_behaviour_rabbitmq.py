@@ -22,10 +22,7 @@ def test_a_failure_in_one_subscriber_is_not_reprocessed_by_another(imported):  #
     failing_dlq, healthy_dlq = (queues[f"events@{g}.dlq"] for g in groups)
     conn = connect()
     try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        ch.basic_publish(failing.settings["bind_to"], "order.placed", b'{"order": 1}', mandatory=True,
-                         properties=pika.BasicProperties(delivery_mode=2, message_id="m-1"))
+        ch = _publish(conn, failing, b'{"order": 1}', "m-1")
         method = _get(ch, failing.name)
         ch.basic_reject(method.delivery_tag, requeue=False)  # non-retryable in this subscriber
         method = _get(ch, healthy.name)
@@ -38,6 +35,15 @@ def test_a_failure_in_one_subscriber_is_not_reprocessed_by_another(imported):  #
         assert ch.basic_get(failing.name, auto_ack=True)[0] is None
     finally:
         conn.close()
+
+
+def _publish(conn, queue, body: bytes, message_id: str):
+    """A confirmed, persistent order.placed event to the exchange the subscriber's queue is bound to."""
+    ch = conn.channel()
+    ch.confirm_delivery()
+    ch.basic_publish(queue.settings["bind_to"], "order.placed", body, mandatory=True,
+                     properties=pika.BasicProperties(delivery_mode=2, message_id=message_id))
+    return ch
 
 
 class _Got:
@@ -134,10 +140,7 @@ def test_a_poison_message_follows_the_planned_tiers_then_reaches_its_groups_dead
     retry_x = plan.retry.settings["retry_exchange"]
     conn = connect()
     try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        ch.basic_publish(failing.settings["bind_to"], "order.placed", b'{"order": 7}', mandatory=True,
-                         properties=pika.BasicProperties(delivery_mode=2, message_id="poison-7"))
+        ch = _publish(conn, failing, b'{"order": 7}', "poison-7")
         arrivals: list[float] = []
         healthy_seen = 0
         deadline = time.monotonic() + sum(delays) / 1000 + 15
@@ -181,10 +184,7 @@ def test_a_plain_requeue_skips_the_planned_delays(imported):  # noqa: F811
     failing, dlq = queues[f"events@{group}"], queues[f"events@{group}.dlq"]
     conn = connect()
     try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        ch.basic_publish(failing.settings["bind_to"], "order.placed", b"poison", mandatory=True,
-                         properties=pika.BasicProperties(delivery_mode=2))
+        ch = _publish(conn, failing, b"poison", "poison-8")
         arrivals: list[float] = []
         deadline = time.monotonic() + 10
         while len(arrivals) < 4 and time.monotonic() < deadline:
