@@ -38,8 +38,9 @@ RESTORE_AFTER_MS = 1500  # the broker puts consumer_timeout back by itself this 
 
 def node_settings() -> tuple[int | None, int | None]:
     """The node's consumer_timeout and channel_tick_interval (None: unset)."""
-    out = ctl("eval", "{application:get_env(rabbit, consumer_timeout), application:get_env(rabbit, "
-                      "channel_tick_interval)}.")
+    out = ctl(
+        "eval", "{application:get_env(rabbit, consumer_timeout), application:get_env(rabbit, channel_tick_interval)}."
+    )
     found = re.fullmatch(r"\{(\{ok,(\d+)\}|undefined),(\{ok,(\d+)\}|undefined)\}", out.strip())
     assert found, out
     return (int(found[2]) if found[2] else None), (int(found[4]) if found[4] else None)
@@ -61,8 +62,11 @@ def channels_with_deadline(timeout_ms: int, count: int) -> Iterator[list[Any]]:
     original_timeout, original_tick = node_settings()
     conn = None
     try:
-        ctl("eval", f"{_set('channel_tick_interval', TICK_MS)}, {_set('consumer_timeout', timeout_ms)}, "
-                    f"{_restore_later('consumer_timeout', original_timeout)}.")
+        ctl(
+            "eval",
+            f"{_set('channel_tick_interval', TICK_MS)}, {_set('consumer_timeout', timeout_ms)}, "
+            f"{_restore_later('consumer_timeout', original_timeout)}.",
+        )
         conn = connect()
         yield [conn.channel() for _ in range(count)]
     finally:
@@ -123,8 +127,13 @@ def publish_jobs(plan: Any, jobs: int) -> tuple[str, str]:
         ch = conn.channel()
         ch.confirm_delivery()
         for i in range(jobs):
-            ch.basic_publish(work_q.settings["bind_to"], work_q.settings["routing_key"], f"job-{i}".encode(),
-                             mandatory=True, properties=pika.BasicProperties(delivery_mode=2))
+            ch.basic_publish(
+                work_q.settings["bind_to"],
+                work_q.settings["routing_key"],
+                f"job-{i}".encode(),
+                mandatory=True,
+                properties=pika.BasicProperties(delivery_mode=2),
+            )
     finally:
         conn.close()
     return work_q.name, dlq.name
@@ -171,7 +180,8 @@ def test_without_the_processing_time_the_channel_is_closed_and_healthy_jobs_reac
     assert not any(a.path == "rabbitmq/rabbitmq.conf" for a in plan.artifacts)
     prefetch = plan.client_settings.consumer["prefetch_count"]
     limit = next(c for c in plan.channels if c.role == "jobs" and c.kind == "queue").settings["arguments"][
-        "x-delivery-limit"]
+        "x-delivery-limit"
+    ]
     queue, dlq = publish_jobs(plan, 3)
     run = Run()
     default_timeout, _ = node_settings()
@@ -188,7 +198,8 @@ def test_without_the_processing_time_the_channel_is_closed_and_healthy_jobs_reac
 def test_with_the_planned_deadline_but_the_default_prefetch_the_last_buffered_job_is_redelivered(imported):  # noqa: F811
     plan = imported("work_queue", requirements={"ordering": "none"}, processing_time_ms=JOB_MS)
     default_prefetch = imported("work_queue", requirements={"ordering": "none"}).client_settings.consumer[
-        "prefetch_count"]
+        "prefetch_count"
+    ]
     queue, dlq = publish_jobs(plan, 3)
     run = Run()
     with channels_with_deadline(conf_timeout(plan) // SCALE, 1) as (ch,):
