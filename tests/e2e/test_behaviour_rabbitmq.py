@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import pika
-
 from test_artifacts_rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
 
 
@@ -200,3 +199,47 @@ def test_a_plain_requeue_skips_the_planned_delays(imported):  # noqa: F811
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
     assert len(gaps) == 3 and max(gaps) < min(plan.retry_policy.backoff.delays_ms) / 1000  # no wait at all
     assert dead.props.headers["x-first-death-reason"] == "delivery_limit"
+
+
+def test_a_retried_message_returns_to_its_keys_lane(imported):  # noqa: F811
+    """Per-key ordered lanes with retries: the group's retry tiers dead-letter back through its consistent-hash
+    exchange, not to a lane queue by name, so a message retried through tier 1 (headers carried along) comes back to
+    the lane of its x-ordering-key; the other subscriber's lanes receive each message once."""
+    plan = imported("pub_sub", processing_time_ms=30)  # 3 lanes per subscriber
+    billing, mailer = (g.name for g in plan.consumer_groups)
+    lanes = {c.name: c for c in plan.channels if c.kind == "queue" and c.key.startswith(f"events@{billing}.lane.")}
+    other_lanes = [c.name for c in plan.channels if c.kind == "queue" and c.key.startswith(f"events@{mailer}.lane.")]
+    tier = next(c for c in plan.channels if c.key == f"events@{billing}.retry.1")
+    header = next(iter(plan.client_settings.producer["headers"]))
+    exchange = next(c.name for c in plan.channels if c.key == "events")
+    keys = [f"order-{i}" for i in range(8)]
+    seen: list[tuple[str, str, bool]] = []  # (key, lane, retried)
+    conn = connect()
+    try:
+        ch = conn.channel()
+        ch.confirm_delivery()
+
+        def on_message(channel, method, props, body, lane: str) -> None:
+            retried = bool((props.headers or {}).get("x-death"))
+            seen.append((body.decode(), lane, retried))
+            if not retried:  # a retryable failure: into tier 1 through the retry exchange, headers carried along
+                channel.basic_publish(plan.retry.settings["retry_exchange"], tier.settings["routing_key"], body,
+                                      properties=props)
+            channel.basic_ack(method.delivery_tag)
+
+        for name in lanes:
+            ch.basic_consume(name, lambda c, m, p, b, lane=name: on_message(c, m, p, b, lane))
+        for key in keys:
+            ch.basic_publish(exchange, "order.placed", key.encode(), mandatory=True,
+                             properties=pika.BasicProperties(delivery_mode=2, headers={header: key}))
+        deadline = time.monotonic() + 15
+        while len(seen) < 2 * len(keys) and time.monotonic() < deadline:
+            conn.process_data_events(time_limit=0.1)
+        other = sum(ch.queue_declare(q, passive=True).method.message_count for q in other_lanes)
+    finally:
+        conn.close()
+    assert sorted((k, r) for k, _, r in seen) == sorted((k, r) for k in keys for r in (False, True))
+    lane_of_key = {k: {lane for kk, lane, _ in seen if kk == k} for k in keys}
+    assert all(len(ls) == 1 for ls in lane_of_key.values()), lane_of_key  # the retry came back to the key's lane
+    assert len({next(iter(ls)) for ls in lane_of_key.values()}) > 1  # and the keys use several lanes
+    assert other == len(keys)  # the other subscriber holds each message once, no retry copies
