@@ -22,10 +22,11 @@ import time
 import uuid
 from typing import Any
 
-from event_driven.app.plan import plan_topology
-from event_driven.kb.loader import knowledge
 from test_artifacts_sqs import load, template
 from test_live_sqs import endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client for it)
+
+from event_driven.app.plan import plan_topology
+from event_driven.kb.loader import knowledge
 
 SCALE = 10
 JOB_MS = 45_000
@@ -95,9 +96,9 @@ def heartbeat(plan: Any) -> tuple[int, float] | None:
     return math.ceil(int(found[1]) / SCALE), int(found[2]) / SCALE
 
 
-def run_long_job(sqs: Any, plan: Any) -> tuple[int, int]:  # noqa: F811
-    """One job, processed for JOB_S by worker A (with the plan's heartbeat, if any) while worker B keeps receiving;
-    (times the job was received, messages in the dead-letter queue)."""
+def run_long_job(sqs: Any, plan: Any, job_s: float = JOB_S, beats: bool = True) -> tuple[int, int]:  # noqa: F811
+    """One job, processed for ``job_s`` by worker A (with the plan's heartbeat, if it names one and ``beats``) while
+    worker B keeps receiving; (times the job was received, messages in the dead-letter queue)."""
     urls = create_queues(sqs, plan)
     consumer = plan.client_settings.consumer
     try:
@@ -106,9 +107,9 @@ def run_long_job(sqs: Any, plan: Any) -> tuple[int, int]:  # noqa: F811
             QueueUrl=urls["jobs"], MaxNumberOfMessages=consumer["MaxNumberOfMessages"], WaitTimeSeconds=2
         )["Messages"]
         receipt, received = got[0]["ReceiptHandle"], len(got)
-        beat = heartbeat(plan)
+        beat = heartbeat(plan) if beats else None
         started = last_beat = time.monotonic()
-        while time.monotonic() - started < JOB_S:
+        while time.monotonic() - started < job_s:
             if beat and time.monotonic() - last_beat >= beat[1]:
                 sqs.change_message_visibility(QueueUrl=urls["jobs"], ReceiptHandle=receipt, VisibilityTimeout=beat[0])
                 last_beat = time.monotonic()
@@ -134,6 +135,17 @@ def test_with_the_default_visibility_timeout_the_same_job_runs_twice(sqs):  # no
     assert plan.client_settings.consumer["VisibilityTimeout"] * 1000 < JOB_MS
     received, _ = run_long_job(sqs, plan)
     assert received >= 2  # worker B got the running job once it became visible again
+
+
+def test_a_job_that_outlives_its_visibility_timeout_is_kept_by_the_planned_heartbeat(sqs):  # noqa: F811
+    """A slow run, 2.5 x the planned job time (11.25 s against the planned 9 s visibility): the plan's heartbeat
+    (ChangeMessageVisibility every half visibility) keeps it invisible and it is received once; the control, the
+    same run without the heartbeat, is received again by the other worker."""
+    plan = make_plan(processing_time_ms=JOB_MS)
+    slow = 2.5 * JOB_S
+    assert slow > plan.client_settings.consumer["VisibilityTimeout"] / SCALE
+    assert run_long_job(sqs, plan, job_s=slow) == (1, 0)
+    assert run_long_job(sqs, plan, job_s=slow, beats=False)[0] >= 2
 
 
 def receive_until_dead(sqs: Any, urls: dict[str, str], on_failure: Any, limit: int) -> tuple[list[float], list[Any]]:  # noqa: F811
