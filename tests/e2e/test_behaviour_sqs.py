@@ -148,6 +148,54 @@ def test_a_job_that_outlives_its_visibility_timeout_is_kept_by_the_planned_heart
     assert run_long_job(sqs, plan, job_s=slow, beats=False)[0] >= 2
 
 
+def run_buffered_jobs(sqs: Any, plan: Any, per_receive: int, jobs: int = 3) -> dict[str, int]:  # noqa: F811
+    """Two workers each receive up to ``per_receive`` jobs at a time and process them one after another (JOB_S each,
+    then DeleteMessage); the second starts once the first has received. How many times each job was received."""
+    urls = create_queues(sqs, plan)
+    received: dict[str, int] = {}
+    deleted: set[str] = set()
+    lock, first_received = threading.Lock(), threading.Event()
+
+    def work(first: bool) -> None:
+        if not first:
+            first_received.wait(10)
+        deadline = time.monotonic() + jobs * JOB_S + 10
+        while len(deleted) < jobs and time.monotonic() < deadline:
+            batch = sqs.receive_message(QueueUrl=urls["jobs"], MaxNumberOfMessages=per_receive,
+                                        WaitTimeSeconds=1).get("Messages", [])
+            first_received.set()
+            for m in batch:
+                with lock:
+                    received[m["Body"]] = received.get(m["Body"], 0) + 1
+            for m in batch:
+                time.sleep(JOB_S)
+                sqs.delete_message(QueueUrl=urls["jobs"], ReceiptHandle=m["ReceiptHandle"])
+                with lock:
+                    deleted.add(m["Body"])
+
+    try:
+        for i in range(jobs):
+            sqs.send_message(QueueUrl=urls["jobs"], MessageBody=f"job-{i}")
+        workers = [threading.Thread(target=work, args=(first,)) for first in (True, False)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=jobs * JOB_S + 20)
+        return received
+    finally:
+        delete_queues(sqs, urls)
+
+
+def test_buffered_jobs_run_once_when_the_receive_batch_fits_the_visibility_timeout(sqs):  # noqa: F811
+    """Three 45 s jobs under the planned 90 s visibility, two workers: with the planned MaxNumberOfMessages (1) each
+    job is received once; the control receives 10 at a time, so one worker holds all three, the third waits 90 s
+    behind two others and reappears to the other worker."""
+    plan = make_plan(processing_time_ms=JOB_MS)
+    assert run_buffered_jobs(sqs, plan, plan.client_settings.consumer["MaxNumberOfMessages"]) == {
+        "job-0": 1, "job-1": 1, "job-2": 1}
+    assert run_buffered_jobs(sqs, plan, 10)["job-2"] >= 2
+
+
 def receive_until_dead(sqs: Any, urls: dict[str, str], on_failure: Any, limit: int) -> tuple[list[float], list[Any]]:  # noqa: F811
     """Receive one message and fail it with ``on_failure(message, attempt)`` until it is gone from the queue; the
     receive times and the dead-letter queue's messages."""
