@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_artifacts_common import ArtifactContract
 
 from conftest import reachable, require
-from event_driven.app.plan import PlanInputError, plan_topology
+from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
-from event_driven.render import environment
-from event_driven.render.redis import render
 
 HOST, PORT = "127.0.0.1", 6379
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
@@ -81,17 +80,10 @@ def test_comments_show_consume_reclaim_ack_dead_letter_and_trim():
     assert "kept without end; never trimmed" in es and "XTRIM orders:events:v1 " not in es
 
 
-def test_rendering_is_deterministic():
-    plan = make_plan("saga")
-    first, second = render(plan, environment(), "orders"), render(plan, environment(), "orders")
-    assert [a.model_dump() for a in first] == [a.model_dump() for a in second]
-
-
-@pytest.mark.parametrize("producer", ["svc\nXFLUSHALL", 'a"b', "a b", "svc\r\nFLUSHALL"])
-def test_injection_is_rejected_by_the_planner(producer):
-    with pytest.raises(PlanInputError):
-        plan_topology(context("pub_sub", producers=[producer]), knowledge(), broker="redis_streams",
-                      options={"replication_factor": 1})
+class TestContract(ArtifactContract):
+    broker, folder = "redis_streams", "redis/"
+    options = {"domain": "orders", "replication_factor": 1, "max_attempts": 3}
+    variants = ({"request_reply": True}, {"compaction": True})
 
 
 # --- oracle: the real server ----------------------------------------------------------------------------------------

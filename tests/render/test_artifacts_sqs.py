@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import require
+from test_artifacts_common import ArtifactContract
 
 from event_driven.core.topology.models import TopologyPlan
 from event_driven.app.plan import plan_topology
@@ -249,6 +250,11 @@ def test_logical_ids_are_alphanumeric_and_unique() -> None:
     made = [ids.make(n, "Queue") for n in ("a-b.fifo", "a_b.fifo", "A-B-fifo", "9lives", "x" * 80)]
     assert len(set(m.lower() for m in made)) == len(made)
     assert all(LOGICAL_ID.match(m) for m in made)
+
+
+class TestContract(ArtifactContract):
+    broker, folder = "sqs", "sqs/"
+    variants = ({"request_reply": True},)
 
 
 def test_every_use_case_renders_with_sqs() -> None:
