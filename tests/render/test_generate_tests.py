@@ -131,7 +131,7 @@ def venvs(tmp_path_factory) -> Venvs:
 
 
 def run_pytest(python: Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfs", *args], cwd=cwd,
+    return subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfEs", *args], cwd=cwd,
                           capture_output=True, text=True, env=env or clean_env(), timeout=600)
 
 
@@ -203,6 +203,23 @@ def test_integration_variant_passes_against_real_brokers(use_case, broker, rende
     result = counts(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert result.get("passed", 0) >= 3 and not result.get("skipped"), proc.stdout[-2000:]
+
+
+def test_vhosts() -> set[str]:
+    """The eda-test-* vhosts on the local RabbitMQ (the generated suite imports into one per run, then deletes it)."""
+    import base64
+    import urllib.request
+
+    request = urllib.request.Request("http://127.0.0.1:15672/api/vhosts",
+                                     headers={"Authorization": "Basic " + base64.b64encode(b"guest:guest").decode()})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return {v["name"] for v in json.loads(response.read()) if v["name"].startswith("eda-test-")}
+    except OSError:
+        return set()
+
+
+test_vhosts.__test__ = False  # a helper, not a test
 
 
 def broker_env(*names: str) -> dict[str, str]:
@@ -319,6 +336,11 @@ def edit_json(out: Path, path: str, change) -> None:
     target.write_text(json.dumps(data, indent=2))
 
 
+def refused_by_the_broker(defs: dict) -> None:
+    for q in defs["queues"]:
+        q["arguments"].pop("x-dead-letter-exchange", None)  # a dead-letter routing key without its exchange
+
+
 def without_dead_lettering(defs: dict) -> None:
     for q in defs["queues"]:
         if "x-delivery-limit" in q["arguments"]:
@@ -369,6 +391,9 @@ TOPOLOGY_MUTANTS = [
     ("definitions without the dead-letter exchange (declared)", ("work_queue", "rabbitmq"),
      lambda out: edit_json(out, "rabbitmq/definitions.json", without_dead_lettering), ("RABBITMQ_URL",),
      {"RABBITMQ_MANAGEMENT_URL": "none"}, "test_rabbitmq"),
+    ("definitions the broker refuses", ("work_queue", "rabbitmq"),
+     lambda out: edit_json(out, "rabbitmq/definitions.json", refused_by_the_broker), ("RABBITMQ_URL",), {},
+     "test_rabbitmq"),
     ("consistent-hash lanes replaced by fan-out", ("pub_sub", "rabbitmq"),
      lambda out: edit_json(out, "rabbitmq/definitions.json", lanes_as_fanout), ("RABBITMQ_URL",), {},
      "test_rabbitmq"),
@@ -390,6 +415,7 @@ TOPOLOGY_MUTANTS = [
 def test_topology_mutants_are_caught(rendered, venvs, tmp_path, sqs_endpoint):
     """A rendered file that breaks the plan's guarantee makes the integration suite that loads it fail."""
     caught, missed = [], []
+    vhosts = test_vhosts()
     for name, (use_case, broker), change, urls, extra, module in TOPOLOGY_MUTANTS:
         _, original = rendered(use_case, broker)
         out = tmp_path / re.sub(r"\W+", "-", name)
@@ -398,8 +424,10 @@ def test_topology_mutants_are_caught(rendered, venvs, tmp_path, sqs_endpoint):
         python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
         env = broker_env(*(u for u in urls if u in LOCAL)) | {u: sqs_endpoint for u in urls if u == "SQS_ENDPOINT_URL"}
         proc = run_pytest(python, out, f"tests/integration/{module}.py", env=clean_env(**env, **extra))
-        failed = set(re.findall(r"^FAILED tests/integration/\w+\.py::(\w+)", proc.stdout, re.M))
+        # FAILED: a guarantee broke; ERROR: the broker refused the file while the fixture applied it
+        failed = set(re.findall(r"^(?:FAILED|ERROR) tests/integration/\w+\.py::(\w+)", proc.stdout, re.M))
         (caught if proc.returncode == 1 and failed else missed).append(f"{name} -> {sorted(failed) or proc.returncode}")
+    assert test_vhosts() <= vhosts, "a failing run left its vhost behind"
     print(f"\ntopology mutants caught: {len(caught)}/{len(TOPOLOGY_MUTANTS)}")
     for line in caught:
         print("  caught:", line)
