@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from test_artifacts_nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
-
+from brokers.nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
 from event_driven.render.nats import consumers as planned_consumers
 
 
@@ -75,7 +74,7 @@ def fan_out(plan: Any, republish: bool) -> tuple[int, int, list[str]]:
     return asyncio.run(asyncio.wait_for(scenario(), 40))
 
 
-def test_a_failure_in_one_subscriber_is_dead_lettered_for_it_and_not_reprocessed_by_the_other(fresh_plan):  # noqa: F811
+def test_a_failure_in_one_subscriber_is_dead_lettered_for_it_and_not_reprocessed_by_the_other(fresh_plan):
     plan = fresh_plan("pub_sub")
     failing_cfg, healthy_cfg = planned_consumers(plan)
     failed, healthy, dead = fan_out(plan, republish=False)
@@ -84,7 +83,7 @@ def test_a_failure_in_one_subscriber_is_dead_lettered_for_it_and_not_reprocessed
     assert len(dead) == 1 and ".MAX_DELIVERIES." in dead[0] and dead[0].endswith(f".{failing_cfg['durable_name']}")
 
 
-def test_a_retry_republished_to_the_shared_subject_is_reprocessed_by_the_healthy_subscriber(fresh_plan):  # noqa: F811
+def test_a_retry_republished_to_the_shared_subject_is_reprocessed_by_the_healthy_subscriber(fresh_plan):
     plan = fresh_plan("pub_sub")
     failed, healthy, dead = fan_out(plan, republish=True)
     assert healthy == failed + 1 > 2, (failed, healthy)  # the event, then every retry of the other subscriber

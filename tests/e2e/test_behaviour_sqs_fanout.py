@@ -2,7 +2,7 @@
 pub_sub plan: an SNS topic fanning out to one queue per subscriber, each with its own redrive policy and dead-letter
 queue. One subscriber's failure stays its own.
 
-The queues are created as tests/e2e/test_behaviour_sqs.py creates them (scaled timed attributes); the SNS topic and
+The queues are created as tests/brokers/sqs_queues.py creates them (scaled timed attributes); the SNS topic and
 its subscriptions (protocol sqs, raw message delivery) are created with boto3 as the template declares them. The queue
 policies are not applied (moto does not enforce them). The failing subscriber follows the plan's retryable-error call
 (ChangeMessageVisibility to the tier delay) until the redrive policy moves the event to its own dead-letter queue;
@@ -16,10 +16,9 @@ import math
 import uuid
 from typing import Any
 
-from test_artifacts_sqs import load, template
-from test_behaviour_sqs import create_queues, delete_queues, receive_until_dead
-from test_live_sqs import KEY_ID, SECRET, endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client)
-
+from brokers.moto import KEY_ID, SECRET, endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client)
+from brokers.sqs import load, template
+from brokers.sqs_queues import create_queues, delete_queues, receive_until_dead
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 
@@ -44,7 +43,7 @@ def make_plan() -> Any:
 class FanOut:
     """The rendered template applied: queues (by name), the topic ARN and the subscriptions."""
 
-    def __init__(self, sqs: Any, endpoint: str, plan: Any):  # noqa: F811
+    def __init__(self, sqs: Any, endpoint: str, plan: Any):
         import boto3
 
         self.sqs, self.plan = sqs, plan
@@ -91,7 +90,7 @@ class FanOut:
             delete_queues(self.sqs, self.urls)
 
 
-def drain(sqs: Any, url: str, rounds: int = 2) -> list[str]:  # noqa: F811
+def drain(sqs: Any, url: str, rounds: int = 2) -> list[str]:
     """Receive and delete whatever arrives in ``rounds`` long polls: the bodies processed."""
     bodies: list[str] = []
     for _ in range(rounds):
@@ -101,7 +100,7 @@ def drain(sqs: Any, url: str, rounds: int = 2) -> list[str]:  # noqa: F811
     return bodies
 
 
-def run(sqs: Any, endpoint: str, shared_retry: bool) -> tuple[int, list[str], list[Any], list[str]]:  # noqa: F811
+def run(sqs: Any, endpoint: str, shared_retry: bool) -> tuple[int, list[str], list[Any], list[str]]:
     """(receives by the failing subscriber, bodies the healthy one processed, failing and healthy dead letters)."""
     plan = make_plan()
     failing_group, healthy_group = (g.name for g in plan.consumer_groups)
@@ -132,14 +131,14 @@ def run(sqs: Any, endpoint: str, shared_retry: bool) -> tuple[int, list[str], li
         fan.close()
 
 
-def test_a_failure_in_one_subscriber_reaches_only_its_dead_letter_queue_and_not_the_other(sqs, endpoint):  # noqa: F811
+def test_a_failure_in_one_subscriber_reaches_only_its_dead_letter_queue_and_not_the_other(sqs, endpoint):
     receives, processed, failing_dead, healthy_dead = run(sqs, endpoint, shared_retry=False)
     assert receives == 3  # maxReceiveCount receives, the planned delays apart, then redriven
     assert [m["Body"] for m in failing_dead] == ["order-1"]
     assert processed == ["order-1"] and healthy_dead == []  # the healthy subscriber processed it exactly once
 
 
-def test_a_retry_through_the_shared_topic_is_reprocessed_by_the_healthy_subscriber(sqs, endpoint):  # noqa: F811
+def test_a_retry_through_the_shared_topic_is_reprocessed_by_the_healthy_subscriber(sqs, endpoint):
     receives, processed, failing_dead, _ = run(sqs, endpoint, shared_retry=True)
     assert processed == ["order-1"] * (receives + 1) and receives >= 2
     assert failing_dead == []
