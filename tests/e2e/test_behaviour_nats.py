@@ -11,7 +11,6 @@ import asyncio
 from typing import Any
 
 from brokers.nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
-
 from event_driven.render.nats import consumers as planned_consumers
 from lanes import lane_of
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pika
+
 from brokers.rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
 
 

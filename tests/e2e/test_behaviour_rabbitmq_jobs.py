@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pika
+
 from brokers.rabbitmq import connect, ctl, imported  # noqa: F401  (imported is a fixture)
 
 SCALE = 900  # 1 s of test time stands for 15 minutes

@@ -20,15 +20,15 @@ from typing import Any
 
 import pika
 import pytest
+
 from brokers.nats import URL as NATS_URL
-from brokers.nats import delete_streams, stream_files
 from brokers.nats import context as nats_context
+from brokers.nats import delete_streams, stream_files
 from brokers.rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
 from brokers.redis import HOST as REDIS_HOST
 from brokers.redis import PORT as REDIS_PORT
 from brokers.redis import context as redis_context
 from brokers.redis import setup_text
-
 from conftest import reachable, require
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
