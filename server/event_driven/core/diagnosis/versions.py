@@ -44,7 +44,9 @@ class StatedVersion:
 
     @property
     def broker(self) -> str | None:
-        return _BROKER_OF.get(self.component.lower())
+        # Config keys name the component with a suffix: pulsar_version, kafka-version, redis_version.
+        name = re.sub(r"[_.-]?(?:server[_.-]?)?version$", "", self.component.lower()) or self.component.lower()
+        return _BROKER_OF.get(name) or _BROKER_OF.get(self.component.lower())
 
 
 def _parse(text: str) -> Version:
