@@ -23,6 +23,7 @@ from event_driven.core.diagnosis.result import (
     PartitionVerdict,
 )
 from event_driven.core.diagnosis.scoring import (
+    CORROBORATION,
     PENALTY_GIVEN,
     PENALTY_INFERRED,
     RESTATES_SYMPTOM_FACTOR,
@@ -274,6 +275,7 @@ def _score_context(sc: Scored, ctx: NormalizedContext | None) -> None:
 
 # Evidence read from the report's words; a restated symptom ranks below a mechanism only on these.
 _WORDS_ONLY = frozenset({"symptom", "retrieval", "version", "broker"})
+_EVIDENCE_GROUP = {"retrieval": "symptom", "config_finding": "config_condition"}
 
 
 def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
@@ -293,6 +295,10 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
         )
     if sc.fm.restates_symptom and all(e.kind in _WORDS_ONLY for e in sc.pro):
         factor *= RESTATES_SYMPTOM_FACTOR
+    # Independent kinds of evidence (the report's words, a printed error, a setting, a metric, a version) that agree
+    # corroborate each other; the base rate is not evidence from the report and does not count.
+    kinds = {_EVIDENCE_GROUP.get(e.kind, e.kind) for e in sc.pro if e.kind != "broker"}
+    factor *= 1 + CORROBORATION * max(0, len(kinds) - 1)
     sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
 

@@ -25,6 +25,7 @@ W_AUDIT = 1.5
 W_CONTEXT = 0.75
 PENALTY_GIVEN = 0.2
 PENALTY_INFERRED = 0.4
+CORROBORATION = 0.3  # per extra independent kind of supporting evidence; dev gains 1 case at 0.1-0.3, paraphrase flat
 RESTATES_SYMPTOM_FACTOR = 0.7  # cross-validated on the dev and paraphrase sets (0.6-0.8 equal on dev)
 MIN_COVERAGE = 0.5
 K_INFO = 5.0
@@ -53,7 +54,9 @@ SCORING_TEXT = (
     f"naming the entry, half for medium) "
     f"x broker factor (1 if the entry fits the broker, {PENALTY_GIVEN:g} if not and the broker was given, "
     f"{PENALTY_INFERRED:g} if inferred) x {RESTATES_SYMPTOM_FACTOR:g} for an entry that restates the symptom rather "
-    "than naming a mechanism (a backlog, duplicates, an idle consumer) when only words support it. confidence = "
+    "than naming a mechanism (a backlog, duplicates, an idle consumer) when only words support it, x (1 + "
+    f"{CORROBORATION:g} per extra independent kind of supporting evidence: words, error line, setting, metric, "
+    "version). confidence = "
     "(1 - exp(-score/4)) x (0.5 + 0.5 x score^2 / sum of score^2 over the kept hypotheses): evidence strength "
     "times how clearly it points at this entry; a ranking aid, not a "
     "probability."
