@@ -29,6 +29,7 @@ from event_driven.core.diagnosis.scoring import (
     RESTATES_SYMPTOM_FACTOR,
     SCORING_TEXT,
     W_AUDIT,
+    W_CFG_WEAK,
     W_CONTEXT,
     Scored,
     index_of,
@@ -278,6 +279,11 @@ _WORDS_ONLY = frozenset({"symptom", "retrieval", "version", "broker"})
 _EVIDENCE_GROUP = {"retrieval": "symptom", "config_finding": "config_condition"}
 
 
+def _weak_config(e: Evidence) -> bool:
+    """A condition that holds only through a documented default or a missing key corroborates nothing."""
+    return e.kind == "config_condition" and e.weight <= W_CFG_WEAK
+
+
 def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
     factor = 1.0
     broker = binf.broker
@@ -297,7 +303,7 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
         factor *= RESTATES_SYMPTOM_FACTOR
     # Independent kinds of evidence (the report's words, a printed error, a setting, a metric, a version) that agree
     # corroborate each other; the base rate is not evidence from the report and does not count.
-    kinds = {_EVIDENCE_GROUP.get(e.kind, e.kind) for e in sc.pro if e.kind != "broker"}
+    kinds = {_EVIDENCE_GROUP.get(e.kind, e.kind) for e in sc.pro if e.kind != "broker" and not _weak_config(e)}
     factor *= 1 + CORROBORATION * max(0, len(kinds) - 1)
     sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
