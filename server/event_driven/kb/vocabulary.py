@@ -36,3 +36,6 @@ class DiagnosisVocabulary(KnowledgeModel):
     phrases: list[Phrase] = Field(description="Applied in order, case-insensitive, before tokenising")
     concepts: dict[Word, str] = Field(description="concept token -> space-separated words that read as it")
     multi: dict[Word, list[Word]] = Field(default_factory=dict, description="word -> the concepts it stands for")
+    complaints: dict[str, list[str]] = Field(
+        default_factory=dict, description="failure-mode category -> phrases that voice its complaint"
+    )

@@ -28,6 +28,7 @@ from event_driven.core.diagnosis.scoring import (
     PENALTY_INFERRED,
     RESTATES_SYMPTOM_FACTOR,
     SCORING_TEXT,
+    UNVOICED_COMPLAINT_FACTOR,
     W_AUDIT,
     W_CFG_WEAK,
     W_CONTEXT,
@@ -42,7 +43,7 @@ from event_driven.core.diagnosis.scoring import (
     score_versions,
 )
 from event_driven.core.diagnosis.separate import separating_question
-from event_driven.core.diagnosis.text import processing_time_from_text, tokenize
+from event_driven.core.diagnosis.text import complaint_tokens, processing_time_from_text, tokenize
 from event_driven.core.diagnosis.versions import stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
@@ -308,6 +309,14 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
     sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
 
+def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
+    """An entry whose category's complaint (duplicates, loss, ordering) the report never voices ranks lower when
+    only words support it."""
+    need = complaint_tokens().get(sc.fm.category)
+    if need and sc.score > 0 and not need & user_tokens and all(e.kind in _WORDS_ONLY for e in sc.pro):
+        sc.score *= UNVOICED_COMPLAINT_FACTOR
+
+
 def _score_all(
     scored: dict[str, Scored],
     kb: KnowledgeBase,
@@ -339,6 +348,7 @@ def _score_all(
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)
         _fit_broker(sc, binf)
+        _fit_complaint(sc, user_tokens)
 
 
 def _hypothesis(rank: int, sc: Scored, total: float, broker: str | None) -> Hypothesis:

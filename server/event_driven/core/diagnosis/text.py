@@ -83,6 +83,14 @@ def stop_words() -> frozenset[str]:
     return _reading().stop_words
 
 
+@functools.cache
+def complaint_tokens() -> dict[str, frozenset[str]]:
+    """Per failure-mode category, the tokens of the phrases that voice its complaint (``complaints`` in the
+    vocabulary file)."""
+    vocab = load_file(knowledge_dir() / VOCABULARY_FILE, DiagnosisVocabulary)
+    return {cat: frozenset(t for p in phrases for t in tokenize(p)) for cat, phrases in vocab.complaints.items()}
+
+
 _NEGATIONS = frozenset({"not", "never", "no", "without", "nor"})
 
 
