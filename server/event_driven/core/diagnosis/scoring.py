@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -99,16 +100,26 @@ class _Index:
     """IDF over the catalogue and the tokenised phrases of every entry (computed once per knowledge base)."""
 
     def __init__(self, fms: list[FailureMode]) -> None:
-        self.phrases: dict[str, list[tuple[str, list[str]]]] = {}
+        tokenized: dict[str, list[tuple[str, list[str]]]] = {}
         df: dict[str, int] = {}
         for fm in fms:
             items = [(s, tokenize(s)) for s in fm.symptoms] + [(fm.title, tokenize(fm.title))]
-            self.phrases[fm.id] = [(text, toks) for text, toks in items if toks]
+            tokenized[fm.id] = [(text, toks) for text, toks in items if toks]
             vocab = {t for _, toks in items for t in toks}
             for t in vocab:
                 df[t] = df.get(t, 0) + 1
         n = len(fms)
         self.idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        # Per phrase: its text, its distinct tokens in a fixed order and their total IDF (computed once, not per call).
+        self.phrases: dict[str, list[tuple[str, tuple[str, ...], float]]] = {}
+        for fid, items in tokenized.items():
+            rows = []
+            for text, toks in items:
+                uniq = tuple(sorted(set(toks)))
+                total = sum(self.idf.get(t, 0.0) for t in uniq)
+                if total > 0:
+                    rows.append((text, uniq, total))
+            self.phrases[fid] = rows
         self._fms = fms
         self._bm25: SymptomIndex | None = None
 
@@ -153,7 +164,9 @@ def _best_quote(sentences: list[tuple[str, set[str]]], toks: list[str]) -> str |
     return best
 
 
-def _phrase_match(uniq: list[str], total: float, toks: set[str], idf: Mapping[str, float]) -> tuple[float, list[str]]:
+def _phrase_match(
+    uniq: tuple[str, ...], total: float, toks: set[str], idf: Mapping[str, float]
+) -> tuple[float, list[str]]:
     got = [t for t in uniq if t in toks]
     got_idf = sum(idf.get(t, 0.0) for t in got)
     cov = got_idf / total
@@ -165,11 +178,9 @@ def _phrase_match(uniq: list[str], total: float, toks: set[str], idf: Mapping[st
 def score_symptoms(sc: Scored, idx: _Index, user: set[str], sentences: list[tuple[str, set[str]]]) -> None:
     """Phrase matches within one sentence count fully; words gathered across sentences count SPREAD_FACTOR."""
     covs: list[tuple[float, str, list[str], str | None]] = []
-    for text, toks in idx.phrases.get(sc.fm.id, []):
-        uniq = sorted(set(toks))
-        total = sum(idx.idf.get(t, 0.0) for t in uniq)
-        if total <= 0:
-            continue
+    for text, uniq, total in idx.phrases.get(sc.fm.id, []):
+        if sum(idx.idf.get(t, 0.0) for t in uniq if t in user) / total < MIN_COVERAGE:
+            continue  # no sentence, nor the whole report, covers enough of this phrase
         best, best_got, quote = 0.0, [], None
         for sent, stoks in sentences:
             val, got = _phrase_match(uniq, total, stoks, idx.idf)
@@ -337,6 +348,11 @@ def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> Non
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _note_words(note: str) -> frozenset[str]:
+    return frozenset(tokenize(note))
+
+
 def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, user: set[str]) -> None:
     """Version evidence: notes whose release range holds the version the report names and whose words it shares."""
     if sc.fm.stated_version_supports and stated:
@@ -352,7 +368,7 @@ def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, 
             )
         )
     for note, sv in matching_notes(sc.fm.versions, stated, broker):
-        words = set(tokenize(note.note))
+        words = _note_words(note.note)
         overlap = len(words & user) / len(words) if words else 0.0
         if overlap < MIN_NOTE_OVERLAP:
             continue
