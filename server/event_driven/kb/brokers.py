@@ -294,9 +294,8 @@ class Retention(KnowledgeModel):
 
     @model_validator(mode="after")
     def _check(self) -> Retention:
-        if self.model == "none" and (
-            self.unbounded or self.max_retention or self.default_retention or self.replay.supported
-        ):
+        if self.model == "none" and (self.unbounded or self.max_retention or self.default_retention
+                                     or self.replay.supported):
             raise ValueError("retention model 'none' stores nothing: no retention figures, no replay")
         _require_unit(self.max_retention, RETENTION_UNITS, "max_retention")
         _require_unit(self.default_retention, RETENTION_UNITS, "default_retention")
@@ -555,10 +554,8 @@ class BrokerVariant(KnowledgeModel):
     name: NonEmptyStr
     summary: SourcedText
     model: BrokerModel | None = Field(
-        default=None,
-        description="The variant's consumption model when it differs from its broker's (a RabbitMQ "
-        "stream is a log, a quorum queue a queue).",
-    )
+        default=None, description="The variant's consumption model when it differs from its broker's (a RabbitMQ "
+        "stream is a log, a quorum queue a queue).")
     throughput: ThroughputEnvelope | None = None
     latency: LatencyEnvelope | None = None
     ordering: Annotated[list[OrderingMode], Field(min_length=1)] | None = None
@@ -587,10 +584,8 @@ class Broker(BrokerProfile):
     summary: SourcedText
     model: BrokerModel
     server: Identifier | None = Field(
-        default=None,
-        description="The server software, when several profiled brokers run in one (redis, nats): a team "
-        "that runs one of them already runs the server of the others.",
-    )
+        default=None, description="The server software, when several profiled brokers run in one (redis, nats): a team "
+        "that runs one of them already runs the server of the others.")
     default_variant: Identifier | None = None
     variants: list[BrokerVariant] = []
 

@@ -77,8 +77,7 @@ class LagSeries(KnowledgeModel):
     metric: PromName
     channel_label: PromName
     group_label: PromName | None = Field(
-        default=None, description="None when the channel is the consumer's own (a RabbitMQ queue per subscriber)."
-    )
+        default=None, description="None when the channel is the consumer's own (a RabbitMQ queue per subscriber).")
 
 
 class ProgressSeries(KnowledgeModel):
@@ -87,17 +86,15 @@ class ProgressSeries(KnowledgeModel):
     metric: PromName
     kind: Literal["position", "level"] = Field(
         description="position: a read position that stops changing when the consumer stalls; level: a count or rate "
-        "that drops to zero (consumers attached, dispatch rate)."
-    )
+                    "that drops to zero (consumers attached, dispatch rate).")
 
 
 class DepthSeries(KnowledgeModel):
     """Messages held in a dead-letter channel, read from the broker."""
 
     metric: PromName
-    minus: PromName | None = Field(
-        default=None, description="Subtracted series (Kafka: log start offset), same labels."
-    )
+    minus: PromName | None = Field(default=None,
+                                   description="Subtracted series (Kafka: log start offset), same labels.")
     channel_label: PromName
 
 

@@ -28,18 +28,8 @@ Op = Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "mi
 NUMERIC_OPS = frozenset({"gt", "gte", "lt", "lte"})
 LIST_OPS = frozenset({"in", "not_in"})
 PRESENCE_OPS = frozenset({"exists", "missing"})
-OP_TEXT = {
-    "eq": "=",
-    "ne": "!=",
-    "gt": ">",
-    "gte": ">=",
-    "lt": "<",
-    "lte": "<=",
-    "in": "in",
-    "not_in": "not in",
-    "exists": "is set",
-    "missing": "is not set",
-}
+OP_TEXT = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "in": "in", "not_in": "not in",
+           "exists": "is set", "missing": "is not set"}
 
 
 class ThresholdRef(KnowledgeModel):

@@ -18,26 +18,12 @@ from event_driven.kb.predicates import Comparison, Node, leaf_tests, threshold_r
 from event_driven.vocab import Severity
 
 # The context fields a rule may test: the fields of core/context.py's NormalizedContext, named here because the data
-# layer does not import the core (tests/test_knowledge_base.py checks that the two agree).
-CONTEXT_FIELDS: frozenset[str] = frozenset(
-    {
-        "use_case",
-        "throughput_msg_per_s",
-        "latency_ms",
-        "ordering",
-        "delivery",
-        "retention_hours",
-        "message_size_bytes",
-        "processing_time_ms",
-        "replay",
-        "replay_hours",
-        "idempotent_consumers",
-        "producers",
-        "producer_count",
-        "consumers",
-        "consumer_count",
-    }
-)
+# layer does not import the core (tests/kb/test_knowledge_base.py checks that the two agree).
+CONTEXT_FIELDS: frozenset[str] = frozenset({
+    "use_case", "throughput_msg_per_s", "latency_ms", "ordering", "delivery", "retention_hours", "message_size_bytes",
+    "processing_time_ms",
+    "replay", "replay_hours", "idempotent_consumers", "producers", "producer_count", "consumers", "consumer_count",
+})
 # Counts are plain integers ("more than one producer"), not measured figures, so literals are fine there.
 COUNT_FIELDS: frozenset[str] = frozenset({"producer_count", "consumer_count"})
 
@@ -70,6 +56,7 @@ class Rule(KnowledgeModel):
     message: Annotated[str, Field(min_length=1)]
     recommendation: Annotated[str, Field(min_length=1)]
     sources: Annotated[list[SourceUrl], Field(min_length=1)]
+
 
     @field_validator("when")
     @classmethod

@@ -14,13 +14,7 @@ from event_driven.kb.common import KnowledgeModel, SourceUrl
 
 SchemaFormat = Literal["avro", "json", "protobuf"]
 CompatibilityMode = Literal[
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-    "NONE",
+    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE",
 ]
 # backward: readers on the new schema meet data written with an old one; forward: the reverse.
 Direction = Literal["backward", "forward"]

@@ -9,28 +9,13 @@ from event_driven.core.evidence import KEY_BROKERS, ParsedConfig
 from event_driven.vocab import SELECTABLE_BROKERS
 
 BROKER_ALIASES = {
-    "kafka": "kafka",
-    "apache kafka": "kafka",
-    "apache_kafka": "kafka",
-    "confluent": "kafka",
-    "rabbitmq": "rabbitmq",
-    "rabbit": "rabbitmq",
-    "rabbit mq": "rabbitmq",
-    "amqp": "rabbitmq",
-    "sqs": "sqs",
-    "aws sqs": "sqs",
-    "amazon sqs": "sqs",
-    "aws_sqs": "sqs",
-    "pulsar": "pulsar",
-    "apache pulsar": "pulsar",
-    "nats": "nats_jetstream",
-    "jetstream": "nats_jetstream",
-    "nats jetstream": "nats_jetstream",
-    "nats_jetstream": "nats_jetstream",
-    "nats-jetstream": "nats_jetstream",
-    "redis": "redis_streams",
-    "redis streams": "redis_streams",
-    "redis_streams": "redis_streams",
+    "kafka": "kafka", "apache kafka": "kafka", "apache_kafka": "kafka", "confluent": "kafka",
+    "rabbitmq": "rabbitmq", "rabbit": "rabbitmq", "rabbit mq": "rabbitmq", "amqp": "rabbitmq",
+    "sqs": "sqs", "aws sqs": "sqs", "amazon sqs": "sqs", "aws_sqs": "sqs",
+    "pulsar": "pulsar", "apache pulsar": "pulsar",
+    "nats": "nats_jetstream", "jetstream": "nats_jetstream", "nats jetstream": "nats_jetstream",
+    "nats_jetstream": "nats_jetstream", "nats-jetstream": "nats_jetstream",
+    "redis": "redis_streams", "redis streams": "redis_streams", "redis_streams": "redis_streams",
     "redis-streams": "redis_streams",
 }
 
@@ -52,105 +37,46 @@ _BROKER_WORDS: list[tuple[re.Pattern[str], str, float, str]] = [
     (re.compile(p, re.IGNORECASE), b, w, lbl)
     for p, b, w, lbl in [
         (r"\bkafka\b", "kafka", 3, "the word 'kafka'"),
-        (
-            r"\b(librdkafka|rdkafka|kafkajs|kafka-python|aiokafka|kcat|kafkacat|confluent)\b",
-            "kafka",
-            3,
-            "a Kafka client name",
-        ),
+        (r"\b(librdkafka|rdkafka|kafkajs|kafka-python|aiokafka|kcat|kafkacat|confluent)\b", "kafka", 3,
+         "a Kafka client name"),
         (r"\b(zookeeper|kraft|__consumer_offsets|isr)\b", "kafka", 2, "Kafka terms (ISR, ZooKeeper, KRaft)"),
         (r"max\.poll|\bpoll\(\)|poll interval", "kafka", 2, "the Kafka poll loop"),
         (r"\bpartitions?\b", "kafka", 1, "the word 'partition'"),
         (r"\boffsets?\b", "kafka", 1, "the word 'offset'"),
         (r"\brebalanc", "kafka", 1, "the word 'rebalance'"),
         (r"\b(rabbitmq|rabbit|amqp|pika|php-amqplib|spring-amqp)\b", "rabbitmq", 3, "RabbitMQ / AMQP named"),
-        (
-            r"\b(exchange|vhost|routing.key|binding key|quorum queue|prefetch|x-queue-type|x-dead-letter)",
-            "rabbitmq",
-            2,
-            "RabbitMQ terms (exchange, vhost, routing key, prefetch)",
-        ),
-        (
-            r"\bbasic[._](publish|consume|qos|ack|nack|reject|get)\b|precondition_failed",
-            "rabbitmq",
-            2,
-            "AMQP methods / errors",
-        ),
+        (r"\b(exchange|vhost|routing.key|binding key|quorum queue|prefetch|x-queue-type|x-dead-letter)",
+         "rabbitmq", 2, "RabbitMQ terms (exchange, vhost, routing key, prefetch)"),
+        (r"\bbasic[._](publish|consume|qos|ack|nack|reject|get)\b|precondition_failed", "rabbitmq", 2,
+         "AMQP methods / errors"),
         (r"\bunacked\b", "rabbitmq", 1, "the word 'unacked'"),
         (r"\b(sqs|amazon sqs|aws sqs)\b", "sqs", 3, "SQS named"),
-        (
-            r"visibility ?timeout|receipt ?handle|receive_?message|approximatenumberofmessages|redrive|"
-            r"messagegroupid|message group id|waittimeseconds|long polling|short polling",
-            "sqs",
-            2,
-            "SQS terms (visibility timeout, receipt handle, redrive)",
-        ),
+        (r"visibility ?timeout|receipt ?handle|receive_?message|approximatenumberofmessages|redrive|"
+         r"messagegroupid|message group id|waittimeseconds|long polling|short polling", "sqs", 2,
+         "SQS terms (visibility timeout, receipt handle, redrive)"),
         (r"\bpulsar\b", "pulsar", 3, "Pulsar named"),
-        (
-            r"\b(bookkeeper|backlog quota|key_shared|pulsar-admin|ledger|negative ack)",
-            "pulsar",
-            2,
-            "Pulsar terms (backlog quota, BookKeeper, Key_Shared)",
-        ),
+        (r"\b(bookkeeper|backlog quota|key_shared|pulsar-admin|ledger|negative ack)", "pulsar", 2,
+         "Pulsar terms (backlog quota, BookKeeper, Key_Shared)"),
         (r"\b(nats|jetstream)\b", "nats_jetstream", 3, "NATS / JetStream named"),
-        (
-            r"\b(ack_?wait|max_?ack_?pending|max_?deliver|no responders|nats-server)\b",
-            "nats_jetstream",
-            2,
-            "NATS terms (AckWait, MaxAckPending, no responders)",
-        ),
-        (
-            r"\b(bunny|lapin|amqplib|amqp-client|dart_amqp|rabbitpy|kombu\.transport\.pyamqp|shovel|federation)\b",
-            "rabbitmq",
-            2,
-            "an AMQP client or RabbitMQ plugin named",
-        ),
-        (
-            r"\b(heartbeats?|publisher confirms?|confirm\.select|basic\.return|channel\.close|connection\.blocked)\b",
-            "rabbitmq",
-            1,
-            "AMQP connection terms",
-        ),
-        (
-            r"\b(lambda|event source mapping|batchitemfailures|reportbatchitemfailures|receivecount|"
-            r"maxreceivecount|messagegroupid|cloudwatch)\b",
-            "sqs",
-            2,
-            "SQS / Lambda terms",
-        ),
-        (
-            r"\b(async-nats|nats\.py|nats\.go|nats\.net|nats\.rs|stan|nats streaming|max_payload|slow consumer|"
-            r"pubAck|ackwait|nak)\b",
-            "nats_jetstream",
-            2,
-            "NATS client or terms",
-        ),
-        (
-            r"\b(burrow|kafka-python|spring-kafka|alpakka|sarama|kafka-go|franz|debezium|ksql|kafka streams)\b",
-            "kafka",
-            2,
-            "a Kafka client or tool named",
-        ),
-        (
-            r"\b(celery|kombu|bull|bullmq|\brq\b|python-rq|sidekiq|resque|pub/sub|pubsub|xrange|xinfo)\b",
-            "redis_streams",
-            1.5,
-            "a Redis-backed queue or Redis command named",
-        ),
-        (
-            r"\b(bookie|topic stats|dispatcher|broker\.conf|pulsar-client|subscription type)\b",
-            "pulsar",
-            1.5,
-            "Pulsar terms",
-        ),
+        (r"\b(ack_?wait|max_?ack_?pending|max_?deliver|no responders|nats-server)\b", "nats_jetstream", 2,
+         "NATS terms (AckWait, MaxAckPending, no responders)"),
+        (r"\b(bunny|lapin|amqplib|amqp-client|dart_amqp|rabbitpy|kombu\.transport\.pyamqp|shovel|federation)\b",
+         "rabbitmq", 2, "an AMQP client or RabbitMQ plugin named"),
+        (r"\b(heartbeats?|publisher confirms?|confirm\.select|basic\.return|channel\.close|connection\.blocked)\b",
+         "rabbitmq", 1, "AMQP connection terms"),
+        (r"\b(lambda|event source mapping|batchitemfailures|reportbatchitemfailures|receivecount|"
+         r"maxreceivecount|messagegroupid|cloudwatch)\b", "sqs", 2, "SQS / Lambda terms"),
+        (r"\b(async-nats|nats\.py|nats\.go|nats\.net|nats\.rs|stan|nats streaming|max_payload|slow consumer|"
+         r"pubAck|ackwait|nak)\b", "nats_jetstream", 2, "NATS client or terms"),
+        (r"\b(burrow|kafka-python|spring-kafka|alpakka|sarama|kafka-go|franz|debezium|ksql|kafka streams)\b",
+         "kafka", 2, "a Kafka client or tool named"),
+        (r"\b(celery|kombu|bull|bullmq|\brq\b|python-rq|sidekiq|resque|pub/sub|pubsub|xrange|xinfo)\b",
+         "redis_streams", 1.5, "a Redis-backed queue or Redis command named"),
+        (r"\b(bookie|topic stats|dispatcher|broker\.conf|pulsar-client|subscription type)\b", "pulsar", 1.5,
+         "Pulsar terms"),
         (r"\bredis\b", "redis_streams", 3, "Redis named"),
-        (
-            r"\b(xreadgroup|xadd|xack|xclaim|xautoclaim|xpending|xtrim|xgroup|nogroup|busygroup|maxlen|"
-            r"pending entries list)\b",
-            "redis_streams",
-            2.5,
-            "Redis stream commands (XREADGROUP, XADD...)",
-        ),
+        (r"\b(xreadgroup|xadd|xack|xclaim|xautoclaim|xpending|xtrim|xgroup|nogroup|busygroup|maxlen|"
+         r"pending entries list)\b", "redis_streams", 2.5, "Redis stream commands (XREADGROUP, XADD...)"),
     ]
 ]
 
@@ -187,9 +113,6 @@ def infer_broker(text: str, parsed: ParsedConfig, sig_brokers: list[tuple[str, s
     cands = {b: round(s, 2) for b, s in ranked}
     if (top >= 2.0 and top >= 1.5 * second) or (top >= 1.0 and second == 0.0):
         return BrokerInference(broker=best, how="inferred", reasons=why[best], candidates=cands)
-    return BrokerInference(
-        broker=None,
-        how="unknown",
-        candidates=cands,
-        reasons=[f"evidence is ambiguous: {', '.join(f'{b} {s:g}' for b, s in ranked[:3])}"],
-    )
+    return BrokerInference(broker=None, how="unknown", candidates=cands,
+                           reasons=[f"evidence is ambiguous: {', '.join(f'{b} {s:g}' for b, s in ranked[:3])}"])
+

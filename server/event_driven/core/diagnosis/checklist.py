@@ -69,20 +69,13 @@ def _reason(template: str, facts: Mapping[str, Any], aliases: Mapping[str, str],
     return PLACEHOLDER.sub(fill, template)
 
 
-def _answer(
-    item: ChecklistItem, facts: Mapping[str, Any], aliases: Mapping[str, str], parsed: ParsedConfig
-) -> ChecklistResult:
+def _answer(item: ChecklistItem, facts: Mapping[str, Any], aliases: Mapping[str, str],
+            parsed: ParsedConfig) -> ChecklistResult:
     verdict = next((v for v in item.verdicts if v.when.evaluate(facts) is True), None)
     status = verdict.status if verdict else "unknown"
     reason = _reason(verdict.reason if verdict else item.otherwise, facts, aliases, parsed)
-    return ChecklistResult(
-        id=item.id,
-        question=item.question,
-        status=status,
-        reason=reason,
-        how_to_check=list(item.how_to_check),
-        sources=list(item.sources),
-    )
+    return ChecklistResult(id=item.id, question=item.question, status=status, reason=reason,
+                           how_to_check=list(item.how_to_check), sources=list(item.sources))
 
 
 def answer_checklist(kb: KnowledgeBase, given: Facts) -> list[ChecklistResult]:

@@ -15,17 +15,10 @@ from event_driven.errors import InputError, field_error
 # The fields of which a request needs at least one (broker and event_context alone are not evidence).
 EVIDENCE_FIELDS = ("symptoms", "error_lines", "config", "metrics")
 
-
 def no_evidence_error() -> InputError:
-    return InputError(
-        field_error(
-            "$",
-            "missing",
-            "diagnose_issue needs evidence: give at least one of symptoms, error_lines, config or "
-            "metrics (broker and event_context alone are not enough)",
-            allowed=", ".join(EVIDENCE_FIELDS),
-        )
-    )
+    return InputError(field_error(
+        "$", "missing", "diagnose_issue needs evidence: give at least one of symptoms, error_lines, config or "
+        "metrics (broker and event_context alone are not enough)", allowed=", ".join(EVIDENCE_FIELDS)))
 
 
 class DiagnoseRequest(BaseModel):
@@ -34,20 +27,15 @@ class DiagnoseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     symptoms: str | list[str] | None = Field(default=None, description="What is observed, in the user's words")
-    broker: str | None = Field(
-        default=None,
-        description="kafka, rabbitmq, sqs, pulsar, nats, redis (aliases ok); inferred from the evidence when absent",
-    )
+    broker: str | None = Field(default=None, description="kafka, rabbitmq, sqs, pulsar, nats, redis (aliases ok); "
+                               "inferred from the evidence when absent")
     error_lines: str | list[str] | None = Field(default=None, description="Log lines / stack trace, verbatim")
     config: str | dict[str, Any] | None = Field(
-        default=None,
-        description="Java properties, YAML or JSON text, or an object: client, topic, queue "
-        "arguments / policies, SQS attributes, NATS consumer config...",
-    )
+        default=None, description="Java properties, YAML or JSON text, or an object: client, topic, queue "
+        "arguments / policies, SQS attributes, NATS consumer config...")
     metrics: Metrics | None = None
     event_context: NormalizedContext | dict[str, Any] | None = Field(
-        default=None, description="The event context (raw, as for validate_context, or its normalized form)"
-    )
+        default=None, description="The event context (raw, as for validate_context, or its normalized form)")
     max_hypotheses: int = Field(default=5, ge=1, le=20)
 
     @field_validator("broker")
@@ -61,7 +49,7 @@ class DiagnoseRequest(BaseModel):
             return value
         close = difflib.get_close_matches(value.strip().lower(), [*BROKER_ALIASES, *KNOWN_BROKERS], n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(
-            f"unknown broker {value!r}; allowed: {', '.join(sorted(KNOWN_BROKERS))} "
-            f"(or leave it out to infer it from the evidence).{hint}"
-        )
+        raise ValueError(f"unknown broker {value!r}; allowed: {', '.join(sorted(KNOWN_BROKERS))} "
+                         f"(or leave it out to infer it from the evidence).{hint}")
+
+

@@ -12,17 +12,8 @@ from event_driven.core.lag import LagWindow
 from event_driven.kb.failure_modes import NextDiagnostic, Resolution
 
 Effect = Literal["supports", "refutes"]
-EvidenceKind = Literal[
-    "symptom",
-    "retrieval",
-    "version",
-    "error_signature",
-    "config_condition",
-    "metric_pattern",
-    "config_finding",
-    "context",
-    "broker",
-]
+EvidenceKind = Literal["symptom", "retrieval", "version", "error_signature", "config_condition", "metric_pattern",
+                       "config_finding", "context", "broker"]
 
 
 class Evidence(BaseModel):
@@ -131,8 +122,7 @@ class SeparatingQuestion(BaseModel):
     command: str | None = None
     basis: Literal["knowledge_base", "next_diagnostics"] = Field(
         description="'knowledge_base' when the catalogue states this pair's question; otherwise built from the two "
-        "entries' next diagnostics"
-    )
+        "entries' next diagnostics")
 
 
 class Diagnosis(BaseModel):
@@ -144,9 +134,9 @@ class Diagnosis(BaseModel):
     config_findings: list[ConfigFinding]
     lag_verdict: LagVerdict | None
     separating_question: SeparatingQuestion | None = Field(
-        default=None, description="Set when the two leading hypotheses score close to each other"
-    )
+        default=None, description="Set when the two leading hypotheses score close to each other")
     metric_patterns: list[ObservedPattern] = Field(description="Patterns computed from the metrics")
     config_read: list[ConfigKeyRead] = Field(description="How each config line was read")
     notes: list[str] = Field(description="Missing evidence and what to collect next")
     scoring: str = Field(description="How scores and confidence are computed")
+

@@ -31,14 +31,8 @@ def _setting_names(fm: FailureMode) -> list[str]:
 
 def _document(fm: FailureMode) -> list[str]:
     """Title, symptoms, summary and causes, plus what reporters paste or name: error signatures and setting names."""
-    texts = [
-        fm.title,
-        *fm.symptoms,
-        fm.summary,
-        *fm.causes,
-        *(s.pattern for s in fm.error_signatures),
-        *_setting_names(fm),
-    ]
+    texts = [fm.title, *fm.symptoms, fm.summary, *fm.causes, *(s.pattern for s in fm.error_signatures),
+             *_setting_names(fm)]
     return tokenize(" . ".join(texts))
 
 

@@ -15,36 +15,23 @@ def _fallback(first: Hypothesis, second: Hypothesis) -> SeparatingQuestion | Non
     if a is None or b is None:
         return None
     if a.command == b.command:
-        question = (
-            f"Run {a.command}. {a.look_for} points to {first.failure_mode_id}; {b.look_for} points to "
-            f"{second.failure_mode_id}."
-        )
+        question = (f"Run {a.command}. {a.look_for} points to {first.failure_mode_id}; {b.look_for} points to "
+                    f"{second.failure_mode_id}.")
     else:
-        question = (
-            f"Run {a.command} and look for {a.look_for} (points to {first.failure_mode_id}); run "
-            f"{b.command} and look for {b.look_for} (points to {second.failure_mode_id})."
-        )
-    return SeparatingQuestion(
-        between=[first.failure_mode_id, second.failure_mode_id],
-        question=question,
-        command=a.command,
-        basis="next_diagnostics",
-    )
+        question = (f"Run {a.command} and look for {a.look_for} (points to {first.failure_mode_id}); run "
+                    f"{b.command} and look for {b.look_for} (points to {second.failure_mode_id}).")
+    return SeparatingQuestion(between=[first.failure_mode_id, second.failure_mode_id], question=question,
+                              command=a.command, basis="next_diagnostics")
 
 
-def separating_question(
-    hyps: list[Hypothesis], catalog: FailureModeCatalog, broker: str | None
-) -> SeparatingQuestion | None:
+def separating_question(hyps: list[Hypothesis], catalog: FailureModeCatalog,
+                        broker: str | None) -> SeparatingQuestion | None:
     """The question for the two leading hypotheses, when the second scores close to the first."""
     if len(hyps) < 2 or hyps[0].score <= 0 or hyps[1].score < CLOSE_SHARE * hyps[0].score:
         return None
     first, second = hyps[0], hyps[1]
     found = catalog.distinction(first.failure_mode_id, second.failure_mode_id)
     if found is not None and (found.broker is None or broker is None or found.broker == broker):
-        return SeparatingQuestion(
-            between=[first.failure_mode_id, second.failure_mode_id],
-            question=found.question,
-            command=found.command,
-            basis="knowledge_base",
-        )
+        return SeparatingQuestion(between=[first.failure_mode_id, second.failure_mode_id], question=found.question,
+                                  command=found.command, basis="knowledge_base")
     return _fallback(first, second)
