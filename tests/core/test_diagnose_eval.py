@@ -15,7 +15,15 @@ volume: dev 84.3 % / 93.5 %, withheld 76.9 % / 88.9 %; test (measured once after
 65.7 % / 85.7 %.
 
 ``paraphrase_cases.yaml`` is a second held-out check: 32 incidents from threads that are not in cases.yaml, written
-in reporters' words to see whether a change generalises (81.2 % / 96.9 % when its floors were set).
+in reporters' words to see whether a change generalises (81.2 % / 96.9 % when its floors were first set).
+
+Third collection (44 new incidents, ``collection: 3``): 32 join dev, 12 are held out in ``holdout_cases.yaml`` by a
+hash rule; the 70 frozen test cases are pinned by a digest. With them the dev split has 140 cases (the old engine:
+82.9 % / 90.7 %, holdout 58.3 % / 75.0 %). After the engine work of that pass (restart/exit/herd concepts, crash and
+client signatures, a Pulsar base rate for release defects, symptom restatements and unvoiced complaints ranked
+lower, corroboration, 40 % phrase coverage): dev 90.0 % / 95.7 %, withheld 82.9 % / 90.0 %; paraphrases
+87.5 % / 96.9 %; holdout 75.0 % / 91.7 %; test (three aggregate measurements that pass, the last one sets its floors)
+71.4 % / 92.9 %, withheld 68.6 % / 88.6 %.
 """
 
 from __future__ import annotations
@@ -36,15 +44,15 @@ import evaluate  # noqa: E402
 
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.82, "top3": 0.91}, True: {"top1": 0.75, "top3": 0.87}}
+FLOORS = {False: {"top1": 0.88, "top3": 0.94}, True: {"top1": 0.81, "top3": 0.88}}
 PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 HOLDOUT = CASES_DIR / "holdout_cases.yaml"
 FROZEN_TOTAL = 178  # cases.yaml before the third collection: the test split must stay a third of it
 FROZEN_TEST_DIGEST = "09ae5121a957ea04754bc8ec50985e5f5566d595f68f346a7850ce0ccfce5d08"
-HOLDOUT_FLOORS = {"top1": 0.5, "top3": 0.7}
-PARAPHRASE_FLOORS = {"top1": 0.75, "top3": 0.9}
+HOLDOUT_FLOORS = {"top1": 0.58, "top3": 0.83}  # 12 cases: one case below the measurement
+PARAPHRASE_FLOORS = {"top1": 0.81, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
-TEST_FLOORS = {False: {"top1": 0.65, "top3": 0.84}, True: {"top1": 0.62, "top3": 0.82}}
+TEST_FLOORS = {False: {"top1": 0.68, "top3": 0.9}, True: {"top1": 0.65, "top3": 0.85}}
 
 
 def taxonomy_ids() -> set[str]:
