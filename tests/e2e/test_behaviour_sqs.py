@@ -22,8 +22,8 @@ import time
 import uuid
 from typing import Any
 
-from test_artifacts_sqs import load, template
-from test_live_sqs import endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client for it)
+from brokers.sqs import load, template
+from brokers.moto import endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client for it)
 
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
