@@ -19,6 +19,7 @@ from event_driven.kb.patterns import PatternDefaults
 from event_driven.kb.rules import RuleBook
 from event_driven.kb.schema_rules import SchemaRuleBook
 from event_driven.kb.sources import SourceBook
+from event_driven.kb.vocabulary import DiagnosisVocabulary
 from event_driven.paths import knowledge_dir
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,9 +85,11 @@ class KnowledgeBase(BaseModel):
     brokers: BrokerKnowledge
     failure_modes: FailureModeCatalog
     schema_rules: SchemaRuleBook
+    vocabulary: DiagnosisVocabulary
 
 
 SOURCES_FILE = "sources.yaml"
+VOCABULARY_FILE = "diagnosis_vocabulary.yaml"
 # file name -> (attribute, model); sources.yaml is loaded first, since the others cite it.
 FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "rules.yaml": ("rules", RuleBook),
@@ -95,6 +98,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "brokers.yaml": ("brokers", BrokerKnowledge),
     "failure_modes.yaml": ("failure_modes", FailureModeCatalog),
     "schema_rules.yaml": ("schema_rules", SchemaRuleBook),
+    VOCABULARY_FILE: ("vocabulary", DiagnosisVocabulary),
 }
 
 
