@@ -1,6 +1,6 @@
 """Hypothesis strategies for hostile input: wrong types, huge, deep and unicode values, YAML specials, anchors and
 aliases, NaN and inf, mutations of valid inputs, and real plans with poisoned fields. Shared by the property suite
-(tests/test_hostile_input.py) and the long fuzz run (bench/fuzz.py)."""
+(tests/adapters/test_hostile_input.py) and the long fuzz run (bench/fuzz.py)."""
 
 from __future__ import annotations
 

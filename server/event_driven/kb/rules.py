@@ -18,7 +18,7 @@ from event_driven.kb.predicates import Comparison, Node, leaf_tests, threshold_r
 from event_driven.vocab import Severity
 
 # The context fields a rule may test: the fields of core/context.py's NormalizedContext, named here because the data
-# layer does not import the core (tests/test_knowledge_base.py checks that the two agree).
+# layer does not import the core (tests/kb/test_knowledge_base.py checks that the two agree).
 CONTEXT_FIELDS: frozenset[str] = frozenset({
     "use_case", "throughput_msg_per_s", "latency_ms", "ordering", "delivery", "retention_hours", "message_size_bytes",
     "processing_time_ms",

@@ -121,7 +121,7 @@ def alert_test_view(plan: TopologyPlan) -> dict[str, Any]:
     for rule in obs.alerts:
         sc = scenarios.get(rule.name)
         if sc is None:
-            continue  # tests/test_artifacts_common.py fails when an alert has no firing case
+            continue  # tests/render/test_artifacts_common.py fails when an alert has no firing case
         checks = [{"alertname": rule.name, "exp_alerts": [_expected(rule, sc["labels"])]}]
         checks += [{"alertname": q, "exp_alerts": []} for q in sc["quiet"] if q in names]
         cases.append({"name": f"{rule.name} fires: {sc['about']}", "input_series": sc["series"],

@@ -15,9 +15,9 @@ import jinja2
 from event_driven.core.topology.models import Artifact, TopologyPlan
 
 CHECKED_SCRIPT = ("bash -n, and a run with a stub kafka-topics.sh on PATH whose recorded argv must equal the plan's "
-                  "topics, partitions, replication factors and configs (tests/test_artifacts_kafka.py)")
+                  "topics, partitions, replication factors and configs (tests/render/test_artifacts_kafka.py)")
 CHECKED_CONFIG = ("confluent-kafka (librdkafka) Producer/Consumer construction: no error and no CONFWARN log line, "
-                  "for every delivery guarantee (tests/test_artifacts_kafka.py)")
+                  "for every delivery guarantee (tests/render/test_artifacts_kafka.py)")
 
 
 def config_value(value: Any) -> str:

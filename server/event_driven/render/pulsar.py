@@ -20,9 +20,9 @@ from event_driven.core.topology.models import Artifact, Channel, TopologyPlan
 
 CHECKED_SCRIPT = ("bash -n, and a run with a stub pulsar-admin on PATH whose recorded argv must equal the plan's "
                   "topics, partitions, per-topic retention and subscriptions, with no namespace-level command "
-                  "(tests/test_artifacts_pulsar.py)")
+                  "(tests/render/test_artifacts_pulsar.py)")
 CHECKED_CLIENT = ("JSON parse; with pulsar-client installed, ConsumerType/InitialPosition/ConsumerDeadLetterPolicy and "
-                  "Client.subscribe/create_producer accept every value (tests/test_artifacts_pulsar.py)")
+                  "Client.subscribe/create_producer accept every value (tests/render/test_artifacts_pulsar.py)")
 # The plan names subscription types as Pulsar's docs and Java client do; the Python enum spells Key_Shared without '_'.
 PYTHON_CONSUMER_TYPE = {"Exclusive": "Exclusive", "Shared": "Shared", "Failover": "Failover", "Key_Shared": "KeyShared"}
 PERSISTENT = "persistent://"

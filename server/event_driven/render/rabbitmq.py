@@ -66,6 +66,6 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
         description="How to import the definitions and how a failing message travels through retry tiers and the DLQ.",
         content=env.get_template("rabbitmq/README.md.j2").render(plan=plan, domain=domain, **ctx),
         checked_by="rendered from the same plan as definitions.json (names asserted by "
-                   "tests/test_artifacts_rabbitmq.py)",
+                   "tests/render/test_artifacts_rabbitmq.py)",
     ))
     return artifacts

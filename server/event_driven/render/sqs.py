@@ -18,7 +18,7 @@ import jinja2
 from event_driven.core.topology.models import Artifact, Channel, TopologyPlan
 
 CHECKED_BY = ("cfn-lint (AWS CloudFormation linter) exits 0 for standard, FIFO, high-throughput FIFO and SNS fan-out "
-              "plans; mutated templates fail it (tests/test_artifacts_sqs.py)")
+              "plans; mutated templates fail it (tests/render/test_artifacts_sqs.py)")
 ARN_PLACEHOLDER = "arn-of:"
 ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from mcp import Client
 from mcp.types import PromptReference, ResourceTemplateReference
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
 
 import sizes  # noqa: E402  (the benchmark's matrix and budgets: one definition)
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from conftest import TESTS
 from event_driven.app.plan import plan_topology
 from event_driven.core.topology import naming
 from event_driven.core.topology.models import TopologyPlan
 from event_driven.kb.loader import knowledge
 from event_driven.render.nats import consumers as planned_consumers
 
-CASES = yaml.safe_load((Path(__file__).parent / "scenarios" / "system_plans.yaml").read_text())["cases"]
+CASES = yaml.safe_load((TESTS / "scenarios" / "system_plans.yaml").read_text())["cases"]
 RABBITMQ_DEFAULT_TIMEOUT_MS = 1_800_000  # consumer_timeout when the plan leaves the default
 
 

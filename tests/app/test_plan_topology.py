@@ -156,7 +156,7 @@ def test_nats_max_deliver_and_nak_delays():
     consumer = next(iter(p.client_settings.consumer["consumers"].values()))
     assert consumer["max_deliver"] == 4
     assert consumer["ack_wait_ns"] == 30_000_000_000  # the default processing budget
-    # A plain nak is redelivered at once; each retry's nak carries the tier's delay (tests/test_behaviour_nats.py).
+    # A plain nak is redelivered at once; each retry's nak carries the tier's delay (tests/e2e/test_behaviour_nats.py).
     assert consumer["backoff_ns"] == [] and p.client_settings.consumer["nak_delay_s"] == [1.0, 2.0, 4.0]
 
 

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from conftest import ROOT
 from event_driven.kb.common import SourcedNumber
 from event_driven.kb.failure_modes import (
     BROKERS,
@@ -27,7 +28,7 @@ from event_driven.kb.failure_modes import (
 )
 from event_driven.kb.loader import KnowledgeError, knowledge, parse
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = ROOT
 YAML_PATH = REPO / "knowledge" / "failure_modes.yaml"
 TAXONOMY_PATH = REPO / "knowledge" / "failure_mode_ids.txt"
 

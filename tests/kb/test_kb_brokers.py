@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from conftest import ROOT
 from event_driven.kb.brokers import (
     PROFILE_SECTIONS,
     SEED_NOTE,
@@ -25,7 +26,7 @@ from event_driven.kb.common import SourcedNumber
 from event_driven.kb.loader import knowledge
 from event_driven.kb.sources import SEED_SOURCE_ID, source_url
 
-BROKERS_YAML = Path(__file__).resolve().parents[1] / "knowledge" / "brokers.yaml"
+BROKERS_YAML = ROOT / "knowledge" / "brokers.yaml"
 
 EXPECTED = {
     "kafka": set(),

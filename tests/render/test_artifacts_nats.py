@@ -102,7 +102,7 @@ def test_rendering_is_deterministic_and_durations_are_nanoseconds():
     assert cfg["max_age"] == 7 * 24 * 3600 * NS and cfg["duplicate_window"] == 120 * NS
     consumer = consumer_files(plan)["nats/consumers/ORDERS_EVENTS_V1/billing-service.json"]
     assert consumer["ack_wait"] == 30 * NS  # the default processing budget
-    assert "backoff" not in consumer  # retries are timed by nak(delay), see tests/test_behaviour_nats.py
+    assert "backoff" not in consumer  # retries are timed by nak(delay), see tests/e2e/test_behaviour_nats.py
 
 
 @pytest.mark.parametrize("producer", ["svc\nXFLUSHALL", 'a"b', "a.>", "x*"])

@@ -40,7 +40,7 @@ async def test_every_tool_named_is_served():
         "validate_context", "select_broker", "plan_topology", "diagnose_issue", "generate_tests", "check_schema_change"}
     async with Client(build_server()) as client:
         served = {t.name for t in (await client.list_tools()).tools}
-    # inspect_broker is served only when the operator configured targets (tests/test_inspect_tool.py covers it).
+    # inspect_broker is served only when the operator configured targets (tests/adapters/test_inspect_tool.py covers it).
     assert allowed and allowed - {"inspect_broker"} <= served
     assert mentioned <= served, f"SKILL.md names tools the server does not serve: {mentioned - served}"
 

@@ -25,15 +25,15 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-CASES_DIR = Path(__file__).parent / "diagnose_cases"
+from conftest import ROOT, TESTS
+
+CASES_DIR = TESTS / "diagnose_cases"
 sys.path.insert(0, str(CASES_DIR))
 import evaluate  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
 FLOORS = {False: {"top1": 0.82, "top3": 0.91}, True: {"top1": 0.75, "top3": 0.87}}

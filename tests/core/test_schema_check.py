@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from event_driven.core.schema import check_schema_change, schema_check_request
 from event_driven.core.schema.request import FORMATS, MODES
 from event_driven.errors import InputError
@@ -15,7 +16,7 @@ from event_driven.kb.loader import KnowledgeError, knowledge, load_knowledge
 from schema_corpus import load_cases
 
 BOOK = knowledge().schema_rules
-CORE = Path(__file__).resolve().parents[1] / "server" / "event_driven" / "core" / "schema"
+CORE = ROOT / "server" / "event_driven" / "core" / "schema"
 ORDER_V1 = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"}]}
 ORDER_V2 = {"type": "record", "name": "Order", "fields": [{"name": "id", "type": "string"},
                                                           {"name": "note", "type": "string"}]}
@@ -173,7 +174,7 @@ def test_draft4_exclusive_flags_parse_and_draft6_limits_compare() -> None:
 def test_the_rule_book_cites_sources_by_known_id_only(tmp_path: Path) -> None:
     import shutil
 
-    folder = Path(__file__).resolve().parents[1] / "knowledge"
+    folder = ROOT / "knowledge"
     shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
     text = (folder / "schema_rules.yaml").read_text(encoding="utf-8")
     for bad in ("nowhere-at-all", "https://example.com/rule"):
@@ -187,7 +188,7 @@ def test_corpus_cases_cite_known_sources() -> None:
     from event_driven.kb.loader import SOURCES_FILE, load_file
     from event_driven.kb.sources import SourceBook
 
-    book = load_file(Path(__file__).resolve().parents[1] / "knowledge" / SOURCES_FILE, SourceBook)
+    book = load_file(ROOT / "knowledge" / SOURCES_FILE, SourceBook)
     for name in ("avro", "json", "protobuf"):
         for case in load_cases(name):
             assert case.source is None or case.source in book.sources, (name, case.id, case.source)

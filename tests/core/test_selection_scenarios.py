@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
+from conftest import TESTS
 from event_driven import validate_context
 from event_driven.app.plan import plan_topology
 from event_driven.core.selection import select
 from event_driven.kb.loader import knowledge
 
-SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "broker_selection.yaml").read_text())
+SCENARIOS = yaml.safe_load((TESTS / "scenarios" / "broker_selection.yaml").read_text())
 
 
 def test_there_are_at_least_twenty_sourced_scenarios():

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import require
+from conftest import ROOT, require
 from jsonschema import Draft7Validator, Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 
@@ -35,7 +35,6 @@ from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render.common import draft07
 
-ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "tests" / "node"
 ASYNCAPI_SCHEMA = NODE_DIR / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"
 ASYNCAPI_PARSER = NODE_DIR / "node_modules" / "@asyncapi" / "parser" / "package.json"

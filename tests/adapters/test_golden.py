@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+from conftest import TESTS
+
+GOLDEN = TESTS / "golden"
 sys.path.insert(0, str(GOLDEN))
 
 import runner  # noqa: E402
