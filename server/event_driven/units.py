@@ -14,22 +14,6 @@ from typing import Any
 _MULTIPLIERS = {"": 1, "K": 1_000, "M": 1_000_000}
 _HOURS = {"hour": 1, "day": 24, "week": 24 * 7}
 _BYTES = {"B": 1, "KB": 1_000, "KiB": 1_024, "MB": 1_000_000, "MiB": 1_048_576}
-
-
-def throughput_to_msg_per_s(text: str) -> int:
-    match = re.fullmatch(r"(\d+)([KM]?)\s*msg/s", text)
-    if match is None:
-        raise ValueError(f"not a throughput: {text!r}")
-    return int(match.group(1)) * _MULTIPLIERS[match.group(2)]
-
-
-def latency_to_ms(text: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*(ms|s)", text)
-    if match is None:
-        raise ValueError(f"not a latency: {text!r}")
-    return int(match.group(1)) * (1 if match.group(2) == "ms" else 1_000)
-
-
 _MS = {
     "ms": 1,
     "s": 1_000,
@@ -42,26 +26,33 @@ _MS = {
 }
 
 
+def _scaled(text: str, pattern: str, scale: dict[str, int], what: str) -> int:
+    """The number ``pattern`` captures first, times the ``scale`` of the unit it captures second."""
+    match = re.fullmatch(pattern, text)
+    if match is None:
+        raise ValueError(f"not a {what}: {text!r}")
+    return int(match.group(1)) * scale[match.group(2)]
+
+
+def throughput_to_msg_per_s(text: str) -> int:
+    return _scaled(text, r"(\d+)([KM]?)\s*msg/s", _MULTIPLIERS, "throughput")
+
+
+def latency_to_ms(text: str) -> int:
+    return _scaled(text, r"(\d+)\s*(ms|s)", _MS, "latency")
+
+
 def duration_to_ms(text: str) -> int:
     """A processing time such as '200ms', '30 s', '20 min' or '2 h', in milliseconds."""
-    match = re.fullmatch(r"(\d+)\s*(ms|sec|second|s|min|minute|h|hour)s?", text)
-    if match is None:
-        raise ValueError(f"not a processing time: {text!r}")
-    return int(match.group(1)) * _MS[match.group(2)]
+    return _scaled(text, r"(\d+)\s*(ms|sec|second|s|min|minute|h|hour)s?", _MS, "processing time")
 
 
 def duration_to_hours(text: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*(hour|day|week)s?", text)
-    if match is None:
-        raise ValueError(f"not a duration: {text!r}")
-    return int(match.group(1)) * _HOURS[match.group(2)]
+    return _scaled(text, r"(\d+)\s*(hour|day|week)s?", _HOURS, "duration")
 
 
 def size_to_bytes(text: str) -> int:
-    match = re.fullmatch(r"(\d+)\s*(B|KB|KiB|MB|MiB)", text)
-    if match is None:
-        raise ValueError(f"not a size: {text!r}")
-    return int(match.group(1)) * _BYTES[match.group(2)]
+    return _scaled(text, r"(\d+)\s*(B|KB|KiB|MB|MiB)", _BYTES, "size")
 
 
 def to_bool(value: Any) -> bool | None:

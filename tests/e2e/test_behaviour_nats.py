@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from brokers.nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
+
 from event_driven.render.nats import consumers as planned_consumers
 from lanes import lane_of
-from test_artifacts_nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
 
 BUDGET_MS = 1000  # the processing budget the plan would assume without a processing time
 JOB_S = 3.0  # the job takes longer than the budget and than the first backoff entry without a processing time

@@ -13,11 +13,12 @@ import time
 import uuid
 from typing import Any
 
+from brokers.redis import HOST, PORT, commands, context, setup_text
+
 from conftest import reachable, require
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 from lanes import lane_of
-from test_artifacts_redis import HOST, PORT, commands, context, setup_text
 
 BUDGET_MS = 1000
 JOB_S = 3.0

@@ -25,15 +25,15 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, require
 from jsonschema import Draft7Validator, Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 
-from event_driven.vocab import USE_CASES
+from conftest import ROOT, require
+from event_driven.app.plan import PlanInputError, plan_topology
 from event_driven.core.topology.models import PLANNABLE_BROKERS, TopologyPlan
-from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 from event_driven.render.common import draft07
+from event_driven.vocab import USE_CASES
 
 NODE_DIR = ROOT / "tests" / "node"
 ASYNCAPI_SCHEMA = NODE_DIR / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"
@@ -63,16 +63,20 @@ def case_id(case: tuple[str, str, dict[str, Any]]) -> str:
     return IDS[CASES.index(case)]
 
 
-@lru_cache(maxsize=None)
-def _plan(broker: str, use_case: str, options: str) -> TopologyPlan:
-    ctx = {
+def event_context(use_case: str, producers: list[str] | None = None,
+                  consumers: list[str] | None = None) -> dict[str, Any]:
+    return {
         "use_case": use_case,
         "requirements": {"throughput": "5K msg/s", "ordering": "partition", "delivery": "at_least_once",
                          "retention": "7 days"},
-        "producers": ["order-service"],
-        "consumers": ["billing-service", "shipping-service"],
+        "producers": producers or ["order-service"],
+        "consumers": consumers or ["billing-service", "shipping-service"],
     }
-    return plan_topology(ctx, knowledge(), broker=broker, options=json.loads(options) or None)
+
+
+@lru_cache(maxsize=None)
+def _plan(broker: str, use_case: str, options: str) -> TopologyPlan:
+    return plan_topology(event_context(use_case), knowledge(), broker=broker, options=json.loads(options) or None)
 
 
 def plan_for(case: tuple[str, str, dict[str, Any]]) -> TopologyPlan:
@@ -84,6 +88,69 @@ def artifact(plan: TopologyPlan, path: str) -> str:
     found = [a for a in plan.artifacts if a.path == path]
     assert len(found) == 1, f"{path}: {len(found)} artifacts"
     return found[0].content
+
+
+# --- the contract every broker's own files keep -----------------------------------------------------------------------
+
+# Service names that must never reach a template: shell, redis-cli and properties injection, JSON breaking, NATS
+# wildcards, whitespace.
+HOSTILE_NAMES = ("svc;rm -rf /", "$(reboot)", "a b", 'a"b', "svc\nXFLUSHALL", "svc\r\nFLUSHALL",
+                 "order-service\nbootstrap.servers=evil", 'x}, {"name": "evil', "a.>", "x*")
+
+
+class ArtifactContract:
+    """The contract of a broker's own files. Each ``test_artifacts_<broker>.py`` instantiates it as
+    ``class TestContract(ArtifactContract)`` with the broker, the folder its files render to and the plan options
+    its tests use, and adds what only that broker has: the third-party oracle that checks each file (librdkafka,
+    bash, cfn-lint, the Pulsar client, the real server) and the negative controls that prove the oracle bites.
+
+    What every broker keeps: every use case renders files under the folder, each non-empty, newline-terminated,
+    described and naming its checker (JSON parses); every planned channel is named in them; rendering twice gives
+    the same files; a hostile service name is rejected by the planner before any template runs."""
+
+    broker: str
+    folder: str
+    options: dict[str, Any] = {}
+    variants: tuple[dict[str, Any], ...] = ()  # option sets that change the channel layout, each also rendered
+
+    def plan(self, use_case: str, variant: dict[str, Any] | None = None) -> TopologyPlan:
+        return plan_for((self.broker, use_case, {**self.options, **(variant or {})}))
+
+    def own(self, plan: TopologyPlan) -> list[Any]:
+        return [a for a in plan.artifacts if a.path.startswith(self.folder)]
+
+    @pytest.mark.parametrize("use_case", USE_CASES)
+    def test_every_use_case_renders_described_checked_files_naming_every_channel(self, use_case: str) -> None:
+        for variant in ({}, *self.variants):
+            plan = self.plan(use_case, variant)
+            own = self.own(plan)
+            assert own, f"{variant}: no {self.folder} file; have {[a.path for a in plan.artifacts]}"
+            for a in own:
+                assert a.content.strip() and a.content.endswith("\n"), (variant, a.path)
+                assert a.checked_by.strip() and a.description.strip(), (variant, a.path)
+                if a.path.endswith(".json"):
+                    json.loads(a.content)
+            text = "\n".join(f"{a.path}\n{a.content}" for a in own)
+            assert [c.name for c in plan.channels if c.name not in text] == [], variant
+
+    @pytest.mark.parametrize("use_case", USE_CASES)
+    def test_rendering_is_deterministic(self, use_case: str) -> None:
+        first, second = (plan_topology(event_context(use_case), knowledge(), broker=self.broker,
+                                       options=self.options or None) for _ in range(2))
+        assert [a.model_dump() for a in first.artifacts] == [a.model_dump() for a in second.artifacts]
+
+    @pytest.mark.parametrize("name", HOSTILE_NAMES)
+    def test_hostile_service_names_are_rejected_before_any_template(self, name: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+        import event_driven.render as render
+
+        def no_render(*_: Any, **__: Any) -> None:
+            raise AssertionError("a template was rendered for an invalid request")
+
+        monkeypatch.setattr(render, "render_plan_artifacts", no_render)
+        for ctx in (event_context("pub_sub", producers=[name]), event_context("pub_sub", consumers=["billing", name])):
+            with pytest.raises(PlanInputError):
+                plan_topology(ctx, knowledge(), broker=self.broker, options=self.options or None)
 
 
 # --- oracles ----------------------------------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require
+from test_artifacts_common import ArtifactContract
 
-from event_driven.core.topology.models import TopologyPlan
+from conftest import require
 from event_driven.app.plan import plan_topology
+from event_driven.core.topology.models import TopologyPlan
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
 from event_driven.render import pulsar as pulsar_render
@@ -274,13 +275,14 @@ def test_pulsar_client_rejects_wrong_values() -> None:
         client.close()
 
 
+class TestContract(ArtifactContract):
+    broker, folder = "pulsar", "pulsar/"
+    variants = ({"request_reply": True}, {"compaction": True}, {"dead_letter": False})
+
+
 @pytest.mark.parametrize("options", [None, {"request_reply": True}, {"compaction": True}, {"dead_letter": False}])
 @pytest.mark.parametrize("use_case", USE_CASES)
 def test_every_use_case_renders(use_case: str, options: dict[str, Any] | None) -> None:
     p = plan(use_case, options=options)
     paths = {a.path for a in p.artifacts}
     assert {"pulsar/setup.sh", "pulsar/producer.json"} <= paths
-    for a in p.artifacts:
-        if a.path.endswith(".json"):
-            json.loads(a.content)
-        assert a.checked_by

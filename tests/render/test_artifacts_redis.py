@@ -8,46 +8,18 @@ and its delivery count goes up.
 
 from __future__ import annotations
 
-import shlex
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from test_artifacts_common import ArtifactContract
 
+from brokers.redis import HOST, PORT, commands, make_plan, setup_text
 from conftest import reachable, require
-from event_driven.app.plan import PlanInputError, plan_topology
-from event_driven.kb.loader import knowledge
-from event_driven.render import environment
-from event_driven.render.redis import render
 
-HOST, PORT = "127.0.0.1", 6379
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
-
-
-def context(use_case: str, producers: list[str] | None = None) -> dict[str, Any]:
-    req: dict[str, Any] = {"throughput": "100 msg/s", "delivery": "at_least_once", "ordering": "partition",
-                           "retention": "7 days"}
-    if use_case == "event_sourcing":
-        req.pop("retention")
-        req["replay"] = "full"
-    return {"use_case": use_case, "requirements": req, "producers": producers or ["order-service"],
-            "consumers": ["billing-service", "mailer-service"]}
-
-
-def make_plan(use_case: str, domain: str = "orders", **options: Any):
-    return plan_topology(context(use_case), knowledge(), broker="redis_streams",
-                         options={"domain": domain, "replication_factor": 1, "max_attempts": 3, **options})
-
-
-def setup_text(plan) -> str:
-    return next(a.content for a in plan.artifacts if a.path == "redis/setup.redis")
-
-
-def commands(text: str) -> list[list[str]]:
-    """The executable lines, split the way redis-cli splits them (names are plain tokens, so shlex agrees)."""
-    return [shlex.split(line) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def expected_groups(plan) -> dict[tuple[str, str], str]:
@@ -81,17 +53,10 @@ def test_comments_show_consume_reclaim_ack_dead_letter_and_trim():
     assert "kept without end; never trimmed" in es and "XTRIM orders:events:v1 " not in es
 
 
-def test_rendering_is_deterministic():
-    plan = make_plan("saga")
-    first, second = render(plan, environment(), "orders"), render(plan, environment(), "orders")
-    assert [a.model_dump() for a in first] == [a.model_dump() for a in second]
-
-
-@pytest.mark.parametrize("producer", ["svc\nXFLUSHALL", 'a"b', "a b", "svc\r\nFLUSHALL"])
-def test_injection_is_rejected_by_the_planner(producer):
-    with pytest.raises(PlanInputError):
-        plan_topology(context("pub_sub", producers=[producer]), knowledge(), broker="redis_streams",
-                      options={"replication_factor": 1})
+class TestContract(ArtifactContract):
+    broker, folder = "redis_streams", "redis/"
+    options = {"domain": "orders", "replication_factor": 1, "max_attempts": 3}
+    variants = ({"request_reply": True}, {"compaction": True})
 
 
 # --- oracle: the real server ----------------------------------------------------------------------------------------

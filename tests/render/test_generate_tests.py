@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from conftest import reachable, require
-from event_driven.core import testgen
-from event_driven.app.testgen import generate_tests
-from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError
-from event_driven.render import scaffold
-from event_driven.core.topology.models import PLANNABLE_BROKERS
 from event_driven.app.plan import plan_topology
+from event_driven.app.testgen import generate_tests
+from event_driven.core import testgen
+from event_driven.core.testgen import SUITE_IDS, GeneratedTests, TestGenInputError
+from event_driven.core.topology.models import PLANNABLE_BROKERS
 from event_driven.kb.loader import knowledge
+from event_driven.render import scaffold
 
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
 BROKERS = list(PLANNABLE_BROKERS)

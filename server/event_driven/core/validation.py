@@ -12,7 +12,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -28,6 +28,8 @@ from event_driven.core.rules import RuleWarning, evaluate
 from event_driven.errors import FieldError, InputError
 from event_driven.kb.rules import RuleBook
 from event_driven.vocab import DELIVERIES, ORDERINGS, USE_CASES
+
+M = TypeVar("M", bound=BaseModel)
 
 _TOP_FIELDS = tuple(EventContext.model_fields)
 _REQUIREMENT_FIELDS = tuple(Requirements.model_fields)
@@ -202,6 +204,17 @@ def option_errors(exc: ValidationError, model: type[BaseModel], prefix: str, nou
         allowed = _range(info) if info is not None else None
         errors.append(FieldError(path=path, code=code, message=f"{err['msg']}{hint}.", allowed=allowed))
     return errors
+
+
+def parse_options_model(raw: object, model: type[M], prefix: str, noun: str,
+                        error: type[InputError] = InputError) -> M:
+    """A small options model from the request (its defaults when absent); ``error`` of :func:`option_errors`."""
+    if raw is None:
+        return model()
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise error(option_errors(exc, model, prefix, noun)) from None
 
 
 def _drop(data: Any, loc: tuple[Any, ...]) -> None:

@@ -27,7 +27,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl
+from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl, require_unique
 from event_driven.kb.sources import SEED_SOURCE_ID, source_url
 
 SEED_NOTE = "seed skill estimate, not a benchmark"
@@ -227,9 +227,7 @@ class GuaranteeSupport(KnowledgeModel):
 
 def _check_guarantee_set(items: list[GuaranteeSupport], where: str) -> None:
     seen = [g.guarantee for g in items]
-    dupes = sorted({g for g in seen if seen.count(g) > 1})
-    if dupes:
-        raise ValueError(f"{where}: guarantee listed more than once: {dupes}")
+    require_unique(seen, f"{where}: guarantee listed more than once")
     missing = [g for g in DELIVERY_GUARANTEES if g not in seen]
     if missing:
         raise ValueError(
@@ -592,9 +590,7 @@ class Broker(BrokerProfile):
     @model_validator(mode="after")
     def _check_variants(self) -> Broker:
         ids = [v.id for v in self.variants]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"broker {self.id!r}: duplicate variant ids {dupes}")
+        require_unique(ids, f"broker {self.id!r}: duplicate variant ids")
         for v in self.variants:
             if v.parent != self.id:
                 raise ValueError(f"variant {v.id!r} is listed under broker {self.id!r} but names parent {v.parent!r}")
@@ -633,9 +629,7 @@ class BrokerKnowledge(KnowledgeModel):
     @model_validator(mode="after")
     def _check(self) -> BrokerKnowledge:
         ids = [b.id for b in self.brokers]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate broker ids: {dupes}")
+        require_unique(ids, "duplicate broker ids")
         for b in self.brokers:
             for v in b.variants:
                 if v.parent not in ids:

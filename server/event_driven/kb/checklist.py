@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from event_driven.kb.common import KnowledgeModel, SourceUrl
+from event_driven.kb.common import KnowledgeModel, SourceUrl, require_unique
 from event_driven.kb.predicates import Node
 
 ChecklistStatus = Literal["pass", "fail", "unknown"]
@@ -43,8 +43,5 @@ class DebugChecklist(KnowledgeModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> DebugChecklist:
-        ids = [item.id for item in self.items]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate checklist ids: {dupes}")
+        require_unique((item.id for item in self.items), "duplicate checklist ids")
         return self

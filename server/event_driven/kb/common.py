@@ -7,6 +7,7 @@ YAML file stops start-up instead of being silently ignored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -32,3 +33,11 @@ class SourcedNumber(KnowledgeModel):
     versions: str | None = Field(default=None, description="Release range the figure holds for, e.g. '>=3.0'")
     assumptions: str | None = Field(default=None, description="Conditions under which the figure was measured")
     note: str | None = None
+
+
+def require_unique(ids: Iterable[str], what: str) -> None:
+    """Reject a list in which an id occurs more than once, naming the repeated ids after ``what``."""
+    seen = list(ids)
+    dupes = sorted({i for i in seen if seen.count(i) > 1})
+    if dupes:
+        raise ValueError(f"{what}: {dupes}")

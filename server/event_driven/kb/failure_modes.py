@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl
+from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl, require_unique
 from event_driven.kb.predicates import Comparison, DocumentedDefault, Group, leaf_tests, node_kind
 
 __all__ = [
@@ -445,9 +445,7 @@ class FailureModeCatalog(KnowledgeModel):
     @model_validator(mode="after")
     def _ids_unique_and_references_resolve(self) -> FailureModeCatalog:
         ids = [fm.id for fm in self.failure_modes]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate failure-mode ids: {dupes}")
+        require_unique(ids, "duplicate failure-mode ids")
         known = set(ids)
         for fm in self.failure_modes:
             missing = [r for r in [*fm.related, *(d.other for d in fm.distinguish)] if r not in known]

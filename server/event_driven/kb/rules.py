@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl
+from event_driven.kb.common import KnowledgeModel, SourcedNumber, SourceUrl, require_unique
 from event_driven.kb.predicates import Comparison, Node, leaf_tests, threshold_refs
 from event_driven.vocab import Severity
 
@@ -78,11 +78,8 @@ class RuleBook(KnowledgeModel):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> RuleBook:
-        seen: set[str] = set()
+        require_unique((rule.id for rule in self.rules), "duplicate rule ids")
         for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"duplicate rule id {rule.id!r}")
-            seen.add(rule.id)
             for name in threshold_refs(rule.when):
                 if name not in self.thresholds:
                     raise ValueError(f"rule {rule.id!r} names unknown threshold {name!r}")

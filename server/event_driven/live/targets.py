@@ -39,6 +39,7 @@ from pydantic import (
 
 from event_driven.core.inspection.models import Expectations
 from event_driven.errors import FieldError, InputError, echo, field_error, from_validation_error
+from event_driven.kb.common import require_unique
 from event_driven.vocab import BrokerId
 
 TARGETS_ENV = "EVENT_DRIVEN_TARGETS"
@@ -160,11 +161,7 @@ class TargetsFile(TargetModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> TargetsFile:
-        seen: set[str] = set()
-        for t in self.targets:
-            if t.name in seen:
-                raise ValueError(f"target name {t.name!r} is used twice")
-            seen.add(t.name)
+        require_unique((t.name for t in self.targets), "target names used more than once")
         return self
 
     def get(self, name: str) -> Target:

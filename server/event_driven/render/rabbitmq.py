@@ -18,6 +18,7 @@ import jinja2
 from event_driven.core.topology.models import Artifact, Channel, TopologyPlan
 
 PATH = "rabbitmq/definitions.json"
+CONF_PATH = "rabbitmq/rabbitmq.conf"
 CHECKED_BY = ("rabbitmqctl import_definitions + list_queues/list_bindings read-back; poison message dead-lettered "
               "after x-delivery-limit")
 
@@ -61,6 +62,18 @@ def render(plan: TopologyPlan, env: jinja2.Environment, domain: str) -> list[Art
         content=env.get_template("rabbitmq/definitions.json.j2").render(**ctx),
         checked_by=CHECKED_BY,
     )]
+    timeout = plan.client_settings.consumer.get("consumer_timeout_ms")
+    if timeout is not None:  # the plan knows the processing time: the node's acknowledgement deadline is part of it
+        artifacts.append(Artifact(
+            path=CONF_PATH, media_type="text/plain",
+            description=(f"rabbitmq.conf lines for '{domain}': consumer_timeout = {timeout} ms, the delivery "
+                         "acknowledgement deadline the jobs need (node-wide on RabbitMQ 3.10; merge into the node's "
+                         "rabbitmq.conf and restart)."),
+            content=env.get_template("rabbitmq/rabbitmq.conf.j2").render(
+                domain=domain, timeout=timeout, reason=plan.client_settings.reasons["prefetch_count"]),
+            checked_by="tests/e2e/test_behaviour_rabbitmq_jobs.py applies it (scaled) and runs jobs longer than the "
+                       "default deadline",
+        ))
     artifacts.append(Artifact(
         path="rabbitmq/README.md", media_type="text/markdown",
         description="How to import the definitions and how a failing message travels through retry tiers and the DLQ.",

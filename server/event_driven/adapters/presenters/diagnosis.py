@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, top
+from event_driven.adapters.presenters.markdown import bullets, clip, code_and, join, more, section, top
 
 KNOWLEDGE_URI = "event-driven://knowledge/failure_modes/{}"
 
@@ -47,13 +47,13 @@ def _findings(findings: list[dict[str, Any]], detail: str) -> str:
         f"{clip(f.get('message', ''), 220)} Fix: {clip(f.get('fix', ''), 200)}"
         for f in shown
     ]
-    return "\n".join([bullets(lines), more(left, "findings")]).strip()
+    return bullets(lines, left, "findings")
 
 
 def _separating(question: dict[str, Any] | None) -> str:
     if not question:
         return ""
-    between = " and ".join(f"`{c}`" for c in question.get("between", []))
+    between = code_and(question.get("between", []))
     return f"Close call between {between}: {clip(question.get('question', ''), 500)}"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, cell, clip, join, more, number, section, table, top
+from event_driven.adapters.presenters.markdown import bullets, cell, clip, join, number, section, table, top
 
 KNOWLEDGE_URI = "event-driven://knowledge/failure_modes/{}"
 
@@ -21,7 +21,7 @@ def _findings(found: list[dict[str, Any]], detail: str) -> str:
             f"**{f.get('severity')}** {clip(f.get('title', ''), 200)} ({quotes}). Fix: {clip(f.get('fix', ''), 220)}"
             f" Cause: `{f.get('failure_mode_id')}` ({KNOWLEDGE_URI.format(f.get('failure_mode_id'))})"
         )
-    return "\n".join([bullets(lines), more(left, "findings")]).strip()
+    return bullets(lines, left, "findings")
 
 
 def _drift(report: dict[str, Any] | None, detail: str) -> str:
@@ -41,7 +41,7 @@ def _drift(report: dict[str, Any] | None, detail: str) -> str:
         + f". {clip(i.get('detail', ''), 200)}"
         for i in shown
     ]
-    return "\n".join([bullets(lines), more(left, "differences")]).strip()
+    return bullets(lines, left, "differences")
 
 
 def _latest(points: Any) -> float | None:
@@ -69,8 +69,8 @@ def _channels(series: list[dict[str, Any]], detail: str) -> str:
         )
         for s in shown
     ]
-    body = table(("channel", "kind", "depth", "in flight", "consumers", "trend", "depth change /s"), rows)
-    return body + ("\n" + more(left, "channels") if left else "")
+    return table(("channel", "kind", "depth", "in flight", "consumers", "trend", "depth change /s"), rows, left,
+                 "channels")
 
 
 def present_inspection(result: dict[str, Any], detail: str) -> str:

@@ -21,14 +21,22 @@ def more(left_out: int, what: str, how: str = "call again with detail='full'") -
     return f"- ... {left_out} more {what} ({how})" if left_out else ""
 
 
-def bullets(lines: Iterable[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines if line)
+def bullets(lines: Iterable[str], left_out: int = 0, what: str = "") -> str:
+    """One bullet a line; with ``what``, then the line saying how many more ``what`` were left out."""
+    text = "\n".join(f"- {line}" for line in lines if line)
+    return "\n".join([text, more(left_out, what)]).strip() if what else text
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def code_and(names: Iterable[str]) -> str:
+    """'`a` and `b`'."""
+    return " and ".join(f"`{n}`" for n in names)
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]], left_out: int = 0, what: str = "") -> str:
+    """A Markdown table, then the line saying how many more ``what`` (rows) were left out."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(out)
+    return "\n".join(out) + ("\n" + more(left_out, what) if left_out else "")
 
 
 def cell(value: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, cell, clip, join, more, number, section, table, top
+from event_driven.adapters.presenters.markdown import bullets, cell, clip, join, number, section, table, top
 
 
 def _channels(plan: dict[str, Any], detail: str) -> str:
@@ -20,15 +20,13 @@ def _channels(plan: dict[str, Any], detail: str) -> str:
         )
         for c in shown
     ]
-    return table(("channel", "kind", "role", "partitions", "retention"), rows) + (
-        "\n" + more(left, "channels") if left else ""
-    )
+    return table(("channel", "kind", "role", "partitions", "retention"), rows, left, "channels")
 
 
 def _groups(plan: dict[str, Any], detail: str) -> str:
     shown, left = top(plan.get("consumer_groups", []), detail, 6)
     rows = [(g.get("name"), g.get("channel"), g.get("instances"), clip(g.get("reason", ""), 80)) for g in shown]
-    return table(("group", "channel", "instances", "why"), rows) + ("\n" + more(left, "groups") if left else "")
+    return table(("group", "channel", "instances", "why"), rows, left, "groups")
 
 
 def _retry(plan: dict[str, Any]) -> str:
@@ -76,7 +74,7 @@ def _files(plan: dict[str, Any], detail: str) -> str:
         (f"`{a.get('path')}`", a.get("media_type", a.get("format", "")), clip(a.get("checked_by", ""), 70))
         for a in shown
     ]
-    return table(("file", "type", "checked by"), rows) + ("\n" + more(left, "files") if left else "")
+    return table(("file", "type", "checked by"), rows, left, "files")
 
 
 def _warnings(plan: dict[str, Any], detail: str) -> str:
@@ -85,7 +83,7 @@ def _warnings(plan: dict[str, Any], detail: str) -> str:
         f"**{w.get('severity')}**: {clip(w.get('message', ''), 300)} Action: {clip(w.get('action', ''), 200)}"
         for w in shown
     ]
-    return "\n".join([bullets(lines), more(left, "warnings")]).strip()
+    return bullets(lines, left, "warnings")
 
 
 def present_plan(plan: dict[str, Any], detail: str) -> str:

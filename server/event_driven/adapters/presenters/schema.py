@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, top
+from event_driven.adapters.presenters.markdown import bullets, clip, join, section, top
 
 FULL_MAX = 60
 UPGRADE = {
@@ -24,7 +24,7 @@ def _breaks(found: list[dict[str, Any]], detail: str) -> str:
         f"{f.get('against_version')}): {clip(f.get('message', ''), 240)} Fix: {clip(f.get('fix', ''), 200)}"
         for f in shown
     ]
-    return "\n".join([bullets(lines), more(left, "incompatibilities")]).strip()
+    return bullets(lines, left, "incompatibilities")
 
 
 def present_schema_check(result: dict[str, Any], detail: str) -> str:

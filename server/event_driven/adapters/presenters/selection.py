@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, table, top
+from event_driven.adapters.presenters.markdown import bullets, clip, code_and, join, section, table, top
 from event_driven.adapters.presenters.validation import warning_lines
 
 
@@ -12,7 +12,7 @@ def _label(ranking: dict[str, Any]) -> str:
     return f"{ranking.get('name')} (`{ranking.get('option')}`)"
 
 
-def _ranking_rows(rankings: list[dict[str, Any]], detail: str) -> tuple[str, int]:
+def _ranking(rankings: list[dict[str, Any]], detail: str) -> str:
     shown, left = top(rankings, detail, 6)
     rows = []
     for r in shown:
@@ -22,20 +22,20 @@ def _ranking_rows(rankings: list[dict[str, Any]], detail: str) -> tuple[str, int
             else ", ".join(f"{f['requirement']} {f['fit']}" for f in r.get("fits", []) if f.get("given"))
         )
         rows.append((r.get("rank"), r.get("option"), r.get("score"), clip(verdict, 160)))
-    return table(("rank", "option", "score", "fit"), rows), left
+    return table(("rank", "option", "score", "fit"), rows, left, "options")
 
 
 def _winner_reasons(winner: dict[str, Any], detail: str) -> str:
     fits = [f for f in winner.get("fits", []) if f.get("given")]
     shown, left = top(fits, detail, 6)
     lines = [f"{f['requirement']}: **{f['fit']}**: {clip(f['reason'], 220)}" for f in shown]
-    return "\n".join([bullets(lines), more(left, "requirement fits")]).strip()
+    return bullets(lines, left, "requirement fits")
 
 
 def _tie(tie: dict[str, Any] | None) -> str:
     if not tie:
         return ""
-    options = " and ".join(f"`{o}`" for o in tie.get("options", []))
+    options = code_and(tie.get("options", []))
     return f"{options} tie at {tie.get('score')}. Ask the user: {clip(tie.get('question', ''), 300)}"
 
 
@@ -62,7 +62,6 @@ def present_selection(result: dict[str, Any], detail: str) -> str:
             section("Why", reasons),
             section("Next", "Relax a requirement the disqualifiers name, then call `select_broker` again."),
         )
-    table_md, left = _ranking_rows(rankings, detail)
     trade_offs, t_left = top(winner.get("trade_offs", []), detail, 3)
     head = f"**Winner: {_label(winner)}**, score {winner.get('score')}"
     head += f"; runner-up {_label(runner)}, score {runner.get('score')}." if runner else "."
@@ -73,9 +72,9 @@ def present_selection(result: dict[str, Any], detail: str) -> str:
         section("How it fits", _winner_reasons(winner, detail)),
         section(
             "Trade-offs of the winner",
-            "\n".join([bullets(clip(t, 300) for t in trade_offs), more(t_left, "trade-offs")]).strip(),
+            bullets([clip(t, 300) for t in trade_offs], t_left, "trade-offs"),
         ),
-        section("Ranking", table_md + ("\n" + more(left, "options") if left else "")),
+        section("Ranking", _ranking(rankings, detail)),
         section("Notes", notes),
         section("Warnings", warning_lines(result.get("warnings", []), detail)),
         section("Next", _next(winner)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, clip, join, more, section, table, top
+from event_driven.adapters.presenters.markdown import bullets, clip, join, section, table, top
 
 
 def present_tests(result: dict[str, Any], detail: str) -> str:
@@ -19,7 +19,7 @@ def present_tests(result: dict[str, Any], detail: str) -> str:
         section("What the suites prove", bullets(suite_lines)),
         section(
             "Files (each a resource link; read it with resources/read)",
-            table(("file", "purpose"), rows) + ("\n" + more(left, "files") if left else ""),
+            table(("file", "purpose"), rows, left, "files"),
         ),
         section("Run", "```sh\n" + "\n".join(result.get("commands", [])) + "\n```"),
         section("Integration tests run when set", bullets(env)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from event_driven.adapters.presenters.markdown import bullets, join, more, number, section, top
+from event_driven.adapters.presenters.markdown import bullets, join, number, section, top
 
 
 def error_lines(errors: list[dict[str, Any]]) -> str:
@@ -24,7 +24,7 @@ def warning_lines(warnings: list[dict[str, Any]], detail: str) -> str:
         + (f" Action: {w['recommendation']}" if w.get("recommendation") else "")
         for w in shown
     ]
-    return "\n".join([bullets(lines), more(left, "warnings")]).strip()
+    return bullets(lines, left, "warnings")
 
 
 def normalized_line(n: dict[str, Any]) -> str:

@@ -108,6 +108,19 @@ class Audited:
     def per_message_time(self) -> float | None:
         return self.pt if self.scope == "message" else None
 
+    def fill(self, text: str) -> str:
+        """A rule's own text with ``{delivery}`` (the stated guarantee) and ``{default[name]}`` (a documented default
+        or limit of ``knowledge/failure_modes.yaml``) filled in."""
+        return text.format(delivery=self.delivery, default=_Defaults(self))
+
+
+class _Defaults:
+    def __init__(self, audited: Audited) -> None:
+        self.audited = audited
+
+    def __getitem__(self, name: str) -> str:
+        return fmt(self.audited.default(name))
+
 
 Check = Callable[[Audited], Iterator[Hit]]
 
@@ -128,7 +141,7 @@ RULES: list[AuditRule] = []
 def rule(rule_id: str, broker: str, source: str, *failure_modes: str,
          fix: str | None = None) -> Callable[[Check], Check]:
     """Register ``check`` as the rule ``rule_id`` about ``broker``, resting on ``source``; ``fix`` is the rule's fix
-    when its hits do not carry one."""
+    (filled by :meth:`Audited.fill`) when its hits do not carry one."""
 
     def register(check: Check) -> Check:
         RULES.append(AuditRule(rule_id, broker, source, failure_modes, check, fix))
@@ -137,13 +150,40 @@ def rule(rule_id: str, broker: str, source: str, *failure_modes: str,
     return register
 
 
+@dataclass(frozen=True)
+class SettingRule:
+    """A rule about one key whose finding quotes no configured values: when ``when`` holds, ``key`` is reported
+    (shown as configured, else as ``unset``) with ``severity``, ``why`` and ``fix`` (both filled by
+    :meth:`Audited.fill`)."""
+
+    id: str
+    broker: str
+    source: str  # sources.yaml id
+    failure_modes: tuple[str, ...]
+    key: str
+    severity: Severity
+    when: Callable[[Audited], bool]
+    why: str
+    fix: str
+    unset: str | None = None
+
+    def check(self, a: Audited) -> Iterator[Hit]:
+        if self.when(a):
+            yield Hit(self.key, a.shown(self.key) or self.unset, self.severity, a.fill(self.why))
+
+
+def setting_rules(*rules: SettingRule) -> None:
+    """Register each one-key rule of a broker's table."""
+    RULES.extend(AuditRule(r.id, r.broker, r.source, r.failure_modes, r.check, r.fix) for r in rules)
+
+
 def _findings(rules: Iterable[AuditRule], audited: Audited) -> Iterator[ConfigFinding]:
     sources = audited.kb.sources
     for r in rules:
         if r.broker not in audited.brokers:
             continue
         for hit in r.check(audited):
-            fix = hit.fix or r.fix
+            fix = hit.fix or (audited.fill(r.fix) if r.fix else None)
             if fix is None:
                 raise ValueError(f"audit rule {r.id} states no fix")
             yield ConfigFinding(id=r.id, severity=hit.severity, broker=r.broker, key=hit.key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from event_driven.core.audit.engine import Audited, Hit, fmt, rule
+from event_driven.core.audit.engine import Audited, Hit, SettingRule, fmt, rule, setting_rules
 from event_driven.core.audit.retention import retention_hits
 
 _CONSUMER_HINTS = {"group.id", "enable.auto.commit", "auto.offset.reset", "max.poll.records", "max.poll.interval.ms",
@@ -23,6 +23,16 @@ def _producer(a: Audited) -> bool:
     return bool(_PRODUCER_HINTS & set(a.flat))
 
 
+def _below(value: float | None, limit: float) -> bool:
+    return value is not None and value < limit
+
+
+def _reads_uncommitted(a: Audited) -> bool:
+    """Set to read_uncommitted, or left at that default on what looks like a consumer's configuration."""
+    iso = a.text("isolation.level")
+    return iso != "read_committed" if iso is not None else _consumer(a)
+
+
 def _replication(a: Audited) -> tuple[str | None, float | None]:
     key = next((k for k in ("replication.factor", "default.replication.factor") if a.has(k)), None)
     return key, a.num(key) if key else None
@@ -31,8 +41,9 @@ def _replication(a: Audited) -> tuple[str | None, float | None]:
 # Durability -----------------------------------------------------------------------------------------------------
 
 @rule("kafka_acks_not_all", "kafka", "kafka-producerconfigs-acks", "kafka_acks_not_all_message_loss",
-      fix="Set acks=all (the default since Kafka 3.0) with min.insync.replicas=2 on a replication factor 3 "
-          "topic.")
+      fix="Set acks=all (the default since Kafka 3.0) with min.insync.replicas="
+          "{default[kafka_durable_min_insync_replicas]} on a replication factor "
+          "{default[kafka_durable_replication_factor]} topic.")
 def acks_not_all(a: Audited) -> Iterator[Hit]:
     acks = a.text("acks")
     if acks in ("0", "1") and a.delivery != "at_most_once":
@@ -43,25 +54,19 @@ def acks_not_all(a: Audited) -> Iterator[Hit]:
                   f"acks={acks}: {what}" + (f", which breaks the stated {a.delivery} guarantee." if a.durable else "."))
 
 
-@rule("kafka_min_isr_1", "kafka", "kafka-topicconfigs-min-insync-replicas", "kafka_acks_not_all_message_loss",
-      fix="Set min.insync.replicas=2 with replication factor 3 (the documented durable combination).")
-def min_isr_one(a: Audited) -> Iterator[Hit]:
-    minisr = a.num("min.insync.replicas")
-    if minisr is not None and minisr < 2 and a.text("acks") in (None, "all", "-1"):
-        yield Hit("min.insync.replicas", a.shown("min.insync.replicas"), "medium",
-                  "min.insync.replicas=1: acks=all then succeeds when the in-sync set has shrunk to the leader alone, "
-                  "so a leader failure can still lose acknowledged writes.")
-
-
 @rule("kafka_replication_below_3", "kafka", "kafka-topicconfigs-min-insync-replicas",
       "kafka_acks_not_all_message_loss", "kafka_not_enough_replicas",
-      fix="Use replication factor 3 (kafka-reassign-partitions to raise it on existing topics).")
+      fix="Use replication factor {default[kafka_durable_replication_factor]} (kafka-reassign-partitions to raise "
+          "it on existing topics).")
 def replication_below_three(a: Audited) -> Iterator[Hit]:
     rf_key, rf = _replication(a)
-    if rf is not None and rf < 3:
+    if rf is not None and rf < a.default("kafka_durable_replication_factor"):
         yield Hit(rf_key or "replication.factor", a.shown(rf_key or ""), "high" if a.durable and rf < 2 else "medium",
-                  f"{rf_key}={fmt(rf)}: below the documented durable setting (replication factor 3, "
-                  "min.insync.replicas=2, acks=all); a single broker loss can lose or block the partition.")
+                  f"{rf_key}={fmt(rf)}: " + a.fill(
+                      "below the documented durable setting (replication factor "
+                      "{default[kafka_durable_replication_factor]}, min.insync.replicas="
+                      "{default[kafka_durable_min_insync_replicas]}, acks=all); a single broker loss can lose or "
+                      "block the partition."))
 
 
 @rule("kafka_min_isr_not_below_rf", "kafka", "kafka-topicconfigs-min-insync-replicas", "kafka_not_enough_replicas")
@@ -74,6 +79,18 @@ def min_isr_not_below_rf(a: Audited) -> Iterator[Hit]:
                   "NotEnoughReplicas as soon as one replica is down.",
                   f"Keep min.insync.replicas below the replication factor (e.g. {fmt(max(1, rf - 1))} for "
                   f"replication factor {fmt(rf)}).")
+
+
+setting_rules(
+    SettingRule("kafka_min_isr_1", "kafka", "kafka-topicconfigs-min-insync-replicas",
+                ("kafka_acks_not_all_message_loss",), "min.insync.replicas", "medium",
+                when=lambda a: _below(a.num("min.insync.replicas"), a.default("kafka_durable_min_insync_replicas"))
+                and a.text("acks") in (None, "all", "-1"),
+                why="min.insync.replicas=1: acks=all then succeeds when the in-sync set has shrunk to the leader "
+                    "alone, so a leader failure can still lose acknowledged writes.",
+                fix="Set min.insync.replicas={default[kafka_durable_min_insync_replicas]} with replication factor "
+                    "{default[kafka_durable_replication_factor]} (the documented durable combination)."),
+)
 
 
 _INTERNAL_TOPICS = ("offsets.topic.replication.factor", "transaction.state.log.replication.factor")
@@ -102,7 +119,8 @@ def internal_topic_rf_below_min_isr(a: Audited) -> Iterator[Hit]:
             yield Hit(key, a.shown(key), "high",
                       f"{key}={fmt(irf)} is below min.insync.replicas={fmt(minisr)}: acks=all writes to the internal "
                       "topic (offset commits / transaction markers) are rejected.",
-                      f"Raise {key} to at least min.insync.replicas (3 is the default), or lower "
+                      f"Raise {key} to at least min.insync.replicas "
+                      f"({fmt(a.default('kafka_offsets_topic_replication_factor'))} is the default), or lower "
                       "min.insync.replicas.")
 
 
@@ -133,75 +151,62 @@ def unclean_leader_election(a: Audited) -> Iterator[Hit]:
 
 # Commits and exactly-once ---------------------------------------------------------------------------------------
 
-def _auto_commit(a: Audited) -> tuple[bool | None, str]:
-    return a.flag("enable.auto.commit"), a.shown("enable.auto.commit") or "(default true)"
+def _auto_commits(a: Audited) -> bool:
+    """Set to auto-commit, or left at that default on what looks like a consumer's configuration."""
+    auto = a.flag("enable.auto.commit")
+    return auto if auto is not None else _consumer(a)
 
 
-@rule("kafka_auto_commit_at_least_once", "kafka", "kafka-consumerconfigs-enable-auto-commit",
-      "kafka_auto_commit_message_loss",
-      fix="Set enable.auto.commit=false and commit after processing (commitSync per batch, and in "
-          "onPartitionsRevoked).")
-def auto_commit_at_least_once(a: Audited) -> Iterator[Hit]:
-    auto, shown = _auto_commit(a)
-    if a.durable and (auto is True or (auto is None and _consumer(a))):
-        yield Hit("enable.auto.commit", shown, "high",
-                  f"Auto-commit commits polled offsets on a timer whether or not processing finished; under the "
-                  f"stated {a.delivery} guarantee a crash after the commit skips records.")
-
-
-@rule("kafka_auto_commit", "kafka", "kafka-consumerconfigs-enable-auto-commit", "kafka_auto_commit_message_loss",
-      fix="State the delivery guarantee; for at-least-once set enable.auto.commit=false and commit after "
-          "processing.")
-def auto_commit(a: Audited) -> Iterator[Hit]:
-    auto, shown = _auto_commit(a)
-    if not a.durable and auto is True:
-        yield Hit("enable.auto.commit", shown, "low",
-                  "Auto-commit is safe only if every record is processed synchronously inside the poll loop; records "
-                  "handed to other threads can be committed before they are processed.")
-
-
-@rule("kafka_eos_idempotence_off", "kafka", "kafka-producerconfigs-enable-idempotence",
-      "non_idempotent_consumer_duplicates",
-      fix="Set enable.idempotence=true (default since 3.0) with acks=all.")
-def eos_idempotence_off(a: Audited) -> Iterator[Hit]:
-    if a.delivery == "exactly_once" and a.flag("enable.idempotence") is False:
-        yield Hit("enable.idempotence", a.shown("enable.idempotence"), "high",
-                  "exactly_once is stated but the idempotent producer is disabled, so retries can write duplicates.")
-
-
-@rule("kafka_eos_read_uncommitted", "kafka", "kafka-consumerconfigs-isolation-level",
-      "kafka_read_uncommitted_sees_aborted",
-      fix="Set isolation.level=read_committed on consumers.")
-def eos_read_uncommitted(a: Audited) -> Iterator[Hit]:
-    iso = a.text("isolation.level")
-    if a.delivery == "exactly_once" and ((iso is not None and iso != "read_committed") or
-                                         (iso is None and _consumer(a))):
-        yield Hit("isolation.level", a.shown("isolation.level") or "(default read_uncommitted)", "high",
-                  "exactly_once is stated but consumers read uncommitted data, so they also see records of aborted "
-                  "transactions.")
-
-
-@rule("kafka_eos_no_transactional_id", "kafka", "kafka-producerconfigs-transactional-id",
-      "non_idempotent_consumer_duplicates",
-      fix="Set a unique, stable transactional.id per producer instance and send offsets in the transaction; "
-          "or make consumers idempotent.")
-def eos_no_transactional_id(a: Audited) -> Iterator[Hit]:
-    if a.delivery == "exactly_once" and _producer(a) and not a.has("transactional.id"):
-        yield Hit("transactional.id", "(not set)", "medium",
-                  "exactly_once across consume-transform-produce needs transactions; without transactional.id the "
-                  "producer cannot use them (idempotence alone only removes retry duplicates within one producer "
-                  "session).")
+setting_rules(
+    SettingRule("kafka_auto_commit_at_least_once", "kafka", "kafka-consumerconfigs-enable-auto-commit",
+                ("kafka_auto_commit_message_loss",), "enable.auto.commit", "high", unset="(default true)",
+                when=lambda a: a.durable and _auto_commits(a),
+                why="Auto-commit commits polled offsets on a timer whether or not processing finished; under the "
+                    "stated {delivery} guarantee a crash after the commit skips records.",
+                fix="Set enable.auto.commit=false and commit after processing (commitSync per batch, and in "
+                    "onPartitionsRevoked)."),
+    SettingRule("kafka_auto_commit", "kafka", "kafka-consumerconfigs-enable-auto-commit",
+                ("kafka_auto_commit_message_loss",), "enable.auto.commit", "low", unset="(default true)",
+                when=lambda a: not a.durable and a.flag("enable.auto.commit") is True,
+                why="Auto-commit is safe only if every record is processed synchronously inside the poll loop; "
+                    "records handed to other threads can be committed before they are processed.",
+                fix="State the delivery guarantee; for at-least-once set enable.auto.commit=false and commit after "
+                    "processing."),
+    SettingRule("kafka_eos_idempotence_off", "kafka", "kafka-producerconfigs-enable-idempotence",
+                ("non_idempotent_consumer_duplicates",), "enable.idempotence", "high",
+                when=lambda a: a.delivery == "exactly_once" and a.flag("enable.idempotence") is False,
+                why="exactly_once is stated but the idempotent producer is disabled, so retries can write "
+                    "duplicates.",
+                fix="Set enable.idempotence=true (default since 3.0) with acks=all."),
+    SettingRule("kafka_eos_read_uncommitted", "kafka", "kafka-consumerconfigs-isolation-level",
+                ("kafka_read_uncommitted_sees_aborted",), "isolation.level", "high",
+                unset="(default read_uncommitted)",
+                when=lambda a: a.delivery == "exactly_once" and _reads_uncommitted(a),
+                why="exactly_once is stated but consumers read uncommitted data, so they also see records of aborted "
+                    "transactions.",
+                fix="Set isolation.level=read_committed on consumers."),
+    SettingRule("kafka_eos_no_transactional_id", "kafka", "kafka-producerconfigs-transactional-id",
+                ("non_idempotent_consumer_duplicates",), "transactional.id", "medium", unset="(not set)",
+                when=lambda a: a.delivery == "exactly_once" and _producer(a) and not a.has("transactional.id"),
+                why="exactly_once across consume-transform-produce needs transactions; without transactional.id the "
+                    "producer cannot use them (idempotence alone only removes retry duplicates within one producer "
+                    "session).",
+                fix="Set a unique, stable transactional.id per producer instance and send offsets in the "
+                    "transaction; or make consumers idempotent."),
+)
 
 
 @rule("kafka_idempotence_conflict", "kafka", "kafka-producerconfigs-enable-idempotence", "kafka_retries_reordering",
-      fix="Use acks=all, retries > 0 and max.in.flight.requests.per.connection <= 5.")
+      fix="Use acks=all, retries > 0 and max.in.flight.requests.per.connection <= "
+          "{default[kafka_idempotence_max_in_flight]}.")
 def idempotence_conflict(a: Audited) -> Iterator[Hit]:
     idem, acks = a.flag("enable.idempotence"), a.text("acks")
     inflight, retries = a.num("max.in.flight.requests.per.connection"), a.num("retries")
     conflicts: list[tuple[str, str]] = []
-    if inflight is not None and inflight > 5:
+    most = a.default("kafka_idempotence_max_in_flight")
+    if inflight is not None and inflight > most:
         conflicts.append(("max.in.flight.requests.per.connection",
-                          f"max.in.flight.requests.per.connection={fmt(inflight)} (> 5)"))
+                          f"max.in.flight.requests.per.connection={fmt(inflight)} (> {fmt(most)})"))
     if acks in ("0", "1"):
         conflicts.append(("acks", f"acks={acks} (needs all)"))
     if retries is not None and retries <= 0:

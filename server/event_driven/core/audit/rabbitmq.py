@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from event_driven.core.audit.engine import Audited, Hit, fmt, rule
+from event_driven.core.audit.engine import Audited, Hit, SettingRule, fmt, rule, setting_rules
 
 
 def _guidance(a: Audited) -> str:
@@ -46,26 +46,27 @@ def prefetch_above_guidance(a: Audited) -> Iterator[Hit]:
                   f"Measure with {_guidance(a)} unless consumers are very fast.",
                   judgement=f"{_guidance(a)} is RabbitMQ's guidance, not a limit")
 
-
-@rule("rabbitmq_quorum_no_dead_letter", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
-      "rabbitmq_quorum_delivery_limit_drop",
-      fix="Give the queue a dead-letter exchange (queue argument x-dead-letter-exchange or policy key "
-          "dead-letter-exchange; a stream is a cheap target).")
-def quorum_no_dead_letter(a: Audited) -> Iterator[Hit]:
-    if a.text("x-queue-type") == "quorum" and not a.has("x-dead-letter-exchange"):
-        yield Hit("x-dead-letter-exchange", "(not set)", "medium",
-                  "Quorum queue without a dead-letter target: since RabbitMQ 4.0 the default delivery-limit is 20, "
-                  "after which a repeatedly failing message is dropped.")
-
-
-@rule("rabbitmq_delivery_limit_unlimited", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
-      "rabbitmq_requeue_poison_loop",
-      fix="Keep a delivery limit with a dead-letter target.")
-def delivery_limit_unlimited(a: Audited) -> Iterator[Hit]:
-    if a.num("x-delivery-limit") == -1:
-        yield Hit("x-delivery-limit", a.shown("x-delivery-limit"), "low",
-                  "x-delivery-limit=-1 restores unlimited redelivery (3.13 behaviour): a poison message can be "
-                  "redelivered forever; RabbitMQ does not recommend it.")
+setting_rules(
+    SettingRule("rabbitmq_quorum_no_dead_letter", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
+                ("rabbitmq_quorum_delivery_limit_drop",), "x-dead-letter-exchange", "medium", unset="(not set)",
+                when=lambda a: a.text("x-queue-type") == "quorum" and not a.has("x-dead-letter-exchange"),
+                why="Quorum queue without a dead-letter target: since RabbitMQ 4.0 the default delivery-limit is "
+                    "{default[rabbitmq_quorum_delivery_limit]}, after which a repeatedly failing message is dropped.",
+                fix="Give the queue a dead-letter exchange (queue argument x-dead-letter-exchange or policy key "
+                    "dead-letter-exchange; a stream is a cheap target)."),
+    SettingRule("rabbitmq_delivery_limit_unlimited", "rabbitmq", "rabbitmq-quorum-queues-poison-message-handling",
+                ("rabbitmq_requeue_poison_loop",), "x-delivery-limit", "low",
+                when=lambda a: a.num("x-delivery-limit") == -1,
+                why="x-delivery-limit=-1 restores unlimited redelivery (3.13 behaviour): a poison message can be "
+                    "redelivered forever; RabbitMQ does not recommend it.",
+                fix="Keep a delivery limit with a dead-letter target."),
+    SettingRule("rabbitmq_no_publisher_confirms", "rabbitmq", "rabbitmq-confirms-publisher-confirms",
+                ("rabbitmq_no_publisher_confirms_loss",), "publisher_confirms", "high",
+                when=lambda a: a.durable and a.flag("publisher_confirms") is False,
+                why="Publishing without confirms under a stated {delivery} guarantee: the publisher cannot know "
+                    "whether the broker accepted a message.",
+                fix="Enable confirms (confirm.select) and republish unconfirmed messages."),
+)
 
 
 @rule("rabbitmq_processing_exceeds_consumer_timeout", "rabbitmq", "rabbitmq-consumers-acknowledgement-timeout",
@@ -80,16 +81,6 @@ def processing_exceeds_consumer_timeout(a: Audited) -> Iterator[Hit]:
         yield Hit("consumer_timeout", a.shown("consumer_timeout") or f"(default {fmt(default)})", "high",
                   f"Processing takes {per / 1000:g} s, longer than the delivery-acknowledgement timeout "
                   f"({limit / 1000:g} s): the broker closes the channel and redelivers the message.")
-
-
-@rule("rabbitmq_no_publisher_confirms", "rabbitmq", "rabbitmq-confirms-publisher-confirms",
-      "rabbitmq_no_publisher_confirms_loss",
-      fix="Enable confirms (confirm.select) and republish unconfirmed messages.")
-def no_publisher_confirms(a: Audited) -> Iterator[Hit]:
-    if a.durable and a.flag("publisher_confirms") is False:
-        yield Hit("publisher_confirms", a.shown("publisher_confirms"), "high",
-                  f"Publishing without confirms under a stated {a.delivery} guarantee: the publisher cannot know "
-                  "whether the broker accepted a message.")
 
 
 @rule("rabbitmq_transient_messages", "rabbitmq", "rabbitmq-confirms-when-publishes-are-confirmed",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from event_driven.core.audit.engine import Audited, Hit, fmt, rule
+from event_driven.core.audit.engine import Audited, Hit, SettingRule, fmt, rule, setting_rules
 from event_driven.core.audit.retention import retention_hits
 
 _DAY_S = 86_400
@@ -77,14 +77,13 @@ def dlq_retention_not_longer(a: Audited) -> Iterator[Hit]:
                   f"Set the DLQ's MessageRetentionPeriod longer than the source's (max "
                   f"{a.threshold('sqs_max_retention_hours') / 24:g} days).")
 
-
-@rule("sqs_short_polling", "sqs", "aws-quotas-queues", "sqs_short_polling_empty_receives",
-      fix="Enable long polling: ReceiveMessageWaitTimeSeconds (or WaitTimeSeconds) up to 20.")
-def short_polling(a: Audited) -> Iterator[Hit]:
-    if a.num("ReceiveMessageWaitTimeSeconds") == 0:
-        yield Hit("ReceiveMessageWaitTimeSeconds", a.shown("ReceiveMessageWaitTimeSeconds"), "low",
-                  "Short polling (wait time 0) samples a subset of servers: receives often come back empty while "
-                  "messages are queued, and the extra requests cost money.")
+setting_rules(
+    SettingRule("sqs_short_polling", "sqs", "aws-quotas-queues", ("sqs_short_polling_empty_receives",),
+                "ReceiveMessageWaitTimeSeconds", "low", when=lambda a: a.num("ReceiveMessageWaitTimeSeconds") == 0,
+                why="Short polling (wait time 0) samples a subset of servers: receives often come back empty while "
+                    "messages are queued, and the extra requests cost money.",
+                fix="Enable long polling: ReceiveMessageWaitTimeSeconds (or WaitTimeSeconds) up to 20."),
+)
 
 
 @rule("sqs_message_over_limit", "sqs", "aws-quotas-messages", "sqs_message_too_large",

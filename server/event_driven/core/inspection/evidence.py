@@ -13,17 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from event_driven.core.diagnosis import DiagnoseRequest
-from event_driven.core.evidence import (
-    CountSample,
-    CountSeries,
-    DepthSample,
-    DepthSeries,
-    GroupPartitionOffsets,
-    Metrics,
-    ProcessingTime,
-    RedeliverySample,
-    RedeliverySeries,
-)
+from event_driven.core.evidence import metrics as ev
 from event_driven.core.inspection.models import Expectations, Finding
 from event_driven.core.inspection.snapshot import (
     BrokerSnapshot,
@@ -59,47 +49,48 @@ def _config(state: ChannelState, expect: Expectations) -> dict[str, Any]:
     return config
 
 
-def _counts(name: str, points: Sequence[Point]) -> list[CountSeries]:
+def _counts(name: str, points: Sequence[Point]) -> list[ev.CountSeries]:
     if not points:
         return []
-    return [CountSeries(name=name, samples=[CountSample(timestamp_ms=p.timestamp_ms, value=p.value) for p in points])]
+    samples = [ev.CountSample(timestamp_ms=p.timestamp_ms, value=p.value) for p in points]
+    return [ev.CountSeries(name=name, samples=samples)]
 
 
-def _redeliveries(snapshots: Sequence[BrokerSnapshot], key: str) -> list[RedeliverySeries]:
+def _redeliveries(snapshots: Sequence[BrokerSnapshot], key: str) -> list[ev.RedeliverySeries]:
     """Redelivered against delivered in the latest snapshot (cumulative counters), with the highest count seen."""
     last = snapshots[-1]
     if isinstance(last, RabbitSnapshot):
         qu = next((x for x in last.queues if f"queue:{x.vhost}/{x.name}" == key), None)
         if qu and qu.delivered:
-            sample = RedeliverySample(timestamp_ms=last.summary.taken_at_ms, redelivered=qu.redelivered,
-                                      delivered=qu.delivered)
-            return [RedeliverySeries(name=qu.name, samples=[sample])]
+            sample = ev.RedeliverySample(timestamp_ms=last.summary.taken_at_ms, redelivered=qu.redelivered,
+                                         delivered=qu.delivered)
+            return [ev.RedeliverySeries(name=qu.name, samples=[sample])]
     if isinstance(last, NatsSnapshot):
         c = next((x for x in last.consumers if f"consumer:{x.stream}/{x.name}" == key), None)
         if c and c.num_redelivered:
-            return [RedeliverySeries(name=c.name, samples=[RedeliverySample(
+            return [ev.RedeliverySeries(name=c.name, samples=[ev.RedeliverySample(
                 timestamp_ms=last.summary.taken_at_ms, redelivered=c.num_redelivered,
                 delivered=max(c.delivered_stream_seq, c.num_redelivered))])]
     if isinstance(last, RedisSnapshot):
         g = next((g for s in last.streams for g in s.groups if f"group:{s.key}/{g.name}" == key), None)
         if g and g.max_delivery_count:
-            return [RedeliverySeries(name=g.name, max_delivery_count=g.max_delivery_count)]
+            return [ev.RedeliverySeries(name=g.name, max_delivery_count=g.max_delivery_count)]
     return []
 
 
-def _pel_age(snapshots: Sequence[BrokerSnapshot], key: str) -> list[CountSeries]:
-    samples: list[CountSample] = []
+def _pel_age(snapshots: Sequence[BrokerSnapshot], key: str) -> list[ev.CountSeries]:
+    samples: list[ev.CountSample] = []
     for snap in snapshots:
         if isinstance(snap, RedisSnapshot):
             for s in snap.streams:
                 for g in s.groups:
                     if f"group:{s.key}/{g.name}" == key and g.oldest_pending_idle_ms is not None:
-                        samples.append(CountSample(timestamp_ms=snap.summary.taken_at_ms,
-                                                   value=g.oldest_pending_idle_ms))
-    return [CountSeries(name=key, samples=samples)] if samples else []
+                        samples.append(ev.CountSample(timestamp_ms=snap.summary.taken_at_ms,
+                                                      value=g.oldest_pending_idle_ms))
+    return [ev.CountSeries(name=key, samples=samples)] if samples else []
 
 
-def _offsets(snapshots: Sequence[BrokerSnapshot], key: str) -> list[GroupPartitionOffsets]:
+def _offsets(snapshots: Sequence[BrokerSnapshot], key: str) -> list[ev.GroupPartitionOffsets]:
     by_partition: dict[tuple[str, str, int], list[OffsetSample]] = {}
     for snap in snapshots:
         if not isinstance(snap, KafkaSnapshot):
@@ -110,21 +101,21 @@ def _offsets(snapshots: Sequence[BrokerSnapshot], key: str) -> list[GroupPartiti
                     by_partition.setdefault((g.group, p.topic, p.partition), []).append(OffsetSample(
                         timestamp_ms=snap.summary.taken_at_ms, committed_offset=p.committed_offset,
                         log_end_offset=p.log_end_offset))
-    return [GroupPartitionOffsets(group=g, topic=t, partition=n, samples=s) for (g, t, n), s in by_partition.items()]
+    return [ev.GroupPartitionOffsets(group=g, topic=t, partition=n, samples=s) for (g, t, n), s in by_partition.items()]
 
 
 def _metrics(snapshots: Sequence[BrokerSnapshot], series: ChannelSeries | None, key: str,
-             expect: Expectations) -> Metrics:
-    depths = [] if series is None or not series.depth else [DepthSeries(name=series.name, samples=[
-        DepthSample(timestamp_ms=p.timestamp_ms, depth=p.value) for p in series.depth])]
-    return Metrics(
+             expect: Expectations) -> ev.Metrics:
+    depths = [] if series is None or not series.depth else [ev.DepthSeries(name=series.name, samples=[
+        ev.DepthSample(timestamp_ms=p.timestamp_ms, depth=p.value) for p in series.depth])]
+    return ev.Metrics(
         queue_depths=depths,
         unacked_counts=_counts(key, series.in_flight) if series else [],
         consumer_counts=_counts(key, series.consumers) if series else [],
         redelivery_counts=_redeliveries(snapshots, key),
         oldest_message_age_ms=_pel_age(snapshots, key),
         consumer_group_offsets=_offsets(snapshots, key),
-        processing_time_ms=(ProcessingTime(max_ms=expect.processing_time_ms)
+        processing_time_ms=(ev.ProcessingTime(max_ms=expect.processing_time_ms)
                             if expect.processing_time_ms is not None else None),
     )
 

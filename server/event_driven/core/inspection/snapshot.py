@@ -21,13 +21,18 @@ class SnapshotModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ChannelState(SnapshotModel):
-    """One queue, stream, consumer or group in the broker-neutral shape the rules and the sampler compare."""
+class ChannelRef(SnapshotModel):
+    """Which channel: the identity a channel's state in one snapshot and its series over the window share."""
 
     key: str = Field(description="Stable identity across snapshots: '<kind>:<parent>/<name>'.")
     name: str
     kind: ChannelKind
     parent: str | None = Field(default=None, description="The stream or topic a consumer or group reads.")
+
+
+class ChannelState(ChannelRef):
+    """One queue, stream, consumer or group in the broker-neutral shape the rules and the sampler compare."""
+
     depth: int | None = Field(default=None,
                               description="Waiting to be delivered: ready, visible, num_pending, group lag.")
     in_flight: int | None = Field(default=None,
@@ -54,6 +59,13 @@ class SnapshotSummary(SnapshotModel):
     truncated: bool = Field(description="More matched than the limit: narrow the pattern to see the rest.")
     depth_total: int = 0
     consumers_total: int = 0
+
+
+class Snapshot(SnapshotModel):
+    """What every broker's snapshot offers: its queues, streams, consumers and groups as :class:`ChannelState` s."""
+
+    def channels(self) -> list[ChannelState]:
+        raise NotImplementedError
 
 
 # --- RabbitMQ -------------------------------------------------------------------------------------------------------
@@ -104,7 +116,7 @@ class RabbitChurn(SnapshotModel):
     channel_closed_rate: float = 0.0
 
 
-class RabbitSnapshot(SnapshotModel):
+class RabbitSnapshot(Snapshot):
     broker: Literal["rabbitmq"] = "rabbitmq"
     summary: SnapshotSummary
     version: str | None = None
@@ -174,7 +186,7 @@ class NatsConsumer(SnapshotModel):
     push_bound: bool | None = None
 
 
-class NatsSnapshot(SnapshotModel):
+class NatsSnapshot(Snapshot):
     broker: Literal["nats_jetstream"] = "nats_jetstream"
     summary: SnapshotSummary
     version: str | None = None
@@ -234,7 +246,7 @@ class RedisMemory(SnapshotModel):
     maxmemory_policy: str = "noeviction"
 
 
-class RedisSnapshot(SnapshotModel):
+class RedisSnapshot(Snapshot):
     broker: Literal["redis_streams"] = "redis_streams"
     summary: SnapshotSummary
     version: str | None = None
@@ -270,7 +282,7 @@ class SqsQueue(SnapshotModel):
     is_dead_letter: bool = False
 
 
-class SqsSnapshot(SnapshotModel):
+class SqsSnapshot(Snapshot):
     broker: Literal["sqs"] = "sqs"
     summary: SnapshotSummary
     queues: list[SqsQueue] = Field(default_factory=list)
@@ -310,7 +322,7 @@ class KafkaGroup(SnapshotModel):
     partitions: list[KafkaPartitionLag] = Field(default_factory=list)
 
 
-class KafkaSnapshot(SnapshotModel):
+class KafkaSnapshot(Snapshot):
     broker: Literal["kafka"] = "kafka"
     summary: SnapshotSummary
     brokers: int = 0

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from event_driven.core.inspection.snapshot import ChannelState
+from event_driven.core.inspection.snapshot import ChannelRef, ChannelState
 
 Trend = Literal["growing", "falling", "flat", "unknown"]
 
@@ -23,15 +23,9 @@ class Point(BaseModel):
     value: int
 
 
-class ChannelSeries(BaseModel):
+class ChannelSeries(ChannelRef):
     """One channel's figures over the window, oldest first."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    key: str
-    name: str
-    kind: str
-    parent: str | None = None
     depth: list[Point] = Field(default_factory=list)
     in_flight: list[Point] = Field(default_factory=list)
     consumers: list[Point] = Field(default_factory=list)

@@ -3,14 +3,12 @@ operations (how much running it costs this team) and constraints (whether it can
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from event_driven.core.selection.models import Fit, RequirementFit, requirement_fit
-from event_driven.core.validation import option_errors
-from event_driven.errors import FieldError, InputError
+from event_driven.core.validation import parse_options_model
 from event_driven.kb.brokers import BrokerProfile, Complexity
 from event_driven.vocab import SelectableBrokerId
 
@@ -37,20 +35,8 @@ class SelectionConstraints(BaseModel):
     )
 
 
-def as_field_errors(items: Iterable[BaseModel]) -> list[FieldError]:
-    """core.validation still has its own FieldError model with the same fields: carry them over as errors.FieldError
-    (a plain copy once validation uses the one model)."""
-    return [FieldError.model_validate(e.model_dump()) for e in items]
-
-
 def parse_constraints(raw: object) -> SelectionConstraints:
-    if raw is None:
-        return SelectionConstraints()
-    try:
-        return SelectionConstraints.model_validate(raw)
-    except ValidationError as exc:
-        errors = option_errors(exc, SelectionConstraints, "$.constraints", "constraint")
-        raise InputError(as_field_errors(errors)) from None
+    return parse_options_model(raw, SelectionConstraints, "$.constraints", "constraint")
 
 
 def managed_offerings(profile: BrokerProfile, cloud: str | None) -> list[str]:

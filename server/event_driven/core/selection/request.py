@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from event_driven.core.selection.constraints import SelectionConstraints, as_field_errors, parse_constraints
+from event_driven.core.selection.constraints import SelectionConstraints, parse_constraints
 from event_driven.core.selection.knowledge import selection_figures
 from event_driven.core.selection.models import BrokerSelection
 from event_driven.core.selection.ranking import select_broker
@@ -19,7 +19,7 @@ def select(event_context: object, kb: KnowledgeBase, constraints: object = None)
     """Validate the context and constraints, then rank the brokers. Raises :class:`InputError` naming every
     problem in either."""
     validation = validate_context(event_context, kb.rules)
-    errors = as_field_errors(validation.errors)
+    errors = list(validation.errors)
     parsed: SelectionConstraints | None = None
     try:
         parsed = parse_constraints(constraints)

@@ -18,6 +18,15 @@ def _avro_name(domain: str) -> str:
     return "".join(part.capitalize() for part in domain.replace("-", "_").split("_") if part) or "Event"
 
 
+def _text(description: str, **constraints: object) -> dict:
+    """A string property; key order (type, constraints, description) is the published schema's."""
+    return {"type": "string", **constraints, "description": description}
+
+
+def _uuid(description: str) -> dict:
+    return _text(description, format="uuid")
+
+
 def envelope_json_schema(domain: str) -> dict:
     return {
         "$schema": JSON_SCHEMA_DIALECT,
@@ -29,12 +38,9 @@ def envelope_json_schema(domain: str) -> dict:
         # Closed content model: adding a property is a visible, reviewed change (see evolution_rule).
         "additionalProperties": False,
         "properties": {
-            "event_id": {"type": "string", "format": "uuid", "description": "Unique per event; consumers deduplicate "
-                                                                            "on it."},
-            "event_type": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$", "description": "Past-tense name, e.g. "
-                                                                                              "OrderPlaced."},
-            "aggregate_id": {"type": "string", "minLength": 1, "description": "Entity the event belongs to; the "
-                                                                              "partition key."},
+            "event_id": _uuid("Unique per event; consumers deduplicate on it."),
+            "event_type": _text("Past-tense name, e.g. OrderPlaced.", pattern="^[A-Z][A-Za-z0-9]*$"),
+            "aggregate_id": _text("Entity the event belongs to; the partition key.", minLength=1),
             "aggregate_version": {"type": "integer", "minimum": 1,
                                   "description": "Position in the aggregate's stream."},
             "timestamp": {"type": "string", "format": "date-time"},
@@ -44,10 +50,8 @@ def envelope_json_schema(domain: str) -> dict:
                 "required": ["correlation_id", "causation_id"],
                 "additionalProperties": False,
                 "properties": {
-                    "correlation_id": {"type": "string", "format": "uuid", "description": "Shared by every message of "
-                                                                                          "one flow."},
-                    "causation_id": {"type": "string", "format": "uuid", "description": "event_id of the message that "
-                                                                                        "caused this one."},
+                    "correlation_id": _uuid("Shared by every message of one flow."),
+                    "causation_id": _uuid("event_id of the message that caused this one."),
                     "user_id": {"type": ["string", "null"]},
                 },
             },

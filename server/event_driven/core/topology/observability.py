@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 from event_driven.core.topology import naming
 from event_driven.core.topology.models import (
@@ -67,6 +68,13 @@ def _monitored(broker: BrokerId, sig: BrokerSignals, channels: list[Channel],
     return _matcher(sig.lag.group_label, names), {sig.lag.channel_label: main, sig.lag.group_label: names[0]}
 
 
+def _alert(name: str, expr: str, for_: str, severity: Literal["warning", "critical"], *, summary: str,
+           reason: str) -> AlertRule:
+    """One Prometheus alerting rule (``for`` is a Python keyword, so the model takes it by its alias)."""
+    return AlertRule.model_validate(
+        {"name": name, "expr": expr, "for": for_, "severity": severity, "summary": summary, "reason": reason})
+
+
 def _lag_rules(sig: BrokerSignals, selector: str, window: int, burrow: str) -> list[AlertRule]:
     lag = f"{sig.lag.metric}{{{selector}}}"
     progress = f"{sig.progress.metric}{{{selector}}}"
@@ -77,18 +85,15 @@ def _lag_rules(sig: BrokerSignals, selector: str, window: int, burrow: str) -> l
            else f"The consumers of {{{{ $labels.{sig.lag.channel_label} }}}}")
     where = f"{{{{ $labels.{sig.lag.channel_label} }}}}"
     return [
-        AlertRule(
-            name="ConsumerLagGrowing",
-            expr=f"min_over_time({lag}[{window}m]) > 0 and deriv({lag}[{window}m]) > 0",
-            **{"for": f"{window}m"}, severity="warning",
+        _alert(
+            "ConsumerLagGrowing", f"min_over_time({lag}[{window}m]) > 0 and deriv({lag}[{window}m]) > 0",
+            f"{window}m", "warning",
             summary=f"{who} is falling behind on {where}",
             reason=(f"Broker-side lag ({sig.lag.metric}, {sig.exporter}) never reached zero in {window} minutes and "
                     f"is still rising: Burrow's WARNING rule instead of a fixed threshold ({burrow})."),
         ),
-        AlertRule(
-            name="ConsumerStalled",
-            expr=f"min_over_time({lag}[{window}m]) > 0 and on ({on}) {stopped}",
-            **{"for": f"{window}m"}, severity="critical",
+        _alert(
+            "ConsumerStalled", f"min_over_time({lag}[{window}m]) > 0 and on ({on}) {stopped}", f"{window}m", "critical",
             summary=f"{who} makes no progress while {where} has messages waiting",
             reason=(f"Burrow's STALL/STOP: broker-side lag ({sig.lag.metric}) stays above zero while "
                     f"{sig.progress.metric} shows no progress; read from the broker, so it fires when the consumer "
@@ -103,17 +108,13 @@ def _dead_letter_rules(sig: BrokerSignals, selector: str, threshold: int) -> lis
     depth = f"{held} - {d.minus}{{{selector}}}" if d.minus else held
     where = f"{{{{ $labels.{d.channel_label} }}}}"
     return [
-        AlertRule(
-            name="DeadLetterGrowing",
-            expr=f"delta({held}[{DLQ_WINDOW}]) > 0",
-            **{"for": "0m"}, severity="warning",
+        _alert(
+            "DeadLetterGrowing", f"delta({held}[{DLQ_WINDOW}]) > 0", "0m", "warning",
             summary=f"Messages are being dead-lettered to {where}",
             reason="Every dead letter is a failed business operation someone must look at.",
         ),
-        AlertRule(
-            name="DeadLetterBacklogHigh",
-            expr=f"sum by ({d.channel_label}) ({depth}) > {threshold}",
-            **{"for": "5m"}, severity="critical",
+        _alert(
+            "DeadLetterBacklogHigh", f"sum by ({d.channel_label}) ({depth}) > {threshold}", "5m", "critical",
             summary=f"More than {threshold} dead letters are waiting in {where}",
             reason=(f"The dead-letter depth read from the broker ({d.metric}) passes the seed's "
                     f"dead_letter.alert_threshold ({threshold}); it clears when the channel is drained."),
@@ -172,9 +173,8 @@ def sqs_alarms(kb: KnowledgeBase, channels: list[Channel], dlq_threshold: int, a
 
 
 def _app_dead_letter_rule() -> AlertRule:
-    return AlertRule(
-        name="DeadLetterGrowing", expr=f"increase(dlq_messages_total[{DLQ_WINDOW}]) > 0", **{"for": "0m"},
-        severity="warning",
+    return _alert(
+        "DeadLetterGrowing", f"increase(dlq_messages_total[{DLQ_WINDOW}]) > 0", "0m", "warning",
         summary="Messages from {{ $labels.topic }} are being dead-lettered ({{ $labels.error_type }})",
         reason=("Counted by the consumer as it dead-letters (by error type); the queue depths are CloudWatch alarms "
                 "in the CloudFormation template."))
