@@ -1,7 +1,7 @@
 """The user's words as tokens: normalisation, stop words, stemming, synonym concepts and negation.
 
 The words themselves (stop words, multi-word phrases, concept groups) are data in
-``knowledge/diagnosis_vocabulary.yaml``, read once on the first call.
+``knowledge/diagnosis_vocabulary.yaml``, loaded with the rest of the knowledge base and compiled on the first call.
 
 Both sides of a symptom match go through :func:`tokenize`: the user's symptoms and error lines, and every symptom
 phrase of the knowledge base, so "kicked out of the group" and "left the group" meet at the same tokens.
@@ -15,9 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from event_driven.core.evidence import parse_duration_ms
-from event_driven.kb.loader import VOCABULARY_FILE, load_file
-from event_driven.kb.vocabulary import DiagnosisVocabulary
-from event_driven.paths import knowledge_dir
+from event_driven.kb.loader import knowledge
 
 _SIZE_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*([kmgt]i?b|bytes)\b", re.IGNORECASE)
 _UNIT_MB = {"b": 1e-6, "k": 1e-3, "m": 1.0, "g": 1e3, "t": 1e6}
@@ -64,7 +62,7 @@ class _Reading:
 
 @functools.cache
 def _reading() -> _Reading:
-    vocab = load_file(knowledge_dir() / VOCABULARY_FILE, DiagnosisVocabulary)
+    vocab = knowledge().vocabulary
     synonyms: dict[str, tuple[str, ...]] = {}
     for concept, words in vocab.concepts.items():
         for w in words.split():
@@ -87,7 +85,7 @@ def stop_words() -> frozenset[str]:
 def complaint_tokens() -> dict[str, frozenset[str]]:
     """Per failure-mode category, the tokens of the phrases that voice its complaint (``complaints`` in the
     vocabulary file)."""
-    vocab = load_file(knowledge_dir() / VOCABULARY_FILE, DiagnosisVocabulary)
+    vocab = knowledge().vocabulary
     return {cat: frozenset(t for p in phrases for t in tokenize(p)) for cat, phrases in vocab.complaints.items()}
 
 
