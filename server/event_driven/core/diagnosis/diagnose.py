@@ -132,16 +132,8 @@ def _gather(request: DiagnoseRequest, kb: KnowledgeBase) -> _Gathered:
     ctx, notes = _context(request.event_context, kb)
     parsed = parse_config(request.config if config_given else None, _condition_keys(kb))
     notes.extend(f"config: {p}" for p in parsed.problems)
-    g = _Gathered(
-        symptoms=symptoms,
-        errors=errors,
-        config_given=config_given,
-        metrics=metrics,
-        ctx=ctx,
-        parsed=parsed,
-        flat=dict(parsed.flat()),
-        notes=notes,
-    )
+    g = _Gathered(symptoms=symptoms, errors=errors, config_given=config_given, metrics=metrics, ctx=ctx,
+                  parsed=parsed, flat=dict(parsed.flat()), notes=notes)
     _observe(g)
     return g
 
@@ -185,24 +177,10 @@ def _broker(request: DiagnoseRequest, g: _Gathered, sig_brokers: list[tuple[str,
 
 
 def _group_verdict(r: GroupLagResult) -> GroupVerdict:
-    return GroupVerdict(
-        group=r.group,
-        status=r.status,
-        total_lag=r.total_lag,
-        complete=r.complete,
-        summary=r.summary,
-        partitions=[
-            PartitionVerdict(
-                topic=p.topic,
-                partition=p.partition,
-                status=p.status,
-                current_lag=p.current_lag,
-                window=p.window,
-                reasons=p.reasons,
-            )
-            for p in r.partitions
-        ],
-    )
+    partitions = [PartitionVerdict(topic=p.topic, partition=p.partition, status=p.status, current_lag=p.current_lag,
+                                   window=p.window, reasons=p.reasons) for p in r.partitions]
+    return GroupVerdict(group=r.group, status=r.status, total_lag=r.total_lag, complete=r.complete,
+                        summary=r.summary, partitions=partitions)
 
 
 def _lag(metrics: Metrics | None, kb: KnowledgeBase) -> tuple[LagVerdict | None, list[GroupLagResult]]:
@@ -493,15 +471,6 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
     config_read = [
         ConfigKeyRead(key=e.key, original_key=e.original_key, value=str(e.value), note=e.note) for e in g.parsed.entries
     ]
-    return Diagnosis(
-        broker=binf,
-        hypotheses=hyps,
-        checklist=checklist,
-        config_findings=findings,
-        lag_verdict=lag_verdict,
-        separating_question=separating,
-        metric_patterns=observed_list,
-        config_read=config_read,
-        notes=notes,
-        scoring=SCORING_TEXT,
-    )
+    return Diagnosis(broker=binf, hypotheses=hyps, checklist=checklist, config_findings=findings,
+                     lag_verdict=lag_verdict, separating_question=separating, metric_patterns=observed_list,
+                     config_read=config_read, notes=notes, scoring=SCORING_TEXT)
