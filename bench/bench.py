@@ -80,32 +80,47 @@ class Case:
 
 CASES: list[Case] = [
     Case(
-        "validate_context", "validate_context", {"event_context": EVENT_CONTEXT},
-        check=lambda r: (r.structured_content or {}).get("valid") is True, check_doc="valid is true",
+        "validate_context",
+        "validate_context",
+        {"event_context": EVENT_CONTEXT},
+        check=lambda r: (r.structured_content or {}).get("valid") is True,
+        check_doc="valid is true",
     ),
     Case(
-        "select_broker", "select_broker", {"event_context": EVENT_CONTEXT},
-        check=lambda r: bool((r.structured_content or {}).get("winner")), check_doc="a winner is named",
+        "select_broker",
+        "select_broker",
+        {"event_context": EVENT_CONTEXT},
+        check=lambda r: bool((r.structured_content or {}).get("winner")),
+        check_doc="a winner is named",
     ),
     Case(
-        "plan_topology (kafka)", "plan_topology", {"event_context": EVENT_CONTEXT, "broker": "kafka"},
-        check=lambda r: bool((r.structured_content or {}).get("artifacts")), check_doc="artifacts are rendered",
+        "plan_topology (kafka)",
+        "plan_topology",
+        {"event_context": EVENT_CONTEXT, "broker": "kafka"},
+        check=lambda r: bool((r.structured_content or {}).get("artifacts")),
+        check_doc="artifacts are rendered",
     ),
     Case(
-        "diagnose_issue", "diagnose_issue", {
+        "diagnose_issue",
+        "diagnose_issue",
+        {
             "symptoms": "consumers keep getting kicked out of the group and some orders are charged twice",
-            "error_lines": ["org.apache.kafka.clients.consumer.CommitFailedException: Commit cannot be completed "
-                            "since the group has already rebalanced and assigned the partitions to another member."],
+            "error_lines": [
+                "org.apache.kafka.clients.consumer.CommitFailedException: Commit cannot be completed "
+                "since the group has already rebalanced and assigned the partitions to another member."
+            ],
             "config": "group.id=billing\nenable.auto.commit=false\nmax.poll.interval.ms=300000\n"
-                      "session.timeout.ms=10000\nheartbeat.interval.ms=5000",
+            "session.timeout.ms=10000\nheartbeat.interval.ms=5000",
         },
-        check=lambda r: bool((r.structured_content or {}).get("hypotheses")), check_doc="hypotheses are ranked",
+        check=lambda r: bool((r.structured_content or {}).get("hypotheses")),
+        check_doc="hypotheses are ranked",
     ),
     Case(
         "generate_tests (rabbitmq)",
         "generate_tests",
         {"event_context": EVENT_CONTEXT, "options": {"broker": "rabbitmq"}},
-        check=lambda r: bool((r.structured_content or {}).get("files")), check_doc="files are rendered",
+        check=lambda r: bool((r.structured_content or {}).get("files")),
+        check_doc="files are rendered",
     ),
 ]
 
@@ -190,40 +205,53 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 # --------------------------------------------------------------------------------------------------- cold start
 
-INITIALIZE = (
-    json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": PROTOCOL_VERSION,
-                "capabilities": {},
-                "clientInfo": {"name": "event-driven-bench", "version": "0"},
-            },
-        }
+
+def _line(message: dict[str, Any]) -> bytes:
+    return (json.dumps({"jsonrpc": "2.0", **message}) + "\n").encode()
+
+
+INITIALIZE = _line(
+    {
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "event-driven-bench", "version": "0"},
+        },
+    }
+)
+INITIALIZED = _line({"method": "notifications/initialized"})
+
+
+def first_call(tool: str, arguments: dict[str, Any]) -> bytes:
+    """The handshake and one tool call, written at once: the time to the call's answer is the time to first use."""
+    return (
+        INITIALIZE
+        + INITIALIZED
+        + _line({"id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
     )
-    + "\n"
-).encode()
 
 
-def cold_start_once(command: list[str], env: dict[str, str]) -> float:
-    """Milliseconds from spawn to the first stdout line, which must be the initialize result."""
+def cold_start_once(command: list[str], env: dict[str, str], payload: bytes = INITIALIZE, answer_id: int = 1) -> float:
+    """Milliseconds from spawn to the stdout line answering ``answer_id`` (the initialize result, or a tool call's)."""
     buf = b""
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(INITIALIZE)
+        proc.stdin.write(payload)
         proc.stdin.flush()
         fd = proc.stdout.fileno()
         deadline = t0 + COLD_START_TIMEOUT
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in buf:
+            while not _answered(buf, answer_id):
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
-                    raise BenchError(f"no initialize answer within {COLD_START_TIMEOUT:.0f}s from {command}")
+                    raise BenchError(
+                        f"no answer to request {answer_id} within {COLD_START_TIMEOUT:.0f}s from {command}"
+                    )
                 if not sel.select(remaining):
                     continue
                 chunk = os.read(fd, 65536)
@@ -235,28 +263,55 @@ def cold_start_once(command: list[str], env: dict[str, str]) -> float:
         elapsed = (time.perf_counter() - t0) * 1000
     finally:
         stop(proc)
-    line = buf.split(b"\n", 1)[0]
-    try:
-        answer = json.loads(line)
-    except ValueError as exc:
-        raise BenchError(f"first stdout line is not JSON: {line[:200]!r}") from exc
-    if answer.get("id") != 1 or "result" not in answer:
-        raise BenchError(f"unexpected initialize answer: {line[:300]!r}")
-    return elapsed
+    for line in buf.splitlines():
+        try:
+            answer = json.loads(line)
+        except ValueError as exc:
+            raise BenchError(f"a stdout line is not JSON: {line[:200]!r}") from exc
+        if answer.get("id") == answer_id:
+            result = answer.get("result")
+            if not isinstance(result, dict) or result.get("isError"):
+                raise BenchError(f"unexpected answer to request {answer_id}: {line[:300]!r}")
+            return elapsed
+    raise BenchError(f"no answer to request {answer_id}: {buf[:300]!r}")
 
 
-def bench_cold_start(runs: int) -> tuple[list[float], list[float]]:
+def _answered(buf: bytes, answer_id: int) -> bool:
+    """True once a complete stdout line answers ``answer_id`` (every line before it is one JSON-RPC message)."""
+    for line in buf.split(b"\n")[:-1]:
+        with contextlib.suppress(ValueError):
+            if json.loads(line).get("id") == answer_id:
+                return True
+    return False
+
+
+def bench_cold_start(runs: int) -> list[Row]:
+    """Spawn -> initialize result, and spawn -> the first tool call's answer (handshake and call written at once)."""
     env = child_env()
     bare, ours = bare_command(), our_command()
-    for cmd in (bare, ours):  # one warm-up each (page cache, .pyc)
-        cold_start_once(cmd, env)
-    bare_ms: list[float] = []
-    ours_ms: list[float] = []
-    for i in range(runs):
-        order = [(bare, bare_ms), (ours, ours_ms)]
-        for cmd, out in order if i % 2 == 0 else reversed(order):
-            out.append(cold_start_once(cmd, env))
-    return bare_ms, ours_ms
+    case = CASES[0]
+    kinds = [
+        ("initialize", (bare, INITIALIZE, 1), (ours, INITIALIZE, 1)),
+        (
+            f"first answer ({case.tool})",
+            (bare, first_call(BARE_TOOL, BARE_ARGUMENTS), 2),
+            (ours, first_call(case.tool, case.arguments), 2),
+        ),
+    ]
+    rows: list[Row] = []
+    for label, bare_run, our_run in kinds:
+        row = Row("cold start stdio", label)
+        try:
+            for cmd, payload, answer_id in (bare_run, our_run):  # one warm-up each (page cache, .pyc)
+                cold_start_once(cmd, env, payload, answer_id)
+            for i in range(runs):
+                order = [(bare_run, row.bare), (our_run, row.ours)]
+                for (cmd, payload, answer_id), out in order if i % 2 == 0 else reversed(order):
+                    out.append(cold_start_once(cmd, env, payload, answer_id))
+        except Exception as exc:
+            row = Row("cold start stdio", label, status="failed", note=describe(exc))
+        rows.append(row)
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------- per-call paths
@@ -304,7 +359,10 @@ def http_server(command: list[str], name: str) -> Iterator[str]:
         errlog = tempfile.TemporaryFile()
         proc = subprocess.Popen(
             [*command, "--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errlog, env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=errlog,
+            env=env,
         )
         try:
             deadline = time.monotonic() + HTTP_READY_TIMEOUT
@@ -364,9 +422,14 @@ class Row:
         if self.status == "ok":
             b50, b95, o50, o95 = p50(self.bare), p95(self.bare), p50(self.ours), p95(self.ours)
             out.update(
-                bare_p50_ms=b50, bare_p95_ms=b95, ours_p50_ms=o50, ours_p95_ms=o95,
-                ratio_p50=o50 / b50 if b50 else None, ratio_p95=o95 / b95 if b95 else None,
-                bare_n=len(self.bare), ours_n=len(self.ours),
+                bare_p50_ms=b50,
+                bare_p95_ms=b95,
+                ours_p50_ms=o50,
+                ours_p95_ms=o95,
+                ratio_p50=o50 / b50 if b50 else None,
+                ratio_p95=o95 / b95 if b95 else None,
+                bare_n=len(self.bare),
+                ours_n=len(self.ours),
             )
         out["bare_samples_ms"] = self.bare
         out["ours_samples_ms"] = self.ours
@@ -499,6 +562,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold-runs", type=int, default=None, help="cold starts per server (default 10, +1 warm-up)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 cold starts, 20 calls, 5 warm-up")
     parser.add_argument("--json", metavar="FILE", help="write the raw samples and statistics as JSON")
+    parser.add_argument("--cold-only", action="store_true", help="measure the cold starts only")
     args = parser.parse_args(argv)
     quick = {"calls": 20, "warmup": 5, "cold_runs": 3}
     full = {"calls": 200, "warmup": 20, "cold_runs": 10}
@@ -520,12 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows: list[Row] = []
     log(f"cold start over stdio: {args.cold_runs} runs per server after 1 warm-up")
-    try:
-        bare_ms, ours_ms = bench_cold_start(args.cold_runs)
-        rows.append(Row("cold start stdio", "initialize", bare_ms, ours_ms))
-    except Exception as exc:
-        rows.append(Row("cold start stdio", "initialize", status="failed", note=describe(exc)))
-    rows.extend(anyio.run(bench_calls, args.calls, args.warmup))
+    rows.extend(bench_cold_start(args.cold_runs))
+    if not args.cold_only:
+        rows.extend(anyio.run(bench_calls, args.calls, args.warmup))
     elapsed = time.perf_counter() - started
     info["loadavg_1m_end"] = load_1m()
 
@@ -541,9 +602,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         payload = {
             "machine": info,
-            "settings": {"calls": args.calls, "warmup": args.warmup, "cold_runs": args.cold_runs, "rounds": ROUNDS,
-                         "protocol_version_cold_start": PROTOCOL_VERSION, "bare_tool": BARE_TOOL,
-                         "cases": [{"label": c.label, "tool": c.tool, "arguments": c.arguments} for c in CASES]},
+            "settings": {
+                "calls": args.calls,
+                "warmup": args.warmup,
+                "cold_runs": args.cold_runs,
+                "rounds": ROUNDS,
+                "protocol_version_cold_start": PROTOCOL_VERSION,
+                "bare_tool": BARE_TOOL,
+                "cases": [{"label": c.label, "tool": c.tool, "arguments": c.arguments} for c in CASES],
+            },
             "elapsed_s": elapsed,
             "rows": [r.stats() for r in rows],
         }

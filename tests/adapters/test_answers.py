@@ -3,8 +3,10 @@ server process resolves, knowledge by item, prompts with completion, the skill a
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
+import zlib
 
 import pytest
 from mcp import Client
@@ -72,6 +74,22 @@ async def test_files_are_links_that_a_fresh_server_resolves() -> None:
     async with Client(build_server()) as again:
         same = await again.call_tool("plan_topology", args)
     assert [b.uri for b in same.content if b.type == "resource_link"] == [b.uri for b in links]
+
+
+async def test_links_are_short_and_links_of_the_first_encoding_still_resolve() -> None:
+    # Every link repeats the request; the preset-dictionary encoding keeps it short. A link handed out before it
+    # (plain zlib, no prefix) still reads the same file.
+    args = {"event_context": CONTEXT, "broker": "kafka"}
+    async with Client(build_server()) as client:
+        answer = await client.call_tool("plan_topology", args)
+        link = next(b for b in answer.content if b.type == "resource_link")
+        tool, request, path = str(link.uri).removeprefix("event-driven://files/").split("/", 2)
+        assert request.startswith("r1.") and len(request) < 160
+        first = base64.urlsafe_b64encode(zlib.compress(json.dumps(args, sort_keys=True, separators=(",", ":"),
+                                                                  ensure_ascii=False).encode(), 9))
+        old = f"event-driven://files/{tool}/{first.decode().rstrip('=')}/{path}"
+        via_old, via_new = await client.read_resource(old), await client.read_resource(link.uri)
+        assert via_old.contents[0].text == via_new.contents[0].text
 
 
 async def test_a_forged_file_uri_is_refused() -> None:

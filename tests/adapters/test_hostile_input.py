@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from event_driven.adapters.answers import run_tool
-from event_driven.adapters.mcp_server import SUMMARY_FIELDS
-from event_driven.adapters.output_schema import compact_schema
+from event_driven.adapters.output_schema import published
 from event_driven.adapters.tools import BY_NAME, TOOLS
 from event_driven.app import usecases
 from event_driven.kb.loader import knowledge
@@ -25,7 +24,7 @@ from hostile.strategies import VALID_CONTEXT, arguments_for
 EXAMPLES = int(os.environ.get("EVENT_DRIVEN_FUZZ_EXAMPLES", "25"))
 KB = knowledge()
 PLAN = usecases.plan_topology({"event_context": VALID_CONTEXT, "broker": "kafka"}, KB).model_dump(mode="json")
-SCHEMAS = {t.name: compact_schema(t.output_model, SUMMARY_FIELDS) for t in TOOLS}
+SCHEMAS = {t.name: published()[t.name] for t in TOOLS}  # what the server publishes and clients validate against
 ERROR_STARTS = ("Invalid input:\n- $",)
 
 

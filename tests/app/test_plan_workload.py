@@ -79,3 +79,27 @@ def test_without_a_processing_time_nothing_changes() -> None:
     p = plan_topology(CONTEXT, knowledge(), "rabbitmq", None, render=False)
     assert p.sizing.concurrency is None and p.sizing.deadlines == []
     assert "consumer_timeout_ms" not in p.client_settings.consumer
+
+
+ORDERED = {**CONTEXT, "requirements": {**CONTEXT["requirements"], "ordering": "partition"}}
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq", "nats_jetstream", "redis_streams"])
+def test_ordered_lanes_for_long_jobs_are_capped_and_the_rate_they_sustain_is_said(broker: str) -> None:
+    """60,000 jobs in flight with per-key order would be 60,000 lanes (one per job); the plan caps them and says the
+    ceiling that follows (lanes / processing time), instead of planning an unrunnable number of queues or streams."""
+    cap = int(knowledge().patterns.sizing.max_ordered_lanes.value)
+    planned = plan_topology(ORDERED, knowledge(), broker, {"processing_time_ms": JOB_MS}, render=False)
+    assert max(g.lanes for g in planned.consumer_groups) == cap
+    [warning] = [w for w in planned.warnings if "caps ordered lanes" in w.message]
+    assert f"{cap * 1000 / JOB_MS:,.2f} msg/s" in warning.message and warning.severity == "high"
+    assert "options.max_lanes" in warning.action
+
+
+def test_max_lanes_moves_the_cap_and_a_rate_within_it_gets_no_warning() -> None:
+    wider = plan_topology(ORDERED, knowledge(), "nats_jetstream", {"processing_time_ms": JOB_MS, "max_lanes": 1000},
+                          render=False)
+    assert max(g.lanes for g in wider.consumer_groups) == 1000
+    short = plan_topology(ORDERED, knowledge(), "nats_jetstream", {"processing_time_ms": 1000}, render=False)
+    assert max(g.lanes for g in short.consumer_groups) == RATE  # 50 jobs/s of 1 s: 50 in flight, under the cap
+    assert not [w for w in short.warnings if "caps ordered lanes" in w.message]

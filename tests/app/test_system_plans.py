@@ -165,6 +165,36 @@ def ordered_lanes(case: Case, expected: bool) -> None:
     assert ok == expected, [(g.name, g.instances, g.lanes) for g in case.plan.consumer_groups]
 
 
+def _carried(broker: str, files: dict[str, str]) -> list[int]:
+    """Every deadline, in ms, the rendered files hand to the broker or the client, one per place it is set."""
+    def found(path_re: str, value_re: str, times: int = 1, per: int = 1) -> list[int]:
+        return [int(v) * times // per for path, text in files.items() if re.fullmatch(path_re, path)
+                for v in re.findall(value_re, text, re.M)]
+
+    return {
+        "rabbitmq": lambda: found(r"rabbitmq/rabbitmq\.conf", r"^consumer_timeout = (\d+)$"),
+        "sqs": lambda: found(r"sqs/cloudformation\.yaml", r"^\s+VisibilityTimeout: (\d+)$", 1000),
+        "nats_jetstream": lambda: found(r"nats/consumers/.+\.json", r'"ack_wait": (\d+)', per=1_000_000),
+        "redis_streams": lambda: found(r"redis/setup\.redis", r"XAUTOCLAIM \S+ \S+ <consumer> (\d+) 0-0"),
+        "kafka": lambda: found(r"kafka/consumer-.+\.properties", r"^max\.poll\.interval\.ms=(\d+)$"),
+    }[broker]()
+
+
+def deadline_rendered(case: Case, expected: bool) -> None:
+    """The deadline the plan computes is the one the rendered files set, in every place they set one: each consumer
+    queue's VisibilityTimeout, each durable consumer's ack_wait, each group's XAUTOCLAIM idle time and
+    max.poll.interval.ms, RabbitMQ's consumer_timeout in rabbitmq.conf (absent where the plan keeps the broker's
+    default). A plan whose deadline lives only in its client settings leaves the broker on its default."""
+    rendered = plan_topology(case.raw["context"], knowledge(), case.broker, case.options or None)
+    carried = _carried(case.broker, {a.path: a.content for a in rendered.artifacts})
+    kept_default = case.broker == "rabbitmq" and "consumer_timeout_ms" not in case.consumer
+    places = {"sqs": sum(1 for c in case.plan.channels if c.kind == "queue" and c.role != "dead_letter"),
+              "nats_jetstream": len(case.nats_consumers()) if case.broker == "nats_jetstream" else 0,
+              "kafka": len(case.plan.consumer_groups)}.get(case.broker, 1)
+    ok = carried == [] if kept_default else (set(carried) == {case.deadline_ms()} and len(carried) >= places)
+    assert ok == expected, (carried, case.deadline_ms(), places)
+
+
 def _warned(case: Case, text: str) -> bool:
     return any(text in w.message or text in w.action for w in case.plan.warnings)
 
@@ -201,6 +231,7 @@ PROPERTIES: dict[str, Callable[[Case, Any], None]] = {
     "broker_side_lag_alerts": broker_side_lag_alerts,
     "ordered_lanes": ordered_lanes,
     "dlq_depth_alert": dlq_depth_alert,
+    "deadline_rendered": deadline_rendered,
     "no_redelivery_warning_for_default": lambda c, e: _is(
         c.plan.sizing.concurrency is None and c.plan.sizing.deadlines == [], e),
 }
@@ -234,3 +265,16 @@ def test_plan_has_the_reviewed_properties(raw: dict[str, Any]) -> None:
         except AssertionError as exc:
             failures.append(f"{name}: {exc}")
     assert not failures, f"{raw['scenario']}: " + "; ".join(failures)
+
+
+@pytest.mark.parametrize("raw", [c for c in CASES if c["id"].startswith("long-jobs-rendered-")], ids=lambda c: c["id"])
+def test_deadline_rendered_fails_when_a_file_keeps_another_deadline(raw: dict[str, Any]) -> None:
+    """The property reads the files: rendered with another deadline than the plan's, they fail it."""
+    case = Case(raw)
+    rendered = plan_topology(raw["context"], knowledge(), raw["broker"], case.options or None)
+    files = {a.path: a.content for a in rendered.artifacts}
+    deadline = int(case.deadline_ms())
+    wire = {"sqs": deadline // 1000, "nats_jetstream": deadline * 1_000_000}.get(case.broker, deadline)
+    assert set(_carried(case.broker, files)) == {deadline}
+    halved = {p: text.replace(str(wire), str(wire // 2)) for p, text in files.items()}
+    assert set(_carried(case.broker, halved)) == {deadline // 2}

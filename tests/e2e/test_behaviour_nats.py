@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from test_artifacts_nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
-
+from brokers.nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
 from event_driven.render.nats import consumers as planned_consumers
 from lanes import lane_of
 

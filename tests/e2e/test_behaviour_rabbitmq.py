@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 
 import pika
-from test_artifacts_rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
+
+from brokers.rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
 
 
 def test_a_failure_in_one_subscriber_is_not_reprocessed_by_another(imported):  # noqa: F811

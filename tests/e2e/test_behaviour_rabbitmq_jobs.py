@@ -27,7 +27,7 @@ from typing import Any
 
 import pika
 
-from test_artifacts_rabbitmq import connect, ctl, imported  # noqa: F401  (imported is a fixture)
+from brokers.rabbitmq import connect, ctl, imported  # noqa: F401  (imported is a fixture)
 
 SCALE = 900  # 1 s of test time stands for 15 minutes
 JOB_MS = 45 * 60_000  # longer than RabbitMQ's default 30-minute acknowledgement timeout

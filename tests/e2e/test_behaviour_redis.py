@@ -13,8 +13,7 @@ import time
 import uuid
 from typing import Any
 
-from test_artifacts_redis import HOST, PORT, commands, context, setup_text
-
+from brokers.redis import HOST, PORT, commands, context, setup_text
 from conftest import reachable, require
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge

@@ -21,17 +21,17 @@ from typing import Any
 import pika
 import pytest
 
+from brokers.nats import URL as NATS_URL
+from brokers.nats import context as nats_context
+from brokers.nats import delete_streams, stream_files
+from brokers.rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
+from brokers.redis import HOST as REDIS_HOST
+from brokers.redis import PORT as REDIS_PORT
+from brokers.redis import context as redis_context
+from brokers.redis import setup_text
 from conftest import reachable, require
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
-from test_artifacts_nats import URL as NATS_URL
-from test_artifacts_nats import _delete_streams, stream_files
-from test_artifacts_nats import context as nats_context
-from test_artifacts_rabbitmq import connect, imported  # noqa: F401  (imported is a fixture)
-from test_artifacts_redis import HOST as REDIS_HOST
-from test_artifacts_redis import PORT as REDIS_PORT
-from test_artifacts_redis import context as redis_context
-from test_artifacts_redis import setup_text
 
 SCALE = 1200  # 1 hour of planned retention stands in as 3 s (the 120 s duplicate window as 100 ms, its minimum)
 HOUR_MS = 3_600_000
@@ -144,7 +144,7 @@ def nats_retention(plan: Any, stream: Any) -> tuple[int, int]:
     try:
         return asyncio.run(asyncio.wait_for(scenario(), 30))
     finally:
-        asyncio.run(_delete_streams([c.name for c in plan.channels if c.kind == "stream"]))
+        asyncio.run(delete_streams([c.name for c in plan.channels if c.kind == "stream"]))
 
 
 def test_nats_expires_messages_older_than_the_planned_max_age():

@@ -14,7 +14,6 @@ planned 90 s visibility timeout is 9 s and the default 30 s is 3 s. The retry de
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
@@ -22,16 +21,13 @@ import time
 import uuid
 from typing import Any
 
-from test_artifacts_sqs import load, template
-from test_live_sqs import endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client for it)
-
+from brokers.moto import endpoint, sqs  # noqa: F401  (fixtures: moto's server, a boto3 client for it)
+from brokers.sqs_queues import SCALE, create_queues, delete_queues, receive_until_dead
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 
-SCALE = 10
 JOB_MS = 45_000
 JOB_S = JOB_MS / 1000 / SCALE
-TIMED = ("VisibilityTimeout", "ReceiveMessageWaitTimeSeconds")
 
 
 def make_plan(ordering: str = "none", **options: Any) -> Any:
@@ -49,41 +45,6 @@ def make_plan(ordering: str = "none", **options: Any) -> Any:
     return plan_topology(
         ctx, knowledge(), broker="sqs", options={"domain": f"t{uuid.uuid4().hex[:8]}", "max_attempts": 3, **options}
     )
-
-
-def _attribute(value: Any) -> str:
-    return ("true" if value else "false") if isinstance(value, bool) else str(value)
-
-
-def create_queues(sqs: Any, plan: Any) -> dict[str, str]:  # noqa: F811
-    """Create every queue the rendered template declares (dead-letter targets first); {role: queue URL}."""
-    resources = load(template(plan))["Resources"]
-    queues = {rid: r["Properties"] for rid, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
-    order = sorted(queues, key=lambda rid: "RedrivePolicy" in queues[rid])
-    urls: dict[str, str] = {}
-    roles: dict[str, str] = {}
-    for rid in order:
-        props = queues[rid]
-        attrs = {
-            k: _attribute(math.ceil(v / SCALE) if k in TIMED else v)
-            for k, v in props.items()
-            if k not in ("QueueName", "Tags", "RedrivePolicy", "RedriveAllowPolicy")
-        }
-        if "RedrivePolicy" in props:
-            target = props["RedrivePolicy"]["deadLetterTargetArn"]["!GetAtt"].removesuffix(".Arn")
-            arn = sqs.get_queue_attributes(QueueUrl=urls[target], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            attrs["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": arn, "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}
-            )
-        urls[rid] = sqs.create_queue(QueueName=props["QueueName"], Attributes=attrs)["QueueUrl"]
-        role = next(t["Value"] for t in props["Tags"] if t["Key"] == "event-driven:role")
-        roles[role] = urls[rid]
-    return roles
-
-
-def delete_queues(sqs: Any, urls: dict[str, str]) -> None:  # noqa: F811
-    for url in urls.values():
-        sqs.delete_queue(QueueUrl=url)
 
 
 def heartbeat(plan: Any) -> tuple[int, float] | None:
@@ -161,8 +122,9 @@ def run_buffered_jobs(sqs: Any, plan: Any, per_receive: int, jobs: int = 3) -> d
             first_received.wait(10)
         deadline = time.monotonic() + jobs * JOB_S + 10
         while len(deleted) < jobs and time.monotonic() < deadline:
-            batch = sqs.receive_message(QueueUrl=urls["jobs"], MaxNumberOfMessages=per_receive,
-                                        WaitTimeSeconds=1).get("Messages", [])
+            batch = sqs.receive_message(QueueUrl=urls["jobs"], MaxNumberOfMessages=per_receive, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
             first_received.set()
             for m in batch:
                 with lock:
@@ -192,30 +154,11 @@ def test_buffered_jobs_run_once_when_the_receive_batch_fits_the_visibility_timeo
     behind two others and reappears to the other worker."""
     plan = make_plan(processing_time_ms=JOB_MS)
     assert run_buffered_jobs(sqs, plan, plan.client_settings.consumer["MaxNumberOfMessages"]) == {
-        "job-0": 1, "job-1": 1, "job-2": 1}
+        "job-0": 1,
+        "job-1": 1,
+        "job-2": 1,
+    }
     assert run_buffered_jobs(sqs, plan, 10)["job-2"] >= 2
-
-
-def receive_until_dead(sqs: Any, urls: dict[str, str], on_failure: Any, limit: int) -> tuple[list[float], list[Any]]:  # noqa: F811
-    """Receive one message and fail it with ``on_failure(message, attempt)`` until it is gone from the queue; the
-    receive times and the dead-letter queue's messages."""
-    times: list[float] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(times) <= limit + 1:
-        got = sqs.receive_message(
-            QueueUrl=urls["jobs"], WaitTimeSeconds=1, AttributeNames=["All"], MessageAttributeNames=["All"]
-        ).get("Messages", [])
-        if not got:
-            attrs = sqs.get_queue_attributes(QueueUrl=urls["jobs"], AttributeNames=["All"])["Attributes"]
-            if times and attrs["ApproximateNumberOfMessages"] == attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
-                break  # moved out of the queue
-            continue
-        times.append(time.monotonic())
-        on_failure(got[0], len(times))
-    dead = sqs.receive_message(
-        QueueUrl=urls["dead_letter"], WaitTimeSeconds=2, AttributeNames=["All"], MessageAttributeNames=["All"]
-    ).get("Messages", [])
-    return times, dead
 
 
 def test_a_poison_message_is_retried_after_the_planned_delays_then_redriven_after_max_receive_count(sqs):  # noqa: F811

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 
 from conftest import ROOT, SERVER_CMD, server_env
 from event_driven.core.context import NormalizedContext
+from event_driven.kb import loader
 from event_driven.kb.common import SourcedNumber
 from event_driven.kb.loader import FILES, KnowledgeError, load_knowledge
 from event_driven.kb.predicates import Comparison, leaf_tests
@@ -138,3 +140,68 @@ def test_server_refuses_to_start_on_malformed_knowledge(tmp_path):
     assert proc.returncode == 3
     assert "rules.yaml: rules[0] (id=global_ordering_throughput).severity" in proc.stderr
     assert proc.stdout == ""  # nothing on the stdio wire
+
+
+INITIALIZE = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}}) + "\n"
+INITIALIZED = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n"
+
+
+def test_server_that_answered_the_handshake_stops_on_malformed_knowledge(tmp_path):
+    # Over stdio the knowledge base loads once the handshake is answered; a malformed file still stops the server,
+    # with the input left open (the host is waiting), and nothing but the handshake's answer reaches the wire.
+    root = _copy_knowledge(tmp_path)
+    _edit_rules(root, lambda d: d["rules"][0].update(severity="urgent"))
+    proc = subprocess.Popen(SERVER_CMD, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=server_env(EVENT_DRIVEN_KNOWLEDGE_DIR=str(root)))
+    try:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write(INITIALIZE + INITIALIZED)
+        proc.stdin.flush()
+        assert proc.wait(timeout=60) == 3
+        lines = proc.stdout.read().splitlines()
+        assert [json.loads(line)["id"] for line in lines] == [1]
+        assert "rules.yaml: rules[0] (id=global_ordering_throughput).severity" in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_snapshot_of_the_parsed_files_gives_the_same_knowledge_base(tmp_path, monkeypatch):
+    root, cache = _copy_knowledge(tmp_path), tmp_path / "cache"
+    monkeypatch.setenv("EVENT_DRIVEN_CACHE_DIR", str(cache))
+    from_yaml = load_knowledge(root)
+    [snapshot] = cache.glob("knowledge-*.json")
+
+    def no_yaml(path, raw):
+        raise AssertionError(f"{path} parsed although the snapshot matches")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "_yaml", no_yaml)
+        assert load_knowledge(root) == from_yaml
+    snapshot.write_text("{not json")  # a damaged snapshot is ignored, and rewritten
+    assert load_knowledge(root) == from_yaml
+    assert json.loads(snapshot.read_text())["format"] == loader.SNAPSHOT_FORMAT
+
+
+def test_snapshot_follows_the_files_and_is_validated_like_them(tmp_path, monkeypatch):
+    root, cache = _copy_knowledge(tmp_path), tmp_path / "cache"
+    monkeypatch.setenv("EVENT_DRIVEN_CACHE_DIR", str(cache))
+    load_knowledge(root)
+    _edit_rules(root, lambda d: d["rules"][0].update(severity="urgent"))  # new bytes: the snapshot no longer matches
+    with pytest.raises(KnowledgeError, match=r"rules\.yaml: rules\[0\] \(id=global_ordering_throughput\)\.severity"):
+        load_knowledge(root)
+    # A snapshot is data, checked by the same models: one edited to match the files' key still cannot smuggle in
+    # an invalid value.
+    _edit_rules(root, lambda d: d["rules"][0].update(severity="high"))
+    shutil.rmtree(cache)
+    load_knowledge(root)
+    [snapshot] = cache.glob("knowledge-*.json")
+    data = json.loads(snapshot.read_text())
+    data["files"]["rules.yaml"]["rules"][0]["severity"] = "urgent"
+    snapshot.write_text(json.dumps(data))
+    with pytest.raises(KnowledgeError, match="severity"):
+        load_knowledge(root)

@@ -25,15 +25,15 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, require
 from jsonschema import Draft7Validator, Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError
 
-from event_driven.vocab import USE_CASES
-from event_driven.core.topology.models import PLANNABLE_BROKERS, TopologyPlan
+from conftest import ROOT, require
 from event_driven.app.plan import PlanInputError, plan_topology
+from event_driven.core.topology.models import PLANNABLE_BROKERS, TopologyPlan
 from event_driven.kb.loader import knowledge
 from event_driven.render.common import draft07
+from event_driven.vocab import USE_CASES
 
 NODE_DIR = ROOT / "tests" / "node"
 ASYNCAPI_SCHEMA = NODE_DIR / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"

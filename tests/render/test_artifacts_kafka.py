@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import require
 from test_artifacts_common import ArtifactContract
 
-from event_driven.core.topology.models import TopologyPlan
+from conftest import require
 from event_driven.app.plan import PlanInputError, plan_topology
+from event_driven.core.topology.models import TopologyPlan
 from event_driven.kb.loader import knowledge
 from event_driven.render import environment
 from event_driven.render import kafka as kafka_render

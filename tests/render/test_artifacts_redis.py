@@ -8,7 +8,6 @@ and its delivery count goes up.
 
 from __future__ import annotations
 
-import shlex
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,36 +16,10 @@ from typing import Any
 import pytest
 from test_artifacts_common import ArtifactContract
 
+from brokers.redis import HOST, PORT, commands, make_plan, setup_text
 from conftest import reachable, require
-from event_driven.app.plan import plan_topology
-from event_driven.kb.loader import knowledge
 
-HOST, PORT = "127.0.0.1", 6379
 USE_CASES = ["pub_sub", "work_queue", "event_sourcing", "cqrs", "saga"]
-
-
-def context(use_case: str, producers: list[str] | None = None) -> dict[str, Any]:
-    req: dict[str, Any] = {"throughput": "100 msg/s", "delivery": "at_least_once", "ordering": "partition",
-                           "retention": "7 days"}
-    if use_case == "event_sourcing":
-        req.pop("retention")
-        req["replay"] = "full"
-    return {"use_case": use_case, "requirements": req, "producers": producers or ["order-service"],
-            "consumers": ["billing-service", "mailer-service"]}
-
-
-def make_plan(use_case: str, domain: str = "orders", **options: Any):
-    return plan_topology(context(use_case), knowledge(), broker="redis_streams",
-                         options={"domain": domain, "replication_factor": 1, "max_attempts": 3, **options})
-
-
-def setup_text(plan) -> str:
-    return next(a.content for a in plan.artifacts if a.path == "redis/setup.redis")
-
-
-def commands(text: str) -> list[list[str]]:
-    """The executable lines, split the way redis-cli splits them (names are plain tokens, so shlex agrees)."""
-    return [shlex.split(line) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def expected_groups(plan) -> dict[tuple[str, str], str]:

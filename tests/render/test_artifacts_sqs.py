@@ -15,50 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from conftest import require
 from test_artifacts_common import ArtifactContract
 
-from event_driven.core.topology.models import TopologyPlan
-from event_driven.app.plan import plan_topology
-from event_driven.kb.loader import knowledge
+from brokers.sqs import CfnLoader, load, plan, template
+from conftest import require
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 USE_CASES = ("pub_sub", "work_queue", "event_sourcing", "cqrs", "saga")
 LOGICAL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,254}$")
 
 
-def context(use_case: str = "pub_sub", ordering: str = "none", delivery: str = "at_least_once",
-            throughput: str = "2K msg/s") -> dict[str, Any]:
-    return {
-        "use_case": use_case,
-        "requirements": {"throughput": throughput, "ordering": ordering, "delivery": delivery, "retention": "4 days"},
-        "producers": ["order-service"],
-        "consumers": ["notification-service", "analytics-service"],
-    }
-
-
-def plan(use_case: str = "pub_sub", broker: str = "sqs", options: dict[str, Any] | None = None,
-         **kw: Any) -> TopologyPlan:
-    return plan_topology(context(use_case, **kw), knowledge(), broker=broker, options=options)
-
-
-def template(p: TopologyPlan) -> str:
-    found = [a for a in p.artifacts if a.path == "sqs/cloudformation.yaml"]
-    assert len(found) == 1, [a.path for a in p.artifacts]
-    return found[0].content
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML loader that keeps CloudFormation short-form tags as {'!Tag': value}."""
-
-
 for _tag in ("!Ref", "!GetAtt", "!Sub"):
     CfnLoader.add_constructor(_tag, lambda loader, node, t=_tag: {t: loader.construct_scalar(node)})
-
-
-def load(text: str) -> dict[str, Any]:
-    return yaml.load(text, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
 def cfn_lint(*paths: Path) -> subprocess.CompletedProcess[str]:

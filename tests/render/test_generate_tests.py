@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, reachable, require, wait_listening
+from brokers.moto import endpoint  # noqa: F401 (a fixture: moto's SQS-compatible server)
+from conftest import reachable, require
 from event_driven.app.plan import plan_topology
 from event_driven.app.testgen import generate_tests
 from event_driven.core import testgen
@@ -45,21 +46,6 @@ BASE = {
 }
 
 pytestmark = pytest.mark.slow
-MOTO = Path(sys.executable).parent / "moto_server"
-
-
-@pytest.fixture(scope="session")
-def sqs_endpoint():
-    """A local SQS-compatible server (moto's) on a free loopback port: the generated SQS suite's endpoint."""
-    require(MOTO.exists() or shutil.which("moto_server") is not None, "moto_server (pip install 'moto[server]')")
-    port = free_port()
-    command = [str(MOTO) if MOTO.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)]
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
-        try:
-            wait_listening(port, proc)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()  # the with block then waits for it
 
 
 def ctx(use_case: str = "pub_sub", **req: str) -> dict:
@@ -187,7 +173,7 @@ def test_integration_variant_passes_against_real_brokers(use_case, broker, rende
     env = {}
     for suite in integration:
         if suite == "integration_sqs":
-            env["SQS_ENDPOINT_URL"] = request.getfixturevalue("sqs_endpoint")
+            env["SQS_ENDPOINT_URL"] = request.getfixturevalue("endpoint")
             continue
         var = needed[suite]
         url, port = LOCAL[var]
@@ -412,7 +398,7 @@ TOPOLOGY_MUTANTS = [
 ]
 
 
-def test_topology_mutants_are_caught(rendered, venvs, tmp_path, sqs_endpoint):
+def test_topology_mutants_are_caught(rendered, venvs, tmp_path, endpoint):
     """A rendered file that breaks the plan's guarantee makes the integration suite that loads it fail."""
     caught, missed = [], []
     vhosts = test_vhosts()
@@ -422,7 +408,7 @@ def test_topology_mutants_are_caught(rendered, venvs, tmp_path, sqs_endpoint):
         shutil.copytree(original, out)
         change(out)
         python = venvs.python([out / "requirements.txt", out / "requirements-integration.txt"])
-        env = broker_env(*(u for u in urls if u in LOCAL)) | {u: sqs_endpoint for u in urls if u == "SQS_ENDPOINT_URL"}
+        env = broker_env(*(u for u in urls if u in LOCAL)) | {u: endpoint for u in urls if u == "SQS_ENDPOINT_URL"}
         proc = run_pytest(python, out, f"tests/integration/{module}.py", env=clean_env(**env, **extra))
         # FAILED: a guarantee broke; ERROR: the broker refused the file while the fixture applied it
         failed = set(re.findall(r"^(?:FAILED|ERROR) tests/integration/\w+\.py::(\w+)", proc.stdout, re.M))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.types import CallToolResult, EmbeddedResource, ResourceLink, TextContent, TextResourceContents
 
@@ -21,7 +21,9 @@ from event_driven.adapters.summary import summarize
 from event_driven.adapters.tools import ToolSpec
 from event_driven.app.targets import configured
 from event_driven.errors import InputError, echo, field_error, render_errors
-from event_driven.kb.loader import KnowledgeBase
+
+if TYPE_CHECKING:
+    from event_driven.kb.loader import KnowledgeBase
 
 log = logging.getLogger("event_driven.mcp")
 
@@ -110,7 +112,7 @@ def build_answer(
     if spec.files_field:
         blocks += _file_blocks(spec, dump.get(spec.files_field, []), call, files_mode)
     if detail == "summary":
-        structured = summarize(dump, spec.files_field, drop=spec.summary_drop)
+        structured = summarize(dump, spec.files_field, drop=spec.summary_drop, tops=spec.summary_tops)
     else:  # full: every list; file contents still travel as links unless asked inline
         structured = summarize(dump, spec.files_field if files_mode == "links" else None, keep_lists=True)
     size = len(text) + len(json.dumps(structured, separators=(",", ":")))

@@ -8,9 +8,10 @@ API yet).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from mcp.server import MCPServer
@@ -20,9 +21,13 @@ from mcp.types import Completion, ResourceTemplateReference
 from event_driven.adapters.cache import AnswerCache
 from event_driven.adapters.files import FILES_TEMPLATE, decode_request
 from event_driven.adapters.tools import BY_NAME
+from event_driven.adapters.warmup import Warmup
 from event_driven.errors import InputError, render_errors
-from event_driven.kb.loader import FILES, KnowledgeBase
+from event_driven.kb import KNOWLEDGE_FILES
 from event_driven.paths import skill_file
+
+if TYPE_CHECKING:
+    from event_driven.kb.loader import KnowledgeBase
 
 PREFIX = "event-driven://knowledge/"
 FILE_RESULTS: AnswerCache[dict[str, Any]] = AnswerCache(max_entries=16)
@@ -51,8 +56,8 @@ def _as_json(model: Any) -> str:
     return json.dumps(model.model_dump(mode="json", by_alias=True), indent=1)
 
 
-def _register_whole_files(mcp: MCPServer, kb: KnowledgeBase) -> None:
-    for file_name, (attr, _model) in FILES.items():
+def _register_whole_files(mcp: MCPServer, source: Warmup) -> None:
+    for file_name, attr in KNOWLEDGE_FILES.items():
         stem = file_name.removesuffix(".yaml")
         mcp.resource(
             PREFIX + stem,
@@ -60,16 +65,17 @@ def _register_whole_files(mcp: MCPServer, kb: KnowledgeBase) -> None:
             title=f"Knowledge base: {stem.replace('_', ' ')} (whole file)",
             description=f"{DESCRIPTIONS.get(stem, file_name)} Large: read one item at {PREFIX}{stem}/{{id}} instead.",
             mime_type="application/json",
-        )(_whole_file(kb, attr))
+        )(_whole_file(source, attr))
 
 
-def _whole_file(kb: KnowledgeBase, attr: str) -> Callable[[], str]:
-    # Serialised on first read, not at start-up: most sessions never read a whole file.
+def _whole_file(source: Warmup, attr: str) -> Callable[[], str]:
+    # Serialised on first read, not at start-up: most sessions never read a whole file. Readers run in a worker
+    # thread, where waiting for the knowledge base blocks no one.
     cached: list[str] = []
 
     def read() -> str:
         if not cached:
-            cached.append(_as_json(getattr(kb, attr)))
+            cached.append(_as_json(getattr(source.get(), attr)))
         return cached[0]
 
     return read
@@ -82,8 +88,8 @@ def _constant(text: str) -> Callable[[], str]:
     return read
 
 
-def _register_items(mcp: MCPServer, kb: KnowledgeBase) -> None:
-    catalogue = items(kb)
+def _register_items(mcp: MCPServer, source: Warmup) -> None:
+    catalogue = functools.cache(lambda: items(source.get()))
 
     @mcp.resource(
         PREFIX + "{file}/{item_id}",
@@ -94,9 +100,9 @@ def _register_items(mcp: MCPServer, kb: KnowledgeBase) -> None:
         mime_type="application/json",
     )
     def read_item(file: str, item_id: str) -> str:
-        entries = catalogue.get(file)
+        entries = catalogue().get(file)
         if entries is None:
-            raise ResourceNotFoundError(f"unknown knowledge file {file!r}; files: {', '.join(catalogue)}")
+            raise ResourceNotFoundError(f"unknown knowledge file {file!r}; files: {', '.join(catalogue())}")
         if item_id not in entries:
             raise ResourceNotFoundError(f"no {file} item {item_id[:80]!r}; list them with completion/complete")
         return _as_json(entries[item_id])
@@ -107,18 +113,20 @@ def _register_items(mcp: MCPServer, kb: KnowledgeBase) -> None:
             from event_driven.adapters.prompts import complete_prompt
 
             return complete_prompt(ref, argument)
+        await source.knowledge()
         if argument.name == "file":
-            values = [f for f in catalogue if f.startswith(argument.value)]
+            values = [f for f in catalogue() if f.startswith(argument.value)]
         elif argument.name == "item_id":
             chosen = (getattr(context, "arguments", None) or {}).get("file")
-            pool = catalogue.get(chosen, {}) if chosen else {k: v for e in catalogue.values() for k, v in e.items()}
+            every = catalogue()
+            pool = every.get(chosen, {}) if chosen else {k: v for e in every.values() for k, v in e.items()}
             values = sorted(i for i in pool if i.startswith(argument.value))
         else:
             return None
         return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
 
 
-def _register_files(mcp: MCPServer, kb: KnowledgeBase) -> None:
+def _register_files(mcp: MCPServer, source: Warmup) -> None:
     @mcp.resource(
         FILES_TEMPLATE,
         name="tool-file",
@@ -132,7 +140,7 @@ def _register_files(mcp: MCPServer, kb: KnowledgeBase) -> None:
         result = FILE_RESULTS.get(tool + "\x00" + request)
         if result is None:
             try:
-                result = spec.run(decode_request(request), kb).model_dump(mode="json")
+                result = spec.run(decode_request(request), source.get()).model_dump(mode="json")
             except InputError as exc:
                 raise ResourceError(render_errors(exc.errors)[:2000]) from None
             # A plan's links are read one by one: keep the result so the next file is not rebuilt from scratch.
@@ -155,8 +163,8 @@ def _register_skill(mcp: MCPServer) -> None:
     )(_constant(text))
 
 
-def register(mcp: MCPServer, kb: KnowledgeBase) -> None:
-    _register_whole_files(mcp, kb)
-    _register_items(mcp, kb)
-    _register_files(mcp, kb)
+def register(mcp: MCPServer, source: Warmup) -> None:
+    _register_whole_files(mcp, source)
+    _register_items(mcp, source)
+    _register_files(mcp, source)
     _register_skill(mcp)

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import inspect
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from event_driven.adapters import knowledge_resources, prompts
-from event_driven.adapters.answers import run_tool
-from event_driven.adapters.output_schema import compact_schema
+from event_driven.adapters.answers import ANSWERS, run_tool
+from event_driven.adapters.output_schema import published
 from event_driven.adapters.tools import TOOLS, ToolSpec, inspect_spec
+from event_driven.adapters.warmup import NotLoaded, StartOnFirstMessage, Warmup
+from event_driven.adapters.wire_cache import WireCache
 from event_driven.app.targets import configured
-from event_driven.kb.loader import KnowledgeBase, knowledge
 from event_driven.version import package_version
+
+if TYPE_CHECKING:
+    from event_driven.kb.loader import KnowledgeBase
 
 log = logging.getLogger("event_driven.mcp")
 
@@ -41,20 +45,14 @@ READ_ONLY_LIVE = ToolAnnotations(
 )
 
 
-SUMMARY_FIELDS: dict[str, Any] = {
-    "detail": {"type": "string", "enum": ["summary", "full"], "description": "summary: lists cut to their top."},
-    "omitted": {
-        "type": "array",
-        "items": {"type": "object"},
-        "description": "Lists cut in summary mode: {path, shown, total, how}.",
-    },
-}
-
-
-def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase, live: bool = False) -> None:
+def _register_tool(mcp: MCPServer, spec: ToolSpec, source: Warmup, live: bool = False) -> None:
     names = list(spec.input_schema["properties"])
 
     async def call(**arguments: Any) -> CallToolResult:
+        try:
+            kb = await source.knowledge()
+        except NotLoaded as exc:
+            return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
         return await run_tool(spec, {k: v for k, v in arguments.items() if v is not None}, kb)
 
     # Every argument is typed Any with a default, so the SDK passes whatever JSON arrives to the project's own
@@ -74,18 +72,29 @@ def _register_tool(mcp: MCPServer, spec: ToolSpec, kb: KnowledgeBase, live: bool
     tool.parameters = spec.input_schema
     # The content is the model's own dump (valid by construction), so the SDK need not re-validate it per call; the
     # published schema is the compact one (cached_property: an instance value takes precedence).
-    vars(tool)["output_schema"] = compact_schema(spec.output_model, SUMMARY_FIELDS)
+    vars(tool)["output_schema"] = published()[spec.name]
 
 
-def build_server(kb: KnowledgeBase | None = None) -> MCPServer:
-    """Create the MCP server. Loading the knowledge base here makes a malformed file stop start-up."""
-    kb = kb or knowledge()
-    mcp = MCPServer(SERVER_NAME, version=package_version(), instructions=INSTRUCTIONS, log_level="WARNING")
+def build_server(kb: KnowledgeBase | None = None, warmup: Warmup | None = None) -> MCPServer:
+    """Create the MCP server over ``kb``, else over the installation's knowledge base loaded now (a malformed file
+    raises KnowledgeError here), else, given a ``warmup``, over the one it loads after the first message."""
+    if warmup is None:
+        from event_driven.kb.loader import knowledge
+
+        warmup = Warmup.ready(kb or knowledge())
+    middleware: list[Any] = [] if warmup.started else [StartOnFirstMessage(warmup)]
+    mcp = MCPServer(
+        SERVER_NAME,
+        version=package_version(),
+        instructions=INSTRUCTIONS,
+        log_level="WARNING",
+        middleware=[*middleware, WireCache(ANSWERS)],
+    )
     targets = configured()
     for spec in TOOLS:
-        _register_tool(mcp, spec, kb, live=targets is not None)
+        _register_tool(mcp, spec, warmup, live=targets is not None)
     if targets is not None:
-        _register_tool(mcp, inspect_spec(max(t.deadline_s for t in targets.targets)), kb, live=True)
-    knowledge_resources.register(mcp, kb)
+        _register_tool(mcp, inspect_spec(max(t.deadline_s for t in targets.targets)), warmup, live=True)
+    knowledge_resources.register(mcp, warmup)
     prompts.register(mcp)
     return mcp

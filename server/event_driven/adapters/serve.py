@@ -14,7 +14,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from event_driven.adapters.warmup import Warmup
 
 TOKEN_ENV = "EVENT_DRIVEN_MCP_TOKEN"
 SESSION_IDLE_ENV = "EVENT_DRIVEN_SESSION_IDLE_TIMEOUT_S"
@@ -182,6 +185,41 @@ def http_app(mcp: Any, args: argparse.Namespace, token: str | None) -> Any:
     return BearerTokenMiddleware(app, token) if token else app
 
 
+def _stop_if_not_loaded(warmup: Warmup) -> None:
+    """A knowledge base that failed to load stops the server (exit 3, the file named on stderr). The process ends at
+    once: the SDK's stdin reader is a thread blocked in a read that no cancellation can interrupt."""
+    from event_driven.kb import KnowledgeError
+
+    error = warmup.error
+    if error is None:
+        return
+    if isinstance(error, KnowledgeError):
+        sys.stderr.write(f"event-driven-mcp: cannot start: {error}\n")
+        code = 3
+    else:
+        log.error("the server could not load its tools", exc_info=error)
+        code = 1
+    sys.stderr.flush()
+    os._exit(code)
+
+
+async def serve_stdio(mcp: Any, warmup: Warmup) -> None:
+    """Serve stdio while the warm-up loads the knowledge base (see warmup.py); stop if it fails."""
+    import anyio
+
+    async def watch() -> None:
+        await warmup.finished()
+        _stop_if_not_loaded(warmup)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        await mcp.run_stdio_async()
+        warmup.start()  # the input closed, maybe before any message: the knowledge base is checked all the same
+        await warmup.finished()
+        _stop_if_not_loaded(warmup)
+        tg.cancel_scope.cancel()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # Configure logging before the SDK does, so every record goes to stderr: stdout is the stdio wire.
@@ -189,16 +227,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from event_driven.adapters.mcp_server import build_server
+    from event_driven.adapters.warmup import Warmup
     from event_driven.app.targets import use_targets
     from event_driven.errors import InputError, render_errors
-    from event_driven.kb.loader import KnowledgeError
+    from event_driven.kb import KnowledgeError
 
     token = os.environ.get(TOKEN_ENV) or None
+    # Over stdio the knowledge base loads once the handshake is answered; HTTP loads it before listening.
+    warmup = Warmup() if args.transport == "stdio" else None
     try:
         if args.transport != "stdio":
             transport_security(args.host, args.allowed_host, args.allowed_origin)  # refuse before loading anything
         use_targets(args.targets)
-        mcp = build_server()
+        mcp = build_server(warmup=warmup)
     except UsageError as exc:
         sys.stderr.write(f"event-driven-mcp: {exc}\n")
         return 2
@@ -208,10 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnowledgeError as exc:
         sys.stderr.write(f"event-driven-mcp: cannot start: {exc}\n")
         return 3
-    if args.transport == "stdio":
+    if warmup is not None:
         if token:
             log.info("%s is set but ignored on stdio (the host process owns the pipe)", TOKEN_ENV)
-        mcp.run()
+        import anyio
+
+        anyio.run(serve_stdio, mcp, warmup)
         return 0
     import uvicorn
 

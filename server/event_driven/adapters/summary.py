@@ -2,11 +2,12 @@
 
 Every list longer than ``TOP`` is cut to its first items (results rank their lists most important first), and
 ``omitted`` records each cut (where, how many shown, how many in all) so an agent knows what ``detail='full'``
-adds.
+adds. A tool may cut some lists shorter (``tops``, by path with ``[]`` for any index), to what its Markdown shows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 TOP = 5
@@ -19,7 +20,11 @@ FILE_TEXT = 200
 
 
 def summarize(
-    dump: dict[str, Any], files_field: str | None, keep_lists: bool = False, drop: tuple[str, ...] = ()
+    dump: dict[str, Any],
+    files_field: str | None,
+    keep_lists: bool = False,
+    drop: tuple[str, ...] = (),
+    tops: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     omitted: list[dict[str, Any]] = []
     out = {k: v for k, v in dump.items()}
@@ -32,20 +37,22 @@ def summarize(
         # File contents travel as resource links; the entries keep their path, purpose and checker.
         out[files_field] = [_file_entry(f, brief=not keep_lists) for f in out[files_field]]
     if not keep_lists:
-        out = {k: _cut(v, k, omitted) for k, v in out.items()}
+        out = {k: _cut(v, k, k, omitted, tops or {}) for k, v in out.items()}
     out["detail"] = "full" if keep_lists else "summary"
     out["omitted"] = omitted
     return out
 
 
-def _cut(value: Any, path: str, omitted: list[dict[str, Any]]) -> Any:
+def _cut(value: Any, path: str, shape: str, omitted: list[dict[str, Any]], tops: Mapping[str, int]) -> Any:
+    """``shape`` is ``path`` with ``[]`` for every index: the key of ``tops``."""
     if isinstance(value, dict):
-        return {k: _cut(v, f"{path}.{k}", omitted) for k, v in value.items()}
+        return {k: _cut(v, f"{path}.{k}", f"{shape}.{k}", omitted, tops) for k, v in value.items()}
     if isinstance(value, list):
-        if len(value) > TOP:
-            omitted.append({"path": path, "shown": TOP, "total": len(value), "how": HOW})
-            value = value[:TOP]
-        return [_cut(v, f"{path}[{i}]", omitted) for i, v in enumerate(value)]
+        top = tops.get(shape, TOP)
+        if len(value) > top:
+            omitted.append({"path": path, "shown": top, "total": len(value), "how": HOW})
+            value = value[:top]
+        return [_cut(v, f"{path}[{i}]", f"{shape}[]", omitted, tops) for i, v in enumerate(value)]
     if isinstance(value, str) and len(value) > TEXT:
         return value[: TEXT - 1] + "…"
     return value

@@ -1,25 +1,32 @@
-"""The tool table: each tool's name, title, description, input schema, use case and presenter, in one place."""
+"""The tool table: each tool's name, title, description, input schema, use case and presenter, in one place.
+
+The use case and the result model are named, not imported: tools/list needs neither (the output schemas are a
+static file, see output_schema.py), so the server answers its handshake before the core's models load.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from event_driven.adapters import schemas
-from event_driven.adapters.presenters import PRESENTERS, Presenter
-from event_driven.app import usecases
-from event_driven.core.diagnosis import Diagnosis
-from event_driven.core.schema import SchemaCheckResult
-from event_driven.core.selection import BrokerSelection
-from event_driven.core.testgen import GeneratedTests
-from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.validation import ValidationResult
-from event_driven.kb.loader import KnowledgeBase
 
-UseCase = Callable[[Mapping[str, Any], KnowledgeBase], BaseModel]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from event_driven.adapters.presenters import Presenter
+    from event_driven.kb.loader import KnowledgeBase
+
+UseCase = Callable[[Mapping[str, Any], "KnowledgeBase"], "BaseModel"]
+USECASES = "event_driven.app.usecases"
+
+
+def _resolve(ref: str) -> Any:
+    """``module:attribute``, imported on first use."""
+    module, _, attribute = ref.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -28,12 +35,15 @@ class ToolSpec:
     title: str
     description: str
     input_schema: dict[str, Any]
-    output_model: type[BaseModel]
-    run: UseCase
+    # ``module:Class`` of the result model, and ``module:function`` of the use case.
+    model_ref: str
+    run_ref: str
     # Where the result keeps its files (path, content), for resource links; None when it has none.
     files_field: str | None = None
     # Top-level fields a summary leaves empty (still typed): detail the Markdown already conveys, or bulk.
     summary_drop: tuple[str, ...] = ()
+    # Lists a summary cuts shorter than summary.TOP, by path ("hypotheses[].evidence_for"): what the Markdown shows.
+    summary_tops: Mapping[str, int] = field(default_factory=dict, compare=False)
     # Declared to hosts that cap results (Claude Code: 50,000 characters) only where a full answer is legitimately
     # larger: plans and test scaffolds with their files embedded (files='inline').
     max_result_chars: int | None = None
@@ -41,7 +51,17 @@ class ToolSpec:
     live: bool = False
 
     @property
+    def output_model(self) -> type[BaseModel]:
+        return _resolve(self.model_ref)
+
+    @property
+    def run(self) -> UseCase:
+        return _resolve(self.run_ref)
+
+    @property
     def present(self) -> Presenter:
+        from event_driven.adapters.presenters import PRESENTERS
+
         return PRESENTERS[self.name]
 
 
@@ -54,8 +74,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "with its JSON path and what is allowed; warnings with the rule, a recommendation and sources, most severe "
         "first. A partial context still gets every warning its fields trigger.",
         schemas.VALIDATE,
-        ValidationResult,
-        usecases.validate_context,
+        "event_driven.core.validation:ValidationResult",
+        f"{USECASES}:validate_context",
     ),
     ToolSpec(
         "select_broker",
@@ -66,8 +86,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "runner-up, trade-offs and warnings. Pass the user's constraints (cloud, deployment, existing_brokers, "
         "max_complexity).",
         schemas.SELECT,
-        BrokerSelection,
-        usecases.select_broker,
+        "event_driven.core.selection:BrokerSelection",
+        f"{USECASES}:select_broker",
     ),
     ToolSpec(
         "plan_topology",
@@ -77,8 +97,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "guarantee, the event envelope, sizing, alerts and warnings with actions. Broker-native config files come "
         "back as resource links (each names the validator that checks it); files='inline' embeds them.",
         schemas.PLAN,
-        TopologyPlan,
-        usecases.plan_topology,
+        "event_driven.core.topology.models:TopologyPlan",
+        f"{USECASES}:plan_topology",
         "artifacts",
         ("diagram", "message_schema", "observability", "logical_channels"),
         max_result_chars=500_000,
@@ -91,10 +111,12 @@ TOOLS: tuple[ToolSpec, ...] = (
         "against each, fixes with exact keys, read-only commands to run next, the debug checklist, a config audit "
         "against the guarantee and a Burrow lag verdict when offsets are given.",
         schemas.DIAGNOSE,
-        Diagnosis,
-        usecases.diagnose_issue,
+        "event_driven.core.diagnosis:Diagnosis",
+        f"{USECASES}:diagnose_issue",
         None,
         ("scoring",),
+        # The presenter's depth (presenters/diagnosis.py): three causes, three pieces of evidence and two fixes each.
+        {"hypotheses": 3, "hypotheses[].evidence_for": 3, "hypotheses[].resolutions": 2},
     ),
     ToolSpec(
         "generate_tests",
@@ -104,8 +126,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "schema compatibility, replay, projections, saga compensation) and broker integration tests. Files come "
         "back as resource links; files='inline' embeds them.",
         schemas.TESTS,
-        GeneratedTests,
-        usecases.generate_tests,
+        "event_driven.core.testgen:GeneratedTests",
+        f"{USECASES}:generate_tests",
         "files",
         max_result_chars=500_000,
     ),
@@ -117,8 +139,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "Offline, no registry needed. Answers compatible or not; every break with its field path or number, the "
         "rule, which readers break, and a concrete fix; the rollout order the mode implies and what it allows next.",
         schemas.SCHEMA_CHECK,
-        SchemaCheckResult,
-        usecases.check_schema_change,
+        "event_driven.core.schema:SchemaCheckResult",
+        f"{USECASES}:check_schema_change",
     ),
 )
 
@@ -127,9 +149,6 @@ BY_NAME: dict[str, ToolSpec] = {t.name: t for t in TOOLS}
 
 def inspect_spec(deadline_s: float) -> ToolSpec:
     """inspect_broker, offered only when the operator configured targets (the live layer loads only then)."""
-    from event_driven.app.inspection import inspect_broker
-    from event_driven.live.inspect import InspectionResult
-
     return ToolSpec(
         "inspect_broker",
         "Inspect a live broker (read-only)",
@@ -138,7 +157,7 @@ def inspect_spec(deadline_s: float) -> ToolSpec:
         f"the problems found (each with the live figures, the cause and the fix), drift from a plan when given, and "
         f"the busiest channels with their trend. Consumes, acks or changes nothing. Bounded to {deadline_s:g} s.",
         schemas.INSPECT,
-        InspectionResult,
-        inspect_broker,
+        "event_driven.live.inspect:InspectionResult",
+        "event_driven.app.inspection:inspect_broker",
         live=True,
     )

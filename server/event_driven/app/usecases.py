@@ -1,26 +1,28 @@
-"""The five tools as plain functions over raw arguments: what the MCP server and the CLI both call."""
+"""The five tools as plain functions over raw arguments: what the MCP server and the CLI both call.
+
+Each imports its own part of the core when first called, so a server's first answer (or a CLI command) loads only
+the models of the tool it runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from event_driven.app.arguments import bounded
 from event_driven.app.inspection import inspect_broker, with_live_evidence
-from event_driven.app.plan import plan_topology as core_plan
-from event_driven.app.testgen import generate_tests as core_generate_tests
-from event_driven.core.diagnosis import DiagnoseRequest, Diagnosis, diagnose
-from event_driven.core.schema import SchemaCheckResult, schema_check_request
-from event_driven.core.schema import check_schema_change as core_schema_check
-from event_driven.core.selection import BrokerSelection, select
-from event_driven.core.testgen import GeneratedTests
-from event_driven.core.topology.models import TopologyPlan
-from event_driven.core.validation import ValidationResult, invalid_result
-from event_driven.core.validation import validate_context as core_validate
 from event_driven.errors import InputError, field_error, from_validation_error
-from event_driven.kb.loader import KnowledgeBase
+
+if TYPE_CHECKING:
+    from event_driven.core.diagnosis import Diagnosis
+    from event_driven.core.schema import SchemaCheckResult
+    from event_driven.core.selection import BrokerSelection
+    from event_driven.core.testgen import GeneratedTests
+    from event_driven.core.topology.models import TopologyPlan
+    from event_driven.core.validation import ValidationResult
+    from event_driven.kb.loader import KnowledgeBase
 
 Arguments = Mapping[str, Any]
 __all__ = [
@@ -45,6 +47,9 @@ SCHEMA_ARGS = ("old_schema", "new_schema", "history", "format", "mode", "plan")
 
 def validate_context(arguments: Arguments, kb: KnowledgeBase) -> ValidationResult:
     """Invalid contexts are a result (valid: false), so only a breach of the input limits raises."""
+    from event_driven.core.validation import invalid_result
+    from event_driven.core.validation import validate_context as core_validate
+
     try:
         args = bounded(arguments, VALIDATE_ARGS)
     except InputError as exc:
@@ -53,16 +58,22 @@ def validate_context(arguments: Arguments, kb: KnowledgeBase) -> ValidationResul
 
 
 def select_broker(arguments: Arguments, kb: KnowledgeBase) -> BrokerSelection:
+    from event_driven.core.selection import select
+
     args = bounded(arguments, SELECT_ARGS)
     return select(args.get("event_context"), kb, args.get("constraints"))
 
 
 def plan_topology(arguments: Arguments, kb: KnowledgeBase) -> TopologyPlan:
+    from event_driven.app.plan import plan_topology as core_plan
+
     args = bounded(arguments, PLAN_ARGS)
     return core_plan(args.get("event_context"), kb, args.get("broker"), args.get("options"))
 
 
 def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
+    from event_driven.core.diagnosis import DiagnoseRequest, diagnose
+
     args = with_live_evidence(bounded(arguments, DIAGNOSE_ARGS, DIAGNOSE_CAPS))
     try:
         request = DiagnoseRequest.model_validate(args)
@@ -72,6 +83,8 @@ def diagnose_issue(arguments: Arguments, kb: KnowledgeBase) -> Diagnosis:
 
 
 def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
+    from event_driven.app.testgen import generate_tests as core_generate_tests
+
     args = bounded(arguments, TESTS_ARGS, {"options.suites": 50})
     if "plan" in args and "event_context" in args:
         raise InputError(
@@ -97,6 +110,9 @@ def generate_tests(arguments: Arguments, kb: KnowledgeBase) -> GeneratedTests:
 
 def check_schema_change(arguments: Arguments, kb: KnowledgeBase) -> SchemaCheckResult:
     """A supplied plan lends its envelope's compatibility mode when no mode is given."""
+    from event_driven.core.schema import check_schema_change as core_schema_check
+    from event_driven.core.schema import schema_check_request
+
     args = bounded(arguments, SCHEMA_ARGS)
     plan = args.pop("plan", None)
     if "mode" not in args and isinstance(plan, dict):

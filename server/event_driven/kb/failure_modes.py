@@ -115,7 +115,16 @@ SignatureKind = Literal["exception", "message_fragment", "regex"]
 (matched case-insensitively as a substring); ``regex``: a Python regular expression (searched, case-insensitive)."""
 
 ConfigScope = Literal[
-    "producer", "consumer", "admin", "broker", "topic", "queue", "stream", "subscription", "namespace", "os",
+    "producer",
+    "consumer",
+    "admin",
+    "broker",
+    "topic",
+    "queue",
+    "stream",
+    "subscription",
+    "namespace",
+    "os",
     "application",
 ]
 """Where a configuration key lives, so the engine knows which part of a user's config to look in."""
@@ -388,10 +397,22 @@ class FailureMode(KnowledgeModel):
     sources: list[SourceUrl] = Field(min_length=1)
     versions: list[VersionNote] = Field(default_factory=list)
     stated_version_supports: bool = Field(
-        default=False, description="A report that names a component version is (weak) evidence for this entry")
+        default=False, description="A report that names a component version is (weak) evidence for this entry"
+    )
+    common_for: list[Broker] = Field(
+        default_factory=list,
+        description="Brokers whose public incident record this cause dominates (most reports "
+        "about them turn out to be it); a base rate that counts as weak evidence whenever that broker is in use",
+    )
+    restates_symptom: bool = Field(
+        default=False,
+        description="The entry restates a symptom (a backlog, duplicates, an idle consumer) rather than "
+        "naming a mechanism; it ranks below a mechanism the same evidence supports",
+    )
     related: list[str] = Field(default_factory=list, description="Ids of failure modes often confused with this one")
-    distinguish: list[Distinction] = Field(default_factory=list,
-                                           description="Questions that separate this entry from close alternatives")
+    distinguish: list[Distinction] = Field(
+        default_factory=list, description="Questions that separate this entry from close alternatives"
+    )
 
     @field_validator("symptoms")
     @classmethod
@@ -431,7 +452,8 @@ class FailureModeCatalog(KnowledgeModel):
     """The whole failure-mode file."""
 
     documented_defaults: dict[str, SourcedNumber] = Field(
-        default_factory=dict, description="Documented defaults and limits the code compares against, by name")
+        default_factory=dict, description="Documented defaults and limits the code compares against, by name"
+    )
     failure_modes: list[FailureMode] = Field(min_length=1)
 
     @model_validator(mode="before")

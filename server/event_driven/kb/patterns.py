@@ -50,6 +50,7 @@ class SizingDefaults(KnowledgeModel):
     rabbitmq_prefetch: SourcedNumber
     processing_margin: SourcedNumber
     keyed_partition_headroom: SourcedNumber
+    max_ordered_lanes: SourcedNumber
     consumer_slots_per_instance: SourcedNumber
 
 

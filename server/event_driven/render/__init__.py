@@ -49,6 +49,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # the templates ship with the package: no stat() of each file at every render
     )
     env.filters["tojson"] = _tojson
     env.filters["shell"] = lambda v: shlex.quote(str(v))

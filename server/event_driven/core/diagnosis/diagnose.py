@@ -23,13 +23,18 @@ from event_driven.core.diagnosis.result import (
     PartitionVerdict,
 )
 from event_driven.core.diagnosis.scoring import (
+    CORROBORATION,
     PENALTY_GIVEN,
     PENALTY_INFERRED,
+    RESTATES_SYMPTOM_FACTOR,
     SCORING_TEXT,
+    UNVOICED_COMPLAINT_FACTOR,
     W_AUDIT,
+    W_CFG_WEAK,
     W_CONTEXT,
     Scored,
     index_of,
+    score_base_rate,
     score_config,
     score_metrics,
     score_retrieval,
@@ -38,7 +43,7 @@ from event_driven.core.diagnosis.scoring import (
     score_versions,
 )
 from event_driven.core.diagnosis.separate import separating_question
-from event_driven.core.diagnosis.text import processing_time_from_text, tokenize
+from event_driven.core.diagnosis.text import complaint_tokens, processing_time_from_text, tokenize
 from event_driven.core.diagnosis.versions import stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
@@ -88,8 +93,9 @@ def _as_lines(value: str | list[str] | None) -> list[str]:
     return out
 
 
-def _context(raw: NormalizedContext | dict[str, Any] | None, kb: KnowledgeBase) -> tuple[NormalizedContext | None,
-                                                                                          list[str]]:
+def _context(
+    raw: NormalizedContext | dict[str, Any] | None, kb: KnowledgeBase
+) -> tuple[NormalizedContext | None, list[str]]:
     if raw is None:
         return None, []
     if isinstance(raw, NormalizedContext):
@@ -143,8 +149,10 @@ def _observe(g: _Gathered) -> None:
         found = processing_time_from_text(g.symptoms)
         if found:
             g.processing_ms = found[0]
-            g.notes.append(f"Processing time read from the symptoms: {found[1]!r} = {found[0] / 1000:g} s; pass "
-                           "metrics.processing_time_ms to state it exactly.")
+            g.notes.append(
+                f"Processing time read from the symptoms: {found[1]!r} = {found[0] / 1000:g} s; pass "
+                "metrics.processing_time_ms to state it exactly."
+            )
     if g.processing_ms is not None and g.processing_scope == "message":
         g.flat.setdefault("observed.max_processing_time_ms", g.processing_ms)
         g.flat.setdefault("observed.max_processing_time_s", g.processing_ms / 1000)
@@ -161,17 +169,18 @@ def _broker(request: DiagnoseRequest, g: _Gathered, sig_brokers: list[tuple[str,
     if given is None:
         return infer_broker("\n".join(g.symptoms + g.errors), g.parsed, sig_brokers)
     if given not in PLANNABLE_BROKERS:
-        g.notes.append(f"Broker {request.broker!r} has no broker-specific entries in the knowledge base; only "
-                       "broker-agnostic failure modes fit it.")
+        g.notes.append(
+            f"Broker {request.broker!r} has no broker-specific entries in the knowledge base; only "
+            "broker-agnostic failure modes fit it."
+        )
     return BrokerInference(broker=given, how="given", reasons=[f"given as {request.broker!r}"])
 
 
 def _group_verdict(r: GroupLagResult) -> GroupVerdict:
-    return GroupVerdict(
-        group=r.group, status=r.status, total_lag=r.total_lag, complete=r.complete, summary=r.summary,
-        partitions=[PartitionVerdict(topic=p.topic, partition=p.partition, status=p.status,
-                                     current_lag=p.current_lag, window=p.window, reasons=p.reasons)
-                    for p in r.partitions])
+    partitions = [PartitionVerdict(topic=p.topic, partition=p.partition, status=p.status, current_lag=p.current_lag,
+                                   window=p.window, reasons=p.reasons) for p in r.partitions]
+    return GroupVerdict(group=r.group, status=r.status, total_lag=r.total_lag, complete=r.complete,
+                        summary=r.summary, partitions=partitions)
 
 
 def _lag(metrics: Metrics | None, kb: KnowledgeBase) -> tuple[LagVerdict | None, list[GroupLagResult]]:
@@ -181,7 +190,8 @@ def _lag(metrics: Metrics | None, kb: KnowledgeBase) -> tuple[LagVerdict | None,
     groups: dict[str, list[PartitionOffsets]] = {}
     for p in metrics.consumer_group_offsets:
         groups.setdefault(p.group or "default", []).append(
-            PartitionOffsets(topic=p.topic, partition=p.partition, samples=p.samples))
+            PartitionOffsets(topic=p.topic, partition=p.partition, samples=p.samples)
+        )
     results: list[GroupLagResult] = []
     errors: list[str] = []
     for name in sorted(groups):
@@ -192,8 +202,9 @@ def _lag(metrics: Metrics | None, kb: KnowledgeBase) -> tuple[LagVerdict | None,
     verdicts = [_group_verdict(r) for r in results]
     order: dict[GroupStatus, int] = {"OK": 0, "WARNING": 1, "ERROR": 2}
     worst = max(results, key=lambda r: order[r.status], default=None)
-    verdict = LagVerdict(status=worst.status if worst else "OK", groups=verdicts, errors=errors,
-                         sources=burrow_sources(kb.sources))
+    verdict = LagVerdict(
+        status=worst.status if worst else "OK", groups=verdicts, errors=errors, sources=burrow_sources(kb.sources)
+    )
     return verdict, results
 
 
@@ -204,21 +215,52 @@ def _config_brokers(flat: dict[str, Any]) -> set[str]:
 
 def _score_audit(sc: Scored, findings: list[ConfigFinding], cfg_keys: set[str]) -> None:
     for f in findings:
-        if sc.fm.id in f.failure_modes and SEVERITY_RANK[f.severity] <= SEVERITY_RANK["medium"] \
-                and f.key not in cfg_keys:
+        if (
+            sc.fm.id in f.failure_modes
+            and SEVERITY_RANK[f.severity] <= SEVERITY_RANK["medium"]
+            and f.key not in cfg_keys
+        ):
             w = W_AUDIT * (0.5 if f.severity == "medium" else 1.0)
-            sc.add(Evidence(kind="config_finding", effect="supports", weight=w,
-                            quote=f"{f.key}={f.current_value}", matched=f.id, why=f.message, source=f.source))
+            sc.add(
+                Evidence(
+                    kind="config_finding",
+                    effect="supports",
+                    weight=w,
+                    quote=f"{f.key}={f.current_value}",
+                    matched=f.id,
+                    why=f.message,
+                    source=f.source,
+                )
+            )
 
 
 def _score_context(sc: Scored, ctx: NormalizedContext | None) -> None:
-    if sc.fm.id == "non_idempotent_consumer_duplicates" and ctx is not None and ctx.idempotent_consumers is False \
-            and ctx.delivery in ("at_least_once", "exactly_once"):
-        sc.add(Evidence(kind="context", effect="supports", weight=W_CONTEXT,
-                        quote=f"delivery={ctx.delivery}, idempotent_consumers=false",
-                        matched="at-least-once delivery without idempotent consumers",
-                        why="Redeliveries are expected under at-least-once; without deduplication they are "
-                        "processed twice."))
+    if (
+        sc.fm.id == "non_idempotent_consumer_duplicates"
+        and ctx is not None
+        and ctx.idempotent_consumers is False
+        and ctx.delivery in ("at_least_once", "exactly_once")
+    ):
+        sc.add(
+            Evidence(
+                kind="context",
+                effect="supports",
+                weight=W_CONTEXT,
+                quote=f"delivery={ctx.delivery}, idempotent_consumers=false",
+                matched="at-least-once delivery without idempotent consumers",
+                why="Redeliveries are expected under at-least-once; without deduplication they are processed twice.",
+            )
+        )
+
+
+# Evidence read from the report's words; a restated symptom ranks below a mechanism only on these.
+_WORDS_ONLY = frozenset({"symptom", "retrieval", "version", "broker"})
+_EVIDENCE_GROUP = {"retrieval": "symptom", "config_finding": "config_condition"}
+
+
+def _weak_config(e: Evidence) -> bool:
+    """A condition that holds only through a documented default or a missing key corroborates nothing."""
+    return e.kind == "config_condition" and e.weight <= W_CFG_WEAK
 
 
 def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
@@ -226,14 +268,41 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
     broker = binf.broker
     if broker is not None and not sc.fm.applies_to(broker):
         factor = PENALTY_GIVEN if binf.how == "given" else PENALTY_INFERRED
-        sc.con.append(Evidence(kind="broker", effect="refutes", weight=0.0, quote=broker,
-                               matched=f"entry applies to {', '.join(sc.fm.brokers)}",
-                               why=f"broker {binf.how}; score multiplied by {factor:g}"))
+        sc.con.append(
+            Evidence(
+                kind="broker",
+                effect="refutes",
+                weight=0.0,
+                quote=broker,
+                matched=f"entry applies to {', '.join(sc.fm.brokers)}",
+                why=f"broker {binf.how}; score multiplied by {factor:g}",
+            )
+        )
+    if sc.fm.restates_symptom and all(e.kind in _WORDS_ONLY for e in sc.pro):
+        factor *= RESTATES_SYMPTOM_FACTOR
+    # Independent kinds of evidence (the report's words, a printed error, a setting, a metric, a version) that agree
+    # corroborate each other; the base rate is not evidence from the report and does not count.
+    kinds = {_EVIDENCE_GROUP.get(e.kind, e.kind) for e in sc.pro if e.kind != "broker" and not _weak_config(e)}
+    factor *= 1 + CORROBORATION * max(0, len(kinds) - 1)
     sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
 
-def _score_all(scored: dict[str, Scored], kb: KnowledgeBase, g: _Gathered, binf: BrokerInference,
-               observed: dict[str, ObservedPattern], findings: list[ConfigFinding]) -> None:
+def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
+    """An entry whose category's complaint (duplicates, loss, ordering) the report never voices ranks lower when
+    only words support it."""
+    need = complaint_tokens().get(sc.fm.category)
+    if need and sc.score > 0 and not need & user_tokens and all(e.kind in _WORDS_ONLY for e in sc.pro):
+        sc.score *= UNVOICED_COMPLAINT_FACTOR
+
+
+def _score_all(
+    scored: dict[str, Scored],
+    kb: KnowledgeBase,
+    g: _Gathered,
+    binf: BrokerInference,
+    observed: dict[str, ObservedPattern],
+    findings: list[ConfigFinding],
+) -> None:
     idx = index_of(kb)
     user_tokens: set[str] = set()
     sentences: list[tuple[str, set[str]]] = []
@@ -251,27 +320,42 @@ def _score_all(scored: dict[str, Scored], kb: KnowledgeBase, g: _Gathered, binf:
         score_symptoms(sc, idx, user_tokens, sentences)
         score_retrieval(sc, retrieval, best)
         score_versions(sc, stated, binf.broker, user_tokens)
+        score_base_rate(sc, binf.broker)
         cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds, binf.broker) if has_config else set()
         score_metrics(sc, observed)
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)
         _fit_broker(sc, binf)
+        _fit_complaint(sc, user_tokens)
 
 
 def _hypothesis(rank: int, sc: Scored, total: float, broker: str | None) -> Hypothesis:
     strength = 1 - math.exp(-sc.score / 4)
-    conf = strength * (0.5 + 0.5 * sc.score ** 2 / total)
+    conf = strength * (0.5 + 0.5 * sc.score**2 / total)
     fm = sc.fm
     res = [r for r in fm.resolutions if not r.brokers or broker is None or broker in r.brokers]
-    diags = [d for d in fm.next_diagnostics if d.broker is None or broker is None or d.broker == broker
-             or broker not in PLANNABLE_BROKERS]
+    diags = [
+        d
+        for d in fm.next_diagnostics
+        if d.broker is None or broker is None or d.broker == broker or broker not in PLANNABLE_BROKERS
+    ]
     return Hypothesis(
-        rank=rank, failure_mode_id=fm.id, title=fm.title, category=fm.category, brokers=list(fm.brokers),
-        confidence=round(min(1.0, conf), 2), score=round(sc.score, 3),
+        rank=rank,
+        failure_mode_id=fm.id,
+        title=fm.title,
+        category=fm.category,
+        brokers=list(fm.brokers),
+        confidence=round(min(1.0, conf), 2),
+        score=round(sc.score, 3),
         evidence_for=sorted(sc.pro, key=lambda e: -e.weight),
-        evidence_against=sorted(sc.con, key=lambda e: e.weight), summary=fm.summary, causes=list(fm.causes),
-        resolutions=res or list(fm.resolutions), next_diagnostics=diags or list(fm.next_diagnostics),
-        sources=list(fm.sources), related=list(fm.related))
+        evidence_against=sorted(sc.con, key=lambda e: e.weight),
+        summary=fm.summary,
+        causes=list(fm.causes),
+        resolutions=res or list(fm.resolutions),
+        next_diagnostics=diags or list(fm.next_diagnostics),
+        sources=list(fm.sources),
+        related=list(fm.related),
+    )
 
 
 def _rank(scored: dict[str, Scored], binf: BrokerInference, limit: int) -> list[Hypothesis]:
@@ -285,23 +369,23 @@ def _rank(scored: dict[str, Scored], binf: BrokerInference, limit: int) -> list[
         if any(e.kind != "retrieval" for sc in fitting for e in sc.pro):
             kept = fitting
     kept.sort(key=lambda s: (-round(s.score, 6), -s.sig, s.fm.id))
-    total = sum(s.score ** 2 for s in kept) or 1.0
+    total = sum(s.score**2 for s in kept) or 1.0
     return [_hypothesis(rank, sc, total, broker) for rank, sc in enumerate(kept[:limit], start=1)]
 
 
 _METRIC_HINTS = {
     "kafka": "kafka-consumer-groups.sh --describe --group GROUP every minute for ~10 minutes, passed as "
-             "metrics.consumer_group_offsets (committed and log-end offset per partition)",
+    "metrics.consumer_group_offsets (committed and log-end offset per partition)",
     "rabbitmq": "rabbitmqctl list_queues name messages_ready messages_unacknowledged consumers over time "
-                "(metrics.queue_depths / unacked_counts / consumer_counts)",
+    "(metrics.queue_depths / unacked_counts / consumer_counts)",
     "sqs": "CloudWatch ApproximateNumberOfMessagesVisible / NotVisible and ApproximateAgeOfOldestMessage over time "
-           "(metrics.queue_depths / unacked_counts / oldest_message_age_ms)",
+    "(metrics.queue_depths / unacked_counts / oldest_message_age_ms)",
     "nats_jetstream": "nats consumer info STREAM CONSUMER over time: num_pending, num_ack_pending, num_redelivered "
-                      "(metrics.queue_depths / unacked_counts / redelivery_counts)",
+    "(metrics.queue_depths / unacked_counts / redelivery_counts)",
     "redis_streams": "XINFO GROUPS / XPENDING over time: lag, pending count and delivery counters "
-                     "(metrics.queue_depths / unacked_counts / redelivery_counts)",
+    "(metrics.queue_depths / unacked_counts / redelivery_counts)",
     "pulsar": "pulsar-admin topics stats TOPIC over time: msgBacklog, unackedMessages, consumers "
-              "(metrics.queue_depths / unacked_counts / consumer_counts)",
+    "(metrics.queue_depths / unacked_counts / consumer_counts)",
 }
 
 
@@ -310,35 +394,48 @@ def _missing_evidence_notes(g: _Gathered, binf: BrokerInference) -> list[str]:
     if binf.how == "inferred":
         notes.append(f"Broker inferred as {binf.broker}: {'; '.join(binf.reasons[:3])}. Pass broker to override.")
     elif binf.how == "unknown":
-        notes.append("Broker unknown (" + "; ".join(binf.reasons[:2]) + "): every entry was scored; name the "
-                     "broker to sharpen the ranking.")
+        notes.append(
+            "Broker unknown (" + "; ".join(binf.reasons[:2]) + "): every entry was scored; name the "
+            "broker to sharpen the ranking."
+        )
     if not g.errors:
-        notes.append("No error lines: paste the exact exception / log lines; error signatures are the strongest "
-                     "evidence.")
+        notes.append(
+            "No error lines: paste the exact exception / log lines; error signatures are the strongest evidence."
+        )
     if not g.config_given:
         notes.append("No config: add the client / topic / queue configuration so conditions and the audit can run.")
     if g.metrics is None:
         hint = _METRIC_HINTS.get(binf.broker or "", "lag / queue depth samples over time")
         notes.append(f"No metrics: collect {hint}.")
     if g.ctx is None:
-        notes.append("No event_context: state requirements.delivery (and ordering, replay, idempotent_consumers) so "
-                     "the audit can check the config against the guarantee.")
+        notes.append(
+            "No event_context: state requirements.delivery (and ordering, replay, idempotent_consumers) so "
+            "the audit can check the config against the guarantee."
+        )
     return notes
 
 
 def _result_notes(g: _Gathered, hyps: list[Hypothesis]) -> list[str]:
     notes: list[str] = []
-    unknown = [e.original_key for e in g.parsed.entries if e.key not in KEY_BROKERS and not e.key.startswith(
-        ("observed.", "dlq.", "source.", "RedrivePolicy"))]
+    unknown = [
+        e.original_key
+        for e in g.parsed.entries
+        if e.key not in KEY_BROKERS and not e.key.startswith(("observed.", "dlq.", "source.", "RedrivePolicy"))
+    ]
     if unknown:
-        notes.append(f"Config keys not recognised (kept, but no rule tests them): {', '.join(unknown[:8])}"
-                     + (" ..." if len(unknown) > 8 else ""))
+        notes.append(
+            f"Config keys not recognised (kept, but no rule tests them): {', '.join(unknown[:8])}"
+            + (" ..." if len(unknown) > 8 else "")
+        )
     if not hyps:
-        notes.append("No failure mode matched the evidence; describe what is observed (lag, loss, duplicates, "
-                     "ordering, errors) or paste error lines.")
+        notes.append(
+            "No failure mode matched the evidence; describe what is observed (lag, loss, duplicates, "
+            "ordering, errors) or paste error lines."
+        )
     elif hyps[0].confidence < 0.3:
-        notes.append("Evidence is weak (top confidence below 0.3): run the next_diagnostics of the top hypotheses "
-                     "before acting.")
+        notes.append(
+            "Evidence is weak (top confidence below 0.3): run the next_diagnostics of the top hypotheses before acting."
+        )
     return notes
 
 
@@ -353,10 +450,17 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
     if lag_verdict and lag_verdict.errors:
         g.notes.extend(f"metrics: {e}" for e in lag_verdict.errors)
     per_message = g.processing_ms if g.processing_scope == "message" else None
-    observed_list = compute_metric_patterns(g.metrics, lag_results, g.flat, binf.broker,
-                                            processing_time_ms=per_message, kb=kb)
-    findings = audit_config(g.parsed, kb=kb, broker=binf.broker, context=g.ctx, processing_time_ms=g.processing_ms,
-                            processing_scope=g.processing_scope)
+    observed_list = compute_metric_patterns(
+        g.metrics, lag_results, g.flat, binf.broker, processing_time_ms=per_message, kb=kb
+    )
+    findings = audit_config(
+        g.parsed,
+        kb=kb,
+        broker=binf.broker,
+        context=g.ctx,
+        processing_time_ms=g.processing_ms,
+        processing_scope=g.processing_scope,
+    )
     _score_all(scored, kb, g, binf, {p.name: p for p in observed_list}, findings)
     hyps = _rank(scored, binf, request.max_hypotheses)
     separating = separating_question(hyps, kb.failure_modes, binf.broker)
@@ -364,9 +468,9 @@ def diagnose(request: DiagnoseRequest, kb: KnowledgeBase) -> Diagnosis:
     notes = g.notes + _missing_evidence_notes(g, binf) + _result_notes(g, hyps)
     if separating is not None:
         notes.append(f"Close call between {' and '.join(separating.between)}: {separating.question}")
-    config_read = [ConfigKeyRead(key=e.key, original_key=e.original_key, value=str(e.value), note=e.note)
-                   for e in g.parsed.entries]
+    config_read = [
+        ConfigKeyRead(key=e.key, original_key=e.original_key, value=str(e.value), note=e.note) for e in g.parsed.entries
+    ]
     return Diagnosis(broker=binf, hypotheses=hyps, checklist=checklist, config_findings=findings,
                      lag_verdict=lag_verdict, separating_question=separating, metric_patterns=observed_list,
-                     config_read=config_read, notes=notes,
-                     scoring=SCORING_TEXT)
+                     config_read=config_read, notes=notes, scoring=SCORING_TEXT)

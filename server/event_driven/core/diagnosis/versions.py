@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from event_driven.core.diagnosis.text import STOP_WORDS
+from event_driven.core.diagnosis.text import stop_words
 from event_driven.kb.failure_modes import VersionNote
 
 Version = tuple[int, ...]
@@ -23,9 +23,16 @@ _NAMED = re.compile(r"\b([a-z][a-z0-9_.+-]*?)[\s:=@/-]+v?(\d+\.\d+(?:\.\d+)?)\b"
 _VALUE = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)(?:\s|$|[/,;(])")
 _RANGE = re.compile(r"^\s*(<=|>=|<|>|==|=)?\s*v?(\d+(?:\.\d+)*)\s*$")
 # The component names that stand for a broker the knowledge base knows.
-_BROKER_OF = {"kafka": "kafka", "rabbitmq": "rabbitmq", "rabbit": "rabbitmq", "pulsar": "pulsar",
-              "nats-server": "nats_jetstream", "nats": "nats_jetstream", "redis": "redis_streams",
-              "redis-server": "redis_streams"}
+_BROKER_OF = {
+    "kafka": "kafka",
+    "rabbitmq": "rabbitmq",
+    "rabbit": "rabbitmq",
+    "pulsar": "pulsar",
+    "nats-server": "nats_jetstream",
+    "nats": "nats_jetstream",
+    "redis": "redis_streams",
+    "redis-server": "redis_streams",
+}
 _NOT_COMPONENTS = frozenset({"timeout", "watermark", "ratio", "size", "version", "is", "was", "to", "from", "of", "on"})
 
 
@@ -37,7 +44,9 @@ class StatedVersion:
 
     @property
     def broker(self) -> str | None:
-        return _BROKER_OF.get(self.component.lower())
+        # Config keys name the component with a suffix: pulsar_version, kafka-version, redis_version.
+        name = re.sub(r"[_.-]?(?:server[_.-]?)?version$", "", self.component.lower()) or self.component.lower()
+        return _BROKER_OF.get(name) or _BROKER_OF.get(self.component.lower())
 
 
 def _parse(text: str) -> Version:
@@ -50,7 +59,7 @@ def stated_versions(lines: Iterable[str], config: Mapping[str, Any]) -> list[Sta
     for line in lines:
         for m in _NAMED.finditer(line):
             name = m.group(1).strip(".-").lower()
-            if name and name not in _NOT_COMPONENTS and name not in STOP_WORDS and not name.isdigit():
+            if name and name not in _NOT_COMPONENTS and name not in stop_words() and not name.isdigit():
                 out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
     for key, value in config.items():
         m = _VALUE.match(str(value)) if isinstance(value, str) else None
@@ -76,8 +85,9 @@ def in_range(version: Version, versions: str) -> bool:
     return bool(results) and all(r is True for r in results)
 
 
-def matching_notes(notes: Iterable[VersionNote], stated: Iterable[StatedVersion],
-                   broker: str | None) -> list[tuple[VersionNote, StatedVersion | None]]:
+def matching_notes(
+    notes: Iterable[VersionNote], stated: Iterable[StatedVersion], broker: str | None
+) -> list[tuple[VersionNote, StatedVersion | None]]:
     """Version notes of the broker in use that may apply: with the stated version inside their range, or with no
     version of that broker stated (then the answer is conditional on the version). A stated version outside the
     range rules the note out."""

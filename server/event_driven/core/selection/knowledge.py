@@ -45,7 +45,21 @@ class Candidate:
         return self.broker in PLANNABLE_BROKERS
 
 
+# The options depend on the knowledge base alone (immutable once loaded): built once per knowledge base, not per
+# request. Keyed by identity, holding the knowledge base so that the id cannot be reused.
+_CANDIDATES: dict[int, tuple[BrokerKnowledge, tuple[Candidate, ...]]] = {}
+
+
 def candidates(brokers: BrokerKnowledge) -> list[Candidate]:
+    known = _CANDIDATES.get(id(brokers))
+    if known is None or known[0] is not brokers:
+        if len(_CANDIDATES) >= 4:
+            _CANDIDATES.clear()
+        known = _CANDIDATES[id(brokers)] = (brokers, tuple(_candidates(brokers)))
+    return list(known[1])
+
+
+def _candidates(brokers: BrokerKnowledge) -> list[Candidate]:
     out: list[Candidate] = []
     for broker_id, variant in CANDIDATES:
         broker = brokers.broker(broker_id)

@@ -86,6 +86,9 @@ class PlanOptions(BaseModel):
                     "adding partitions later breaks per-key order.")
     max_attempts: int | None = Field(
         default=None, ge=1, le=100, description="Delivery attempts before dead-lettering (default 5).")
+    max_lanes: int | None = Field(
+        default=None, ge=1, le=4_096,
+        description="Per-key order on RabbitMQ, NATS or Redis: ordered lanes at most (1 to 4,096; default 256).")
     dead_letter: bool = Field(default=True, description="Plan retry tiers and dead-letter channels.")
     request_reply: bool = Field(default=False, description="Add request and per-requester reply channels.")
     saga_style: Literal["orchestration", "choreography"] = "orchestration"
@@ -488,7 +491,9 @@ def plan_topology(event_context: Any, kb: KnowledgeBase, broker: Any = None, opt
     workload = _workload(ctx, kb, opts)
     main_groups = len([g for g in shape.groups if g.channel == shape.channels[0].key])
     sizing, partitions, instances = _sizing(ctx, kb, opts, broker_id, variant, main_groups, rf, workload)
-    groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances)
+    max_lanes = opts.max_lanes or int(kb.patterns.sizing.max_ordered_lanes.value)
+    groups, lane_warnings = _ordered_lanes(shape.groups, ctx, broker_id, variant, instances, max_lanes)
+    lane_warnings += _lane_cap_warnings(ctx, broker_id, groups, instances, max_lanes, workload.processing_time_ms)
     req.warnings += lane_warnings + _partition_warnings(kb, broker_id, partitions, rf)
     spec = DesignInput(
         use_case=ctx.use_case, delivery=ctx.delivery, ordering=ctx.ordering,  # type: ignore[arg-type]  # defaulted
@@ -550,7 +555,7 @@ LANED_BROKERS = ("nats_jetstream", "redis_streams", "rabbitmq")
 
 
 def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: str | None,
-                   instances: int) -> tuple[list, list[PlanWarning]]:
+                   instances: int, max_lanes: int) -> tuple[list, list[PlanWarning]]:
     """Consumer instances per group, where ordering or the broker allows only one active consumer per lane."""
     warnings: list[PlanWarning] = []
     one_lane = (ctx.ordering == "partition" and (broker in SINGLE_LANE_BROKERS
@@ -559,7 +564,7 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
     out = []
     # Keys are spread over lanes (NATS subjects, Redis streams, RabbitMQ consistent-hash queues), one active
     # consumer each.
-    lanes = max(1, instances) if one_lane and broker in LANED_BROKERS else 1
+    lanes = max(1, min(instances, max_lanes)) if one_lane and broker in LANED_BROKERS else 1
     for g in groups:
         strategy, count, group_lanes = g.strategy, instances, 1
         if g.strategy in ("single_active", "reply_listener"):
@@ -586,6 +591,23 @@ def _ordered_lanes(groups: list, ctx: NormalizedContext, broker: str, variant: s
                     "every message.",
             action="Use a quorum queue for competing consumers, or run one reader per group.", severity="high"))
     return out, warnings
+
+
+def _lane_cap_warnings(ctx: NormalizedContext, broker: str, groups: list, instances: int, max_lanes: int,
+                       processing_time_ms: int | None) -> list[PlanWarning]:
+    """Lanes capped below the instances the rate needs: say what per-key order then sustains."""
+    lanes = max((g.lanes for g in groups), default=1)
+    if lanes < max_lanes or instances <= max_lanes:
+        return []
+    per_lane = f"one message at a time ({processing_time_ms:,} ms each)" if processing_time_ms else "one at a time"
+    ceiling = f"{max_lanes * 1000 / processing_time_ms:,.2f} msg/s" if processing_time_ms else "the cap's rate"
+    return [PlanWarning(
+        message=(f"Per-key order on {broker.replace('_', ' ')} needs {instances:,} consumers in flight for "
+                 f"{ctx.throughput_msg_per_s or 0:,} msg/s, but the plan caps ordered lanes at {max_lanes:,}: each "
+                 f"lane processes {per_lane}, so the groups sustain at most {ceiling}."),
+        action=("Raise options.max_lanes (every lane is a queue, consumer or stream to run), shorten the jobs, or "
+                "keep order per key with a lock per key instead of lanes, so jobs of different keys run side by side."),
+        severity="high")]
 
 
 def _partition_warnings(kb: KnowledgeBase, broker: str, partitions: int, rf: int) -> list[PlanWarning]:
