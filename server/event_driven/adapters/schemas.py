@@ -121,7 +121,7 @@ TESTS = schema(
         "plan": obj("A plan from plan_topology (full detail), instead of event_context."),
         "options": obj(
             "Optional: suites, package, modules {suite: your.module}, include_integration, kafka_bootstrap, "
-            "broker, plan_options."
+            "topology_dir, broker, plan_options."
         ),
         "detail": DETAIL,
         "files": FILES,
