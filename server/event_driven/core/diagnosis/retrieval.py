@@ -9,6 +9,7 @@ package is imported on the first diagnosis, not at server start.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,8 @@ class SymptomIndex:
     def __init__(self, fms: Sequence[FailureMode]) -> None:
         import bm25s
 
+        # bm25s sets its own logger to DEBUG, so its progress lines would reach the server's stderr log.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.ids = [fm.id for fm in fms]
         self._bm25: bm25s.BM25 = bm25s.BM25()
         self._bm25.index([_document(fm) for fm in fms], show_progress=False)
