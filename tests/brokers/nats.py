@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from brokers.common import context
 from conftest import reachable, require
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
@@ -18,16 +19,6 @@ from event_driven.kb.loader import knowledge
 HOST, PORT = "127.0.0.1", 4222
 URL = f"nats://{HOST}:{PORT}"
 NS = 1_000_000_000
-
-
-def context(use_case: str, producers: list[str] | None = None, consumers: list[str] | None = None) -> dict[str, Any]:
-    req: dict[str, Any] = {"throughput": "100 msg/s", "delivery": "at_least_once", "ordering": "partition",
-                           "retention": "7 days"}
-    if use_case == "event_sourcing":
-        req.pop("retention")
-        req["replay"] = "full"
-    return {"use_case": use_case, "requirements": req, "producers": producers or ["order-service"],
-            "consumers": consumers or ["billing-service", "mailer-service"]}
 
 
 def make_plan(use_case: str, domain: str = "orders", producers: list[str] | None = None,

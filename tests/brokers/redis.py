@@ -5,20 +5,11 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
+from brokers.common import context
 from event_driven.app.plan import plan_topology
 from event_driven.kb.loader import knowledge
 
 HOST, PORT = "127.0.0.1", 6379
-
-
-def context(use_case: str, producers: list[str] | None = None) -> dict[str, Any]:
-    req: dict[str, Any] = {"throughput": "100 msg/s", "delivery": "at_least_once", "ordering": "partition",
-                           "retention": "7 days"}
-    if use_case == "event_sourcing":
-        req.pop("retention")
-        req["replay"] = "full"
-    return {"use_case": use_case, "requirements": req, "producers": producers or ["order-service"],
-            "consumers": ["billing-service", "mailer-service"]}
 
 
 def make_plan(use_case: str, domain: str = "orders", **options: Any):
