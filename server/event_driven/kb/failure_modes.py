@@ -409,6 +409,11 @@ class FailureMode(KnowledgeModel):
         description="The entry restates a symptom (a backlog, duplicates, an idle consumer) rather than "
         "naming a mechanism; it ranks below a mechanism the same evidence supports",
     )
+    cannot_explain: list[Category] = Field(
+        default_factory=list,
+        description="Categories of complaint (the vocabulary's complaints) this mechanism cannot produce: at-most-once "
+        "delivery never redelivers, so a report of duplicates refutes it",
+    )
     related: list[str] = Field(default_factory=list, description="Ids of failure modes often confused with this one")
     distinguish: list[Distinction] = Field(
         default_factory=list, description="Questions that separate this entry from close alternatives"

@@ -23,6 +23,7 @@ from event_driven.core.diagnosis.result import (
     PartitionVerdict,
 )
 from event_driven.core.diagnosis.scoring import (
+    CONTRADICTED_FACTOR,
     CORROBORATION,
     PENALTY_GIVEN,
     PENALTY_INFERRED,
@@ -289,10 +290,23 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
 
 def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
     """An entry whose category's complaint (duplicates, loss, ordering) the report never voices ranks lower when
-    only words support it."""
+    only words support it; one whose mechanism cannot produce a complaint the report voices ranks far lower."""
     need = complaint_tokens().get(sc.fm.category)
     if need and sc.score > 0 and not need & user_tokens and all(e.kind in _WORDS_ONLY for e in sc.pro):
         sc.score *= UNVOICED_COMPLAINT_FACTOR
+    voiced = [c for c in sc.fm.cannot_explain if complaint_tokens().get(c, frozenset()) & user_tokens]
+    if voiced and sc.score > 0:
+        sc.score *= CONTRADICTED_FACTOR
+        sc.con.append(
+            Evidence(
+                kind="symptom",
+                effect="refutes",
+                weight=0.0,
+                quote=None,
+                matched=f"the report voices {', '.join(c.replace('_', ' ') for c in voiced)}",
+                why=f"this mechanism cannot produce that; score multiplied by {CONTRADICTED_FACTOR:g}",
+            )
+        )
 
 
 def _score_all(

@@ -28,6 +28,7 @@ PENALTY_GIVEN = 0.2
 PENALTY_INFERRED = 0.4
 CORROBORATION = 0.5  # per extra independent kind of supporting evidence; dev plateau 0.45-0.8, paraphrase flat
 UNVOICED_COMPLAINT_FACTOR = 0.75  # duplicates/loss/ordering entry, report voices no such complaint (dev: 0.75 best)
+CONTRADICTED_FACTOR = 0.3  # the report voices a complaint the mechanism cannot produce (cannot_explain)
 RESTATES_SYMPTOM_FACTOR = 0.7  # cross-validated on the dev and paraphrase sets (0.6-0.8 equal on dev)
 MIN_COVERAGE = 0.4  # cross-validated: 0.4 beats 0.5 on dev (+1 top-1, +3 top-3), paraphrase equal
 K_INFO = 5.0
@@ -59,7 +60,8 @@ SCORING_TEXT = (
     "than naming a mechanism (a backlog, duplicates, an idle consumer) when only words support it, x (1 + "
     f"{CORROBORATION:g} per extra independent kind of supporting evidence: words, error line, setting, metric, "
     f"version), x {UNVOICED_COMPLAINT_FACTOR:g} for a duplicates, loss or ordering entry when the report voices "
-    "no such complaint and only words support it. confidence = "
+    f"no such complaint and only words support it, x {CONTRADICTED_FACTOR:g} when it voices one the mechanism "
+    "cannot produce (duplicates from an at-most-once drop). confidence = "
     "(1 - exp(-score/4)) x (0.5 + 0.5 x score^2 / sum of score^2 over the kept hypotheses): evidence strength "
     "times how clearly it points at this entry; a ranking aid, not a "
     "probability."

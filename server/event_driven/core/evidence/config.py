@@ -56,7 +56,7 @@ _PULSAR_KEYS = """
 subscriptionType ackTimeoutMillis backlogQuota.policy retentionTimeInMinutes retentionSizeInMB
 negativeAckRedeliveryDelay
 """.split()
-_REDIS_KEYS = "MAXLEN MINID NOACK".split()
+_REDIS_KEYS = "MAXLEN MINID NOACK min_idle_time processingTimeout redeliverInterval".split()
 _ANY_KEYS = "compatibility".split()
 
 KEY_BROKERS: dict[str, str] = {
@@ -104,6 +104,9 @@ _ALIASES: dict[str, str] = {
     "maxprocessingtimems": "observed.max_processing_time_ms",
     "handlerduration": "observed.max_processing_time_ms",
     "taskduration": "observed.max_processing_time_ms",
+    "minidle": "min_idle_time",
+    "minidletime": "min_idle_time",
+    "minidletimems": "min_idle_time",
     "maxdelivery": "max_deliver",
     "maxdeliver": "max_deliver",
     "replicationfactor": "replication.factor",
@@ -115,6 +118,7 @@ _MS_KEYS = {
     "group.max.session.timeout.ms", "retention.ms", "log.retention.ms", "delivery.timeout.ms", "linger.ms",
     "auto.commit.interval.ms", "transaction.timeout.ms", "consumer_timeout", "x-message-ttl", "x-expires",
     "expiration", "ackTimeoutMillis", "observed.max_processing_time_ms", "negativeAckRedeliveryDelay",
+    "min_idle_time", "processingTimeout", "redeliverInterval",
 }
 _S_KEYS = {"VisibilityTimeout", "ReceiveMessageWaitTimeSeconds", "MessageRetentionPeriod", "DelaySeconds",
            "observed.max_processing_time_s"}
