@@ -17,6 +17,7 @@ from event_driven.core.diagnosis.result import (
     ConfigKeyRead,
     Diagnosis,
     Evidence,
+    EvidenceKind,
     GroupVerdict,
     Hypothesis,
     LagVerdict,
@@ -264,21 +265,18 @@ def _weak_config(e: Evidence) -> bool:
     return e.kind == "config_condition" and e.weight <= W_CFG_WEAK
 
 
+def _refute(sc: Scored, kind: EvidenceKind, quote: str | None, matched: str, why: str) -> None:
+    """A reason the entry fits less, shown with it; its weight is applied as a factor by the caller."""
+    sc.con.append(Evidence(kind=kind, effect="refutes", weight=0.0, quote=quote, matched=matched, why=why))
+
+
 def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
     factor = 1.0
     broker = binf.broker
     if broker is not None and not sc.fm.applies_to(broker):
         factor = PENALTY_GIVEN if binf.how == "given" else PENALTY_INFERRED
-        sc.con.append(
-            Evidence(
-                kind="broker",
-                effect="refutes",
-                weight=0.0,
-                quote=broker,
-                matched=f"entry applies to {', '.join(sc.fm.brokers)}",
-                why=f"broker {binf.how}; score multiplied by {factor:g}",
-            )
-        )
+        _refute(sc, "broker", broker, f"entry applies to {', '.join(sc.fm.brokers)}",
+                f"broker {binf.how}; score multiplied by {factor:g}")
     if sc.fm.restates_symptom and all(e.kind in _WORDS_ONLY for e in sc.pro):
         factor *= RESTATES_SYMPTOM_FACTOR
     # Independent kinds of evidence (the report's words, a printed error, a setting, a metric, a version) that agree
@@ -297,16 +295,8 @@ def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
     voiced = [c for c in sc.fm.cannot_explain if complaint_tokens().get(c, frozenset()) & user_tokens]
     if voiced and sc.score > 0:
         sc.score *= CONTRADICTED_FACTOR
-        sc.con.append(
-            Evidence(
-                kind="symptom",
-                effect="refutes",
-                weight=0.0,
-                quote=None,
-                matched=f"the report voices {', '.join(c.replace('_', ' ') for c in voiced)}",
-                why=f"this mechanism cannot produce that; score multiplied by {CONTRADICTED_FACTOR:g}",
-            )
-        )
+        _refute(sc, "symptom", None, f"the report voices {', '.join(c.replace('_', ' ') for c in voiced)}",
+                f"this mechanism cannot produce that; score multiplied by {CONTRADICTED_FACTOR:g}")
 
 
 def _score_all(
