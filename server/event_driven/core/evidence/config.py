@@ -54,7 +54,7 @@ discard num_replicas max_payload
 """.split()
 _PULSAR_KEYS = """
 subscriptionType ackTimeoutMillis backlogQuota.policy retentionTimeInMinutes retentionSizeInMB
-negativeAckRedeliveryDelay
+negativeAckRedeliveryDelay maxRedeliverCount allowOutOfOrderDelivery
 """.split()
 _REDIS_KEYS = "MAXLEN MINID NOACK min_idle_time processingTimeout redeliverInterval".split()
 _ANY_KEYS = "compatibility".split()
