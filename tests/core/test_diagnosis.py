@@ -362,3 +362,37 @@ def test_ack_deadline_default_is_compared_with_the_stated_processing_time(kb):
     finding = next(f for f in d.config_findings if f.id == "nats_ack_wait_shorter_than_processing")
     assert finding.current_value == "(default 30 s)"
     assert ranked(d)[0] == "nats_ack_wait_redelivery"
+
+
+def test_a_voiced_complaint_the_mechanism_cannot_produce_ranks_it_down(kb):
+    """At-most-once pub/sub never redelivers: a report of redeliveries refutes it, a report of loss does not."""
+    redelivered = run(kb, broker="redis", symptoms="the redis pub/sub subscriber receives the same message twice "
+                      "after a restart")
+    drop = hyp(redelivered, "pubsub_fire_and_forget_drop") if "pubsub_fire_and_forget_drop" in ranked(redelivered) \
+        else None
+    assert drop is None or any("cannot produce" in e.why for e in drop.evidence_against)
+    assert ranked(redelivered)[0] != "pubsub_fire_and_forget_drop"
+    lost = run(kb, broker="redis", symptoms="our pub/sub subscriber restarts and misses the messages published meanwhile")
+    assert ranked(lost)[0] == "pubsub_fire_and_forget_drop"
+    assert not any("cannot produce" in e.why for e in hyp(lost, "pubsub_fire_and_forget_drop").evidence_against)
+
+
+def test_a_setting_that_only_makes_a_mode_possible_counts_weakly(kb):
+    """Every Key_Shared subscription makes the joining-consumer hold possible; the type alone is not a fault."""
+    d = run(kb, broker="pulsar", symptoms="consumers stop receiving", config={"subscriptionType": "Key_Shared"})
+    h = hyp(d, "pulsar_key_shared_joining_consumer_waits")
+    cfg = [e for e in h.evidence_for if e.kind == "config_condition"]
+    assert cfg and all(e.weight <= 0.5 and "makes this possible" in e.matched for e in cfg)
+    # A setting that is the fault itself still counts fully.
+    dlq = run(kb, broker="pulsar", symptoms="nacked messages are redelivered forever and never reach the dead letter "
+              "topic", config={"subscriptionType": "Exclusive", "maxRedeliverCount": 3})
+    full = [e for e in hyp(dlq, "pulsar_dlq_requires_shared_subscription").evidence_for if e.kind == "config_condition"]
+    assert any(e.weight >= 1.5 for e in full)
+
+
+def test_a_reclaim_timeout_below_the_processing_time_points_to_claiming_too_early(kb):
+    d = run(kb, broker="redis", symptoms="each task takes 5 minutes and the same message is delivered again by the "
+            "dapr component before it finishes", config={"processingTimeout": 60000})
+    assert ranked(d)[0] == "redis_claim_min_idle_too_short"
+    h = hyp(d, "redis_claim_min_idle_too_short")
+    assert any(e.kind == "config_condition" and "processingTimeout" in e.matched for e in h.evidence_for)

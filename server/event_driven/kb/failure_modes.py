@@ -295,11 +295,19 @@ class _Checked(KnowledgeModel):
         return self
 
 
-class ConfigCondition(Comparison, _Judged, _Checked):
+class _Precondition(KnowledgeModel):
+    precondition: bool = Field(
+        default=False,
+        description="The setting only makes the mode possible (every Key_Shared subscription, every FIFO queue): when "
+        "it holds it counts weakly and corroborates nothing; it is not a misconfiguration in itself",
+    )
+
+
+class ConfigCondition(Comparison, _Judged, _Checked, _Precondition):
     """A top-level test on the user's configuration with its verdict (``effect``) and rationale (``why``)."""
 
 
-class ConfigConditionGroup(Group, _Judged, _Checked):
+class ConfigConditionGroup(Group, _Judged, _Checked, _Precondition):
     """A top-level ``all`` / ``any`` / ``not`` group of tests with its verdict and rationale."""
 
 

@@ -55,7 +55,7 @@ SCORING_TEXT = (
     f"+ {W_COMMON:g} for a cause that dominates the broker's public incident record "
     f"+ {W_SIG:g} x signature specificity per error signature [shared lines / sqrt(k)] "
     f"+/- {W_CFG:g} per config condition on keys you set ({W_CFG_WEAK:g} when it relies on a default or a missing "
-    f"key) +/- {W_MET:g} per metric pattern seen (refuting x0.75) + {W_AUDIT:g} per high/critical config finding "
+    f"key, or only makes the mode possible) +/- {W_MET:g} per metric pattern seen (refuting x0.75) + {W_AUDIT:g} per high/critical config finding "
     f"naming the entry, half for medium) "
     f"x broker factor (1 if the entry fits the broker, {PENALTY_GIVEN:g} if not and the broker was given, "
     f"{PENALTY_INFERRED:g} if inferred) x {RESTATES_SYMPTOM_FACTOR:g} for an entry that restates the symptom rather "
@@ -293,11 +293,14 @@ def score_config(
         explicit = bool(val_keys) and all(k in flat for k in val_keys)
         if not explicit and not _weak_basis_ok(sc, val_keys, config_brokers, broker):
             continue
-        w = W_CFG if explicit else W_CFG_WEAK
+        w = W_CFG if explicit and not cond.precondition else W_CFG_WEAK
         quotes = [q for k in sorted(val_keys | pres_keys) if (q := parsed.quote(k))]
         if explicit:
             keys_used |= val_keys
-        basis = "" if explicit else " (relies on a documented default or on a key being absent)"
+        basis = (
+            " (a setting that makes this possible, not a fault in itself)" if explicit and cond.precondition
+            else "" if explicit else " (relies on a documented default or on a key being absent)"
+        )
         sc.add(
             Evidence(
                 kind="config_condition",
