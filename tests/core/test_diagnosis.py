@@ -372,7 +372,8 @@ def test_a_voiced_complaint_the_mechanism_cannot_produce_ranks_it_down(kb):
         else None
     assert drop is None or any("cannot produce" in e.why for e in drop.evidence_against)
     assert ranked(redelivered)[0] != "pubsub_fire_and_forget_drop"
-    lost = run(kb, broker="redis", symptoms="our pub/sub subscriber restarts and misses the messages published meanwhile")
+    lost = run(kb, broker="redis", symptoms="our pub/sub subscriber restarts and misses the messages published "
+               "meanwhile")
     assert ranked(lost)[0] == "pubsub_fire_and_forget_drop"
     assert not any("cannot produce" in e.why for e in hyp(lost, "pubsub_fire_and_forget_drop").evidence_against)
 
