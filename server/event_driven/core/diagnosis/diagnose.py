@@ -315,7 +315,8 @@ def _score_all(
         user_tokens |= toks
         sentences.append((s.strip()[:300], toks))
     has_config = bool(g.parsed.entries) or any(k.startswith("observed.") for k in g.flat)
-    retrieval = idx.bm25.scores([t for _, toks in sentences for t in toks])
+    # Sorted: the tokens come from sets, and a per-process order would change the float sums in the last digit.
+    retrieval = idx.bm25.scores(sorted({t for _, toks in sentences for t in toks}))
     best = max(retrieval.values(), default=0.0)
     stated = stated_versions(g.symptoms + g.errors, g.flat)
     config_brokers = _config_brokers(g.flat)
