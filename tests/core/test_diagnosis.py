@@ -397,3 +397,18 @@ def test_a_reclaim_timeout_below_the_processing_time_points_to_claiming_too_earl
     assert ranked(d)[0] == "redis_claim_min_idle_too_short"
     h = hyp(d, "redis_claim_min_idle_too_short")
     assert any(e.kind == "config_condition" and "processingTimeout" in e.matched for e in h.evidence_for)
+
+
+def test_a_client_library_version_is_compared_with_a_client_bug_range():
+    from event_driven.core.diagnosis.versions import matching_notes, stated_versions
+    from event_driven.kb.failure_modes import VersionNote
+
+    note = VersionNote(broker="kafka", component="confluent-kafka", versions="<1.4.2",
+                       note="producer flush hangs forever after a broker restart", source="https://example.org/x")
+    inside = stated_versions(["we run confluent_kafka 1.4.0"], {})
+    assert [(n.component, sv.text) for n, sv in matching_notes([note], inside, "kafka") if sv] == [
+        ("confluent-kafka", "confluent_kafka 1.4.0")]
+    assert matching_notes([note], stated_versions([], {"confluent-kafka": "1.5.0"}), "kafka") == []
+    # The broker's own release says nothing about the client's: the note stays conditional.
+    assert matching_notes([note], stated_versions(["kafka 1.4.0"], {}), "kafka") == [(note, None)]
+    assert matching_notes([note], inside, "rabbitmq") == []

@@ -366,6 +366,11 @@ class VersionNote(KnowledgeModel):
     """Behaviour that depends on the release in use."""
 
     broker: Broker
+    component: str | None = Field(
+        default=None,
+        description="The client library or tool whose releases 'versions' counts (librdkafka, pika, celery); "
+        "none when it is the broker's own release",
+    )
     versions: str = Field(min_length=1, description="Release range, e.g. '>=4.0' or '<3.0'")
     note: str = Field(min_length=10)
     source: SourceUrl

@@ -384,7 +384,8 @@ def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, 
         why = (
             f"the report runs {'.'.join(map(str, sv.version))}, inside the range {note.versions}"
             if sv
-            else f"no {note.broker} version is stated; this applies if the release in use is {note.versions}"
+            else f"no {note.component or note.broker} version is stated; this applies if the release in use is "
+            f"{note.versions}"
         )
         sc.add(
             Evidence(
@@ -392,7 +393,7 @@ def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, 
                 effect="supports",
                 weight=round(W_VERSION_NOTE * overlap * factor, 3),
                 quote=sv.text if sv else None,
-                matched=f"{note.broker} {note.versions}: {note.note}",
+                matched=f"{note.component or note.broker} {note.versions}: {note.note}",
                 why=why,
                 source=note.source,
             )

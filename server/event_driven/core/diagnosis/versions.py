@@ -49,6 +49,16 @@ class StatedVersion:
         return _BROKER_OF.get(name) or _BROKER_OF.get(self.component.lower())
 
 
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def same_component(sv: StatedVersion, component: str) -> bool:
+    """'confluent-kafka' in a report names the note's 'confluent_kafka'; 'celery_version' names 'celery'."""
+    name = re.sub(r"[_.-]?version$", "", sv.component.lower()) or sv.component.lower()
+    return _squash(name) == _squash(component)
+
+
 def _parse(text: str) -> Version:
     return tuple(int(p) for p in text.split("."))
 
@@ -91,11 +101,12 @@ def matching_notes(
     """Version notes of the broker in use that may apply: with the stated version inside their range, or with no
     version of that broker stated (then the answer is conditional on the version). A stated version outside the
     range rules the note out."""
-    mine = [sv for sv in stated if sv.broker is not None and sv.broker == broker]
+    of_broker = [sv for sv in stated if sv.broker is not None and sv.broker == broker]
     found: list[tuple[VersionNote, StatedVersion | None]] = []
     for note in notes:
         if note.broker != broker:
             continue
+        mine = of_broker if note.component is None else [sv for sv in stated if same_component(sv, note.component)]
         if not mine:
             found.append((note, None))
             continue
