@@ -44,12 +44,12 @@ import evaluate  # noqa: E402
 
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.82, "top3": 0.92}, True: {"top1": 0.73, "top3": 0.86}}
+FLOORS = {False: {"top1": 0.83, "top3": 0.9}, True: {"top1": 0.76, "top3": 0.86}}
 PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 HOLDOUT = CASES_DIR / "holdout_cases.yaml"
 FROZEN_TOTAL = 178  # cases.yaml before the third collection: the test split must stay a third of it
 FROZEN_TEST_DIGEST = "09ae5121a957ea04754bc8ec50985e5f5566d595f68f346a7850ce0ccfce5d08"
-HOLDOUT_FLOORS = {"top1": 0.76, "top3": 0.88}  # 34 cases: two cases below the measurement
+HOLDOUT_FLOORS = {"top1": 0.71, "top3": 0.83}  # 53 cases: two cases below the measurement
 PARAPHRASE_FLOORS = {"top1": 0.81, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
 TEST_FLOORS = {False: {"top1": 0.68, "top3": 0.9}, True: {"top1": 0.65, "top3": 0.85}}
@@ -105,9 +105,9 @@ def test_every_case_has_the_split_the_rule_gives_and_test_is_a_third():
     assert all(c["split"] == "dev" for c in cases[:FIRST_SET])
     # The third collection (``collection: 3``) is dev by rule: its held-out share lives in holdout_cases.yaml, so the
     # frozen test split stays the set it was when it was first measured.
-    later = [c for c in cases if c.get("collection") in (3, 4)]
+    later = [c for c in cases if c.get("collection") in (3, 4, 5)]
     assert len(later) >= 80 and all(c["split"] == "dev" for c in later)
-    wrong = [c["id"] for c in cases[FIRST_SET:] if c.get("collection") not in (3, 4) and c["split"] != rule_split(c["id"])]
+    wrong = [c["id"] for c in cases[FIRST_SET:] if c.get("collection") not in (3, 4, 5) and c["split"] != rule_split(c["id"])]
     assert not wrong
     held_out = sum(c["split"] == "test" for c in cases)
     assert held_out >= 60 and held_out * 3 >= FROZEN_TOTAL
@@ -126,8 +126,8 @@ def holdout_split(case_id: str) -> bool:
 
 def test_holdout_cases_are_the_rule_share_of_the_third_collection_and_share_no_thread():
     holdout = evaluate.load_cases(HOLDOUT)
-    # The third and fourth collections: their held-out share is here, the rest is dev.
-    later = [c for c in evaluate.load_cases() if c.get("collection") in (3, 4)]
+    # The third to fifth collections: their held-out share is here, the rest is dev.
+    later = [c for c in evaluate.load_cases() if c.get("collection") in (3, 4, 5)]
     assert len(holdout) >= 30 and all(c["split"] == "test" for c in holdout)
     assert all(holdout_split(c["id"]) for c in holdout) and not any(holdout_split(c["id"]) for c in later)
     others = {c["source"] for c in evaluate.load_cases() + evaluate.load_cases(PARAPHRASES)}
