@@ -315,8 +315,11 @@ def _score_all(
         user_tokens |= toks
         sentences.append((s.strip()[:300], toks))
     has_config = bool(g.parsed.entries) or any(k.startswith("observed.") for k in g.flat)
-    # Sorted: the tokens come from sets, and a per-process order would change the float sums in the last digit.
-    retrieval = idx.bm25.scores(sorted({t for _, toks in sentences for t in toks}))
+    # The config's words (keys and values: "queue_type FIFO", "client bernard") join the retrieval query only; the
+    # phrase matcher reads what the reporter wrote as symptoms. Sorted: a set's order would change float sums.
+    config_words = {t for e in g.parsed.entries if not e.key.startswith("observed.")
+                    for t in tokenize(f"{e.original_key} {e.value}")}
+    retrieval = idx.bm25.scores(sorted({t for _, toks in sentences for t in toks} | config_words))
     best = max(retrieval.values(), default=0.0)
     stated = stated_versions(g.symptoms + g.errors, g.flat)
     config_brokers = _config_brokers(g.flat)

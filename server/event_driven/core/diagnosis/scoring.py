@@ -48,7 +48,8 @@ UNSTATED_VERSION_FACTOR = 0.5  # a version note that matches the words but no ve
 SCORING_TEXT = (
     f"score = ({W_SYM:g} x symptom phrase match [IDF-weighted coverage >= {MIN_COVERAGE:.0%}, x min(1, matched IDF "
     f"/ {K_INFO:g}), x{SPREAD_FACTOR:g} across sentences; best + 0.5 second + 0.25 third] "
-    f"+ {W_BM25:g} x share^2 of the best BM25 match of the whole report over the entries' descriptions [share >= "
+    f"+ {W_BM25:g} x share^2 of the best BM25 match of the whole report (with the config's keys and values) "
+    f"over the entries' descriptions [share >= "
     f"{MIN_BM25_SHARE:.0%}; x min(1, best / {BM25_FULL:g})] "
     f"+ {W_VERSION_NOTE:g} x word overlap per version note whose release range holds a version the report states "
     f"[overlap >= {MIN_NOTE_OVERLAP:.0%}] + {W_VERSION_STATED:g} for a stated version where that alone is evidence "
