@@ -412,3 +412,15 @@ def test_a_client_library_version_is_compared_with_a_client_bug_range():
     # The broker's own release says nothing about the client's: the note stays conditional.
     assert matching_notes([note], stated_versions(["kafka 1.4.0"], {}), "kafka") == [(note, None)]
     assert matching_notes([note], inside, "rabbitmq") == []
+
+
+def test_a_monitoring_or_scaling_mechanism_needs_its_actor_named(kb):
+    """Scaling in on a metric without in-flight work needs an autoscaler in the story; naming one restores it."""
+    unnamed = run(kb, broker="sqs", symptoms="the queue looks empty while one worker is still busy with the last "
+                  "message, and then the worker is killed mid-message")
+    assert ranked(unnamed)[0] != "autoscale_metric_ignores_in_flight"
+    h = hyp(unnamed, "autoscale_metric_ignores_in_flight")
+    assert any("names none of" in e.matched for e in h.evidence_against)
+    named = run(kb, broker="sqs", symptoms="the service scales in while one worker is still busy with the last "
+                "message, and the worker is killed mid-message")
+    assert ranked(named)[0] == "autoscale_metric_ignores_in_flight"

@@ -422,6 +422,11 @@ class FailureMode(KnowledgeModel):
         description="The entry restates a symptom (a backlog, duplicates, an idle consumer) rather than "
         "naming a mechanism; it ranks below a mechanism the same evidence supports",
     )
+    needs_mention: list[str] = Field(
+        default_factory=list,
+        description="Words naming the actor of the mechanism (an autoscaler, a lag exporter, a health check): a "
+        "report that names none of them supports this entry only weakly when words alone support it",
+    )
     cannot_explain: list[Category] = Field(
         default_factory=list,
         description="Categories of complaint (the vocabulary's complaints) this mechanism cannot produce: at-most-once "

@@ -30,6 +30,7 @@ from event_driven.core.diagnosis.scoring import (
     PENALTY_INFERRED,
     RESTATES_SYMPTOM_FACTOR,
     SCORING_TEXT,
+    UNNAMED_ACTOR_FACTOR,
     UNVOICED_COMPLAINT_FACTOR,
     W_AUDIT,
     W_CFG_WEAK,
@@ -292,6 +293,11 @@ def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
     need = complaint_tokens().get(sc.fm.category)
     if need and sc.score > 0 and not need & user_tokens and all(e.kind in _WORDS_ONLY for e in sc.pro):
         sc.score *= UNVOICED_COMPLAINT_FACTOR
+    if sc.fm.needs_mention and sc.score > 0 and all(e.kind in _WORDS_ONLY for e in sc.pro):
+        if not any(set(tokenize(w)) <= user_tokens for w in sc.fm.needs_mention):
+            sc.score *= UNNAMED_ACTOR_FACTOR
+            _refute(sc, "symptom", None, f"the report names none of: {', '.join(sc.fm.needs_mention[:6])}",
+                    f"the mechanism needs one of them; score multiplied by {UNNAMED_ACTOR_FACTOR:g}")
     voiced = [c for c in sc.fm.cannot_explain if complaint_tokens().get(c, frozenset()) & user_tokens]
     if voiced and sc.score > 0:
         sc.score *= CONTRADICTED_FACTOR

@@ -29,6 +29,7 @@ PENALTY_INFERRED = 0.4
 CORROBORATION = 0.5  # per extra independent kind of supporting evidence; dev plateau 0.45-0.8, paraphrase flat
 UNVOICED_COMPLAINT_FACTOR = 0.75  # duplicates/loss/ordering entry, report voices no such complaint (dev: 0.75 best)
 CONTRADICTED_FACTOR = 0.3  # the report voices a complaint the mechanism cannot produce (cannot_explain)
+UNNAMED_ACTOR_FACTOR = 0.5  # the report names none of the entry's actors (needs_mention) and only words support it
 RESTATES_SYMPTOM_FACTOR = 0.7  # cross-validated on the dev and paraphrase sets (0.6-0.8 equal on dev)
 MIN_COVERAGE = 0.4  # cross-validated: 0.4 beats 0.5 on dev (+1 top-1, +3 top-3), paraphrase equal
 K_INFO = 5.0
@@ -65,7 +66,9 @@ SCORING_TEXT = (
     f"{CORROBORATION:g} per extra independent kind of supporting evidence: words, error line, setting, metric, "
     f"version), x {UNVOICED_COMPLAINT_FACTOR:g} for a duplicates, loss or ordering entry when the report voices "
     f"no such complaint and only words support it, x {CONTRADICTED_FACTOR:g} when it voices one the mechanism "
-    "cannot produce (duplicates from an at-most-once drop). confidence = "
+    "cannot produce (duplicates from an at-most-once drop), "
+    f"x {UNNAMED_ACTOR_FACTOR:g} when it names none of the actors the mechanism needs (an autoscaler, an exporter) and "
+    "only words support it. confidence = "
     "(1 - exp(-score/4)) x (0.5 + 0.5 x score^2 / sum of score^2 over the kept hypotheses): evidence strength "
     "times how clearly it points at this entry; a ranking aid, not a "
     "probability."
