@@ -50,13 +50,15 @@ FifoThroughputLimit DeduplicationScope MaxNumberOfMessages QueueUrl QueueName
 """.split()
 _NATS_KEYS = """
 ack_wait max_deliver max_ack_pending ack_policy deliver_policy durable_name retention max_age max_msgs max_bytes
-discard num_replicas max_payload
+discard num_replicas max_payload inactive_threshold
 """.split()
 _PULSAR_KEYS = """
 subscriptionType ackTimeoutMillis backlogQuota.policy retentionTimeInMinutes retentionSizeInMB
 negativeAckRedeliveryDelay maxRedeliverCount allowOutOfOrderDelivery
 """.split()
-_REDIS_KEYS = "MAXLEN MINID NOACK min_idle_time processingTimeout redeliverInterval".split()
+_REDIS_KEYS = """
+MAXLEN MINID NOACK min_idle_time processingTimeout redeliverInterval removeOnComplete removeOnFail
+""".split()
 _ANY_KEYS = "compatibility".split()
 
 KEY_BROKERS: dict[str, str] = {
@@ -122,7 +124,7 @@ _MS_KEYS = {
 }
 _S_KEYS = {"VisibilityTimeout", "ReceiveMessageWaitTimeSeconds", "MessageRetentionPeriod", "DelaySeconds",
            "observed.max_processing_time_s"}
-_NS_KEYS = {"ack_wait", "max_age", "observed.max_processing_time_ns"}
+_NS_KEYS = {"ack_wait", "max_age", "inactive_threshold", "observed.max_processing_time_ns"}
 _MIN_KEYS = {"retentionTimeInMinutes", "log.retention.minutes"}
 _H_KEYS = {"log.retention.hours"}
 _BYTE_KEYS = {"message.max.bytes", "max.message.bytes", "max.request.size", "max.partition.fetch.bytes",
