@@ -24,6 +24,14 @@ client signatures, a Pulsar base rate for release defects, symptom restatements 
 lower, corroboration, 40 % phrase coverage): dev 90.0 % / 95.7 %, withheld 82.9 % / 90.0 %; paraphrases
 87.5 % / 96.9 %; holdout 75.0 % / 91.7 %; test (three aggregate measurements that pass, the last one sets its floors)
 71.4 % / 92.9 %, withheld 68.6 % / 88.6 %.
+
+Fourth and fifth collections (139 new incidents, ``collection: 4`` and ``5``): each split by the holdout hash rule
+before the engine ran on it, 98 to dev and 41 to ``holdout_cases.yaml`` (now 53). The engine work of that pass used
+the holdout file as a validation split (aggregate numbers only, to choose between rules), so its figures are no
+longer untouched; the frozen test split stays the only one. Dev 238: 81.1 % / 90.8 % with the engine of the pass's
+start (collection 4 dev alone 66 % / 86 %, collection 5 dev 73 % / 81 % when they joined), 88.2 % / 95.0 % after,
+withheld 82.3 % / 91.2 %; holdout 53: 77.4 % / 88.7 % before, 81.1 % / 90.6 % after; paraphrases 87.5 % / 96.9 %; test (two aggregate measurements) 72.9 % / 91.4 %,
+then 70.0 % / 94.3 % (withheld 68.6 % / 90.0 %). Its floors are left as they were.
 """
 
 from __future__ import annotations
@@ -44,12 +52,12 @@ import evaluate  # noqa: E402
 
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.83, "top3": 0.9}, True: {"top1": 0.76, "top3": 0.86}}
+FLOORS = {False: {"top1": 0.87, "top3": 0.94}, True: {"top1": 0.81, "top3": 0.9}}
 PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 HOLDOUT = CASES_DIR / "holdout_cases.yaml"
 FROZEN_TOTAL = 178  # cases.yaml before the third collection: the test split must stay a third of it
 FROZEN_TEST_DIGEST = "09ae5121a957ea04754bc8ec50985e5f5566d595f68f346a7850ce0ccfce5d08"
-HOLDOUT_FLOORS = {"top1": 0.71, "top3": 0.83}  # 53 cases: two cases below the measurement
+HOLDOUT_FLOORS = {"top1": 0.77, "top3": 0.86}  # 53 cases: two cases below the measurement
 PARAPHRASE_FLOORS = {"top1": 0.81, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
 TEST_FLOORS = {False: {"top1": 0.68, "top3": 0.9}, True: {"top1": 0.65, "top3": 0.85}}
