@@ -25,13 +25,11 @@ lower, corroboration, 40 % phrase coverage): dev 90.0 % / 95.7 %, withheld 82.9 
 87.5 % / 96.9 %; holdout 75.0 % / 91.7 %; test (three aggregate measurements that pass, the last one sets its floors)
 71.4 % / 92.9 %, withheld 68.6 % / 88.6 %.
 
-Fourth and fifth collections (139 new incidents, ``collection: 4`` and ``5``): each split by the holdout hash rule
-before the engine ran on it, 98 to dev and 41 to ``holdout_cases.yaml`` (now 53). The engine work of that pass used
+Fourth to sixth collections (169 new incidents, ``collection: 4`` to ``6``): each split by the holdout hash rule
+before the engine ran on it, 121 to dev and 48 to ``holdout_cases.yaml`` (now 60). The engine work of that pass used
 the holdout file as a validation split (aggregate numbers only, to choose between rules), so its figures are no
-longer untouched; the frozen test split stays the only one. Dev 238: 81.1 % / 90.8 % with the engine of the pass's
-start (collection 4 dev alone 66 % / 86 %, collection 5 dev 73 % / 81 % when they joined), 88.2 % / 95.0 % after,
-withheld 82.3 % / 91.2 %; holdout 53: 77.4 % / 88.7 % before, 81.1 % / 90.6 % after; paraphrases 87.5 % / 96.9 %; test (two aggregate measurements) 72.9 % / 91.4 %,
-then 70.0 % / 94.3 % (withheld 68.6 % / 90.0 %). Its floors are left as they were.
+longer untouched; the frozen test split stays the only one. See the README's "Fourth to sixth collections" for the
+numbers; the test split was measured there in aggregate only, and its floors are left as they were.
 """
 
 from __future__ import annotations
@@ -57,7 +55,7 @@ PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 HOLDOUT = CASES_DIR / "holdout_cases.yaml"
 FROZEN_TOTAL = 178  # cases.yaml before the third collection: the test split must stay a third of it
 FROZEN_TEST_DIGEST = "09ae5121a957ea04754bc8ec50985e5f5566d595f68f346a7850ce0ccfce5d08"
-HOLDOUT_FLOORS = {"top1": 0.77, "top3": 0.86}  # 53 cases: two cases below the measurement
+HOLDOUT_FLOORS = {"top1": 0.73, "top3": 0.81}  # 60 cases: two cases below the measurement
 PARAPHRASE_FLOORS = {"top1": 0.81, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
 TEST_FLOORS = {False: {"top1": 0.68, "top3": 0.9}, True: {"top1": 0.65, "top3": 0.85}}
@@ -113,9 +111,10 @@ def test_every_case_has_the_split_the_rule_gives_and_test_is_a_third():
     assert all(c["split"] == "dev" for c in cases[:FIRST_SET])
     # The third collection (``collection: 3``) is dev by rule: its held-out share lives in holdout_cases.yaml, so the
     # frozen test split stays the set it was when it was first measured.
-    later = [c for c in cases if c.get("collection") in (3, 4, 5)]
+    later = [c for c in cases if c.get("collection") in (3, 4, 5, 6)]
     assert len(later) >= 80 and all(c["split"] == "dev" for c in later)
-    wrong = [c["id"] for c in cases[FIRST_SET:] if c.get("collection") not in (3, 4, 5) and c["split"] != rule_split(c["id"])]
+    wrong = [c["id"] for c in cases[FIRST_SET:]
+             if c.get("collection") not in (3, 4, 5, 6) and c["split"] != rule_split(c["id"])]
     assert not wrong
     held_out = sum(c["split"] == "test" for c in cases)
     assert held_out >= 60 and held_out * 3 >= FROZEN_TOTAL
@@ -134,8 +133,8 @@ def holdout_split(case_id: str) -> bool:
 
 def test_holdout_cases_are_the_rule_share_of_the_third_collection_and_share_no_thread():
     holdout = evaluate.load_cases(HOLDOUT)
-    # The third to fifth collections: their held-out share is here, the rest is dev.
-    later = [c for c in evaluate.load_cases() if c.get("collection") in (3, 4, 5)]
+    # The third to sixth collections: their held-out share is here, the rest is dev.
+    later = [c for c in evaluate.load_cases() if c.get("collection") in (3, 4, 5, 6)]
     assert len(holdout) >= 30 and all(c["split"] == "test" for c in holdout)
     assert all(holdout_split(c["id"]) for c in holdout) and not any(holdout_split(c["id"]) for c in later)
     others = {c["source"] for c in evaluate.load_cases() + evaluate.load_cases(PARAPHRASES)}
