@@ -36,7 +36,7 @@ transaction.state.log.replication.factor transaction.state.log.min.isr unclean.l
 retention.bytes log.retention.hours log.retention.minutes log.retention.ms cleanup.policy message.max.bytes
 max.message.bytes max.request.size max.partition.fetch.bytes fetch.max.bytes batch.size linger.ms compression.type
 num.partitions auto.create.topics.enable advertised.listeners listeners key.serializer value.serializer
-key.deserializer value.deserializer schema.registry.url partitioner.class vm.max_map_count
+key.deserializer value.deserializer schema.registry.url partitioner.class vm.max_map_count CommitInterval
 """.split()
 _RABBIT_KEYS = """
 prefetch_count consumer_timeout publisher_confirms delivery_mode durable mandatory alternate-exchange x-queue-type
@@ -124,7 +124,7 @@ _MS_KEYS = {
 }
 _S_KEYS = {"VisibilityTimeout", "ReceiveMessageWaitTimeSeconds", "MessageRetentionPeriod", "DelaySeconds",
            "observed.max_processing_time_s"}
-_NS_KEYS = {"ack_wait", "max_age", "inactive_threshold", "observed.max_processing_time_ns"}
+_NS_KEYS = {"ack_wait", "max_age", "inactive_threshold", "observed.max_processing_time_ns", "CommitInterval"}
 _MIN_KEYS = {"retentionTimeInMinutes", "log.retention.minutes"}
 _H_KEYS = {"log.retention.hours"}
 _BYTE_KEYS = {"message.max.bytes", "max.message.bytes", "max.request.size", "max.partition.fetch.bytes",
