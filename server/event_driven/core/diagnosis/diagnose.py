@@ -46,7 +46,7 @@ from event_driven.core.diagnosis.scoring import (
     score_versions,
 )
 from event_driven.core.diagnosis.separate import separating_question
-from event_driven.core.diagnosis.text import complaint_tokens, processing_time_from_text, tokenize
+from event_driven.core.diagnosis.text import complaint_tokens, processing_time_from_text, token_set, tokenize
 from event_driven.core.diagnosis.versions import stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
@@ -261,6 +261,11 @@ _WORDS_ONLY = frozenset({"symptom", "retrieval", "version", "broker"})
 _EVIDENCE_GROUP = {"retrieval": "symptom", "config_finding": "config_condition"}
 
 
+def _words_only(sc: Scored) -> bool:
+    """Only the report's words support the entry: no error line, setting, metric or finding does."""
+    return all(e.kind in _WORDS_ONLY for e in sc.pro)
+
+
 def _weak_config(e: Evidence) -> bool:
     """A condition that holds only through a documented default or a missing key corroborates nothing."""
     return e.kind == "config_condition" and e.weight <= W_CFG_WEAK
@@ -278,7 +283,7 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
         factor = PENALTY_GIVEN if binf.how == "given" else PENALTY_INFERRED
         _refute(sc, "broker", broker, f"entry applies to {', '.join(sc.fm.brokers)}",
                 f"broker {binf.how}; score multiplied by {factor:g}")
-    if sc.fm.restates_symptom and all(e.kind in _WORDS_ONLY for e in sc.pro):
+    if sc.fm.restates_symptom and _words_only(sc):
         factor *= RESTATES_SYMPTOM_FACTOR
     # Independent kinds of evidence (the report's words, a printed error, a setting, a metric, a version) that agree
     # corroborate each other; the base rate is not evidence from the report and does not count.
@@ -291,10 +296,10 @@ def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
     """An entry whose category's complaint (duplicates, loss, ordering) the report never voices ranks lower when
     only words support it; one whose mechanism cannot produce a complaint the report voices ranks far lower."""
     need = complaint_tokens().get(sc.fm.category)
-    if need and sc.score > 0 and not need & user_tokens and all(e.kind in _WORDS_ONLY for e in sc.pro):
+    if need and sc.score > 0 and not need & user_tokens and _words_only(sc):
         sc.score *= UNVOICED_COMPLAINT_FACTOR
-    if sc.fm.needs_mention and sc.score > 0 and all(e.kind in _WORDS_ONLY for e in sc.pro):
-        if not any(set(tokenize(w)) <= user_tokens for w in sc.fm.needs_mention):
+    if sc.fm.needs_mention and sc.score > 0 and _words_only(sc):
+        if not any(token_set(w) <= user_tokens for w in sc.fm.needs_mention):
             sc.score *= UNNAMED_ACTOR_FACTOR
             _refute(sc, "symptom", None, f"the report names none of: {', '.join(sc.fm.needs_mention[:6])}",
                     f"the mechanism needs one of them; score multiplied by {UNNAMED_ACTOR_FACTOR:g}")

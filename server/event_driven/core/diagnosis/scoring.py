@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping
@@ -10,7 +9,7 @@ from typing import Any
 
 from event_driven.core.diagnosis.result import Evidence
 from event_driven.core.diagnosis.retrieval import SymptomIndex
-from event_driven.core.diagnosis.text import tokenize
+from event_driven.core.diagnosis.text import token_set, tokenize
 from event_driven.core.diagnosis.versions import StatedVersion, matching_notes
 from event_driven.core.evidence import ObservedPattern, ParsedConfig
 from event_driven.kb.failure_modes import FailureMode
@@ -360,11 +359,6 @@ def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> Non
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def _note_words(note: str) -> frozenset[str]:
-    return frozenset(tokenize(note))
-
-
 def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, user: set[str]) -> None:
     """Version evidence: notes whose release range holds the version the report names and whose words it shares."""
     if sc.fm.stated_version_supports and stated:
@@ -380,7 +374,7 @@ def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, 
             )
         )
     for note, sv in matching_notes(sc.fm.versions, stated, broker):
-        words = _note_words(note.note)
+        words = token_set(note.note)
         overlap = len(words & user) / len(words) if words else 0.0
         if overlap < MIN_NOTE_OVERLAP:
             continue

@@ -131,6 +131,12 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def token_set(text: str) -> frozenset[str]:
+    """The tokens of a fixed knowledge-base text (a version note, an actor word), computed once per text."""
+    return frozenset(tokenize(text))
+
+
 _PT_RE = re.compile(
     r"\b(?:takes?|taking|took|runs?|running|ran|lasts?|lasting|processing(?:\s+time)?|handler|duration|long)\s+"
     r"(?:(?:of|is|for|about|around|roughly|approximately|over|more than|longer than|up to|at least|nearly|almost|"
