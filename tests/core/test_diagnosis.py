@@ -424,3 +424,15 @@ def test_a_monitoring_or_scaling_mechanism_needs_its_actor_named(kb):
     named = run(kb, broker="sqs", symptoms="the service scales in while one worker is still busy with the last "
                 "message, and the worker is killed mid-message")
     assert ranked(named)[0] == "autoscale_metric_ignores_in_flight"
+
+
+def test_actor_words_are_matched_as_written_not_as_generic_tokens():
+    """'another consumer' tokenises to the generic 'consumer'; the actor gate reads the words as written."""
+    from event_driven.core.diagnosis.text import names_any
+
+    stray = ["another consumer", "old instance", "work queue", "monitor"]
+    assert not names_any(stray, "the consumer stops receiving messages from the queue")
+    assert names_any(stray, "Another consumer on the same queue takes half the messages")
+    assert names_any(stray, "it is a work-queue stream")
+    assert names_any(stray, "our monitoring shows lag")  # a word start names its longer forms
+    assert not names_any(["scaler"], "the service scales in")

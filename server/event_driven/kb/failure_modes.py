@@ -424,8 +424,9 @@ class FailureMode(KnowledgeModel):
     )
     needs_mention: list[str] = Field(
         default_factory=list,
-        description="Words naming the actor of the mechanism (an autoscaler, a lag exporter, a health check): a "
-        "report that names none of them supports this entry only weakly when words alone support it",
+        description="Words naming the actor of the mechanism (an autoscaler, a lag exporter, a health check), "
+        "matched as written at a word start ('monitor' also names 'monitoring'): a report that names none of them "
+        "supports this entry only weakly when words alone support it",
     )
     cannot_explain: list[Category] = Field(
         default_factory=list,

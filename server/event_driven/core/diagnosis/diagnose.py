@@ -46,7 +46,7 @@ from event_driven.core.diagnosis.scoring import (
     score_versions,
 )
 from event_driven.core.diagnosis.separate import separating_question
-from event_driven.core.diagnosis.text import complaint_tokens, processing_time_from_text, token_set, tokenize
+from event_driven.core.diagnosis.text import complaint_tokens, names_any, processing_time_from_text, tokenize
 from event_driven.core.diagnosis.versions import stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
@@ -292,14 +292,14 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
     sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
 
-def _fit_complaint(sc: Scored, user_tokens: set[str]) -> None:
+def _fit_complaint(sc: Scored, user_tokens: set[str], text: str) -> None:
     """An entry whose category's complaint (duplicates, loss, ordering) the report never voices ranks lower when
     only words support it; one whose mechanism cannot produce a complaint the report voices ranks far lower."""
     need = complaint_tokens().get(sc.fm.category)
     if need and sc.score > 0 and not need & user_tokens and _words_only(sc):
         sc.score *= UNVOICED_COMPLAINT_FACTOR
     if sc.fm.needs_mention and sc.score > 0 and _words_only(sc):
-        if not any(token_set(w) <= user_tokens for w in sc.fm.needs_mention):
+        if not names_any(sc.fm.needs_mention, text):
             sc.score *= UNNAMED_ACTOR_FACTOR
             _refute(sc, "symptom", None, f"the report names none of: {', '.join(sc.fm.needs_mention[:6])}",
                     f"the mechanism needs one of them; score multiplied by {UNNAMED_ACTOR_FACTOR:g}")
@@ -325,6 +325,7 @@ def _score_all(
         toks = set(tokenize(s))
         user_tokens |= toks
         sentences.append((s.strip()[:300], toks))
+    report = "\n".join(g.symptoms + g.errors)
     has_config = bool(g.parsed.entries) or any(k.startswith("observed.") for k in g.flat)
     # The config's words (keys and values: "queue_type FIFO", "client bernard") join the retrieval query only; the
     # phrase matcher reads what the reporter wrote as symptoms. Sorted: a set's order would change float sums.
@@ -345,7 +346,7 @@ def _score_all(
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)
         _fit_broker(sc, binf)
-        _fit_complaint(sc, user_tokens)
+        _fit_complaint(sc, user_tokens, report)
 
 
 def _hypothesis(rank: int, sc: Scored, total: float, broker: str | None) -> Hypothesis:

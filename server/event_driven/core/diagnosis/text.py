@@ -137,6 +137,20 @@ def token_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+@functools.lru_cache(maxsize=256)
+def _actor_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    longest_first = sorted(words, key=len, reverse=True)
+    alternatives = "|".join(re.escape(w.lower()).replace(r"\ ", r"[\s_-]+") for w in longest_first)
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})", re.IGNORECASE)
+
+
+def names_any(words: Iterable[str], text: str) -> bool:
+    """Whether ``text`` names one of ``words`` as written, a word starting at a word boundary ("exporter" in
+    "kafka-exporter", "scale" in "scaled"). Raw text, not tokens: tokenising reduces "another consumer" to the
+    generic ``consumer``, which every report names."""
+    return bool(_actor_pattern(tuple(words)).search(text))
+
+
 _PT_RE = re.compile(
     r"\b(?:takes?|taking|took|runs?|running|ran|lasts?|lasting|processing(?:\s+time)?|handler|duration|long)\s+"
     r"(?:(?:of|is|for|about|around|roughly|approximately|over|more than|longer than|up to|at least|nearly|almost|"
