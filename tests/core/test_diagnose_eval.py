@@ -30,6 +30,9 @@ before the engine ran on it, 121 to dev and 48 to ``holdout_cases.yaml`` (now 60
 the holdout file as a validation split (aggregate numbers only, to choose between rules), so its figures are no
 longer untouched; the frozen test split stays the only one. See the README's "Fourth to sixth collections" for the
 numbers; the test split was measured there in aggregate only, and its floors are left as they were.
+
+Seventh collection (58 broad incidents, ``collection: 7``): 37 to dev, 21 to ``holdout_cases.yaml`` (now 81) by the
+same rule, measured once on the engine as it stood before any work on them (see the README's "Seventh collection").
 """
 
 from __future__ import annotations
@@ -50,12 +53,12 @@ import evaluate  # noqa: E402
 
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.87, "top3": 0.94}, True: {"top1": 0.81, "top3": 0.9}}
+FLOORS = {False: {"top1": 0.82, "top3": 0.9}, True: {"top1": 0.77, "top3": 0.86}}
 PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 HOLDOUT = CASES_DIR / "holdout_cases.yaml"
 FROZEN_TOTAL = 178  # cases.yaml before the third collection: the test split must stay a third of it
 FROZEN_TEST_DIGEST = "09ae5121a957ea04754bc8ec50985e5f5566d595f68f346a7850ce0ccfce5d08"
-HOLDOUT_FLOORS = {"top1": 0.73, "top3": 0.81}  # 60 cases: two cases below the measurement
+HOLDOUT_FLOORS = {"top1": 0.66, "top3": 0.75}  # 81 cases: one or two cases below the measurement
 PARAPHRASE_FLOORS = {"top1": 0.81, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
 TEST_FLOORS = {False: {"top1": 0.68, "top3": 0.9}, True: {"top1": 0.65, "top3": 0.85}}
@@ -111,10 +114,10 @@ def test_every_case_has_the_split_the_rule_gives_and_test_is_a_third():
     assert all(c["split"] == "dev" for c in cases[:FIRST_SET])
     # The third collection (``collection: 3``) is dev by rule: its held-out share lives in holdout_cases.yaml, so the
     # frozen test split stays the set it was when it was first measured.
-    later = [c for c in cases if c.get("collection") in (3, 4, 5, 6)]
+    later = [c for c in cases if c.get("collection") in (3, 4, 5, 6, 7)]
     assert len(later) >= 80 and all(c["split"] == "dev" for c in later)
     wrong = [c["id"] for c in cases[FIRST_SET:]
-             if c.get("collection") not in (3, 4, 5, 6) and c["split"] != rule_split(c["id"])]
+             if c.get("collection") not in (3, 4, 5, 6, 7) and c["split"] != rule_split(c["id"])]
     assert not wrong
     held_out = sum(c["split"] == "test" for c in cases)
     assert held_out >= 60 and held_out * 3 >= FROZEN_TOTAL
@@ -134,7 +137,7 @@ def holdout_split(case_id: str) -> bool:
 def test_holdout_cases_are_the_rule_share_of_the_third_collection_and_share_no_thread():
     holdout = evaluate.load_cases(HOLDOUT)
     # The third to sixth collections: their held-out share is here, the rest is dev.
-    later = [c for c in evaluate.load_cases() if c.get("collection") in (3, 4, 5, 6)]
+    later = [c for c in evaluate.load_cases() if c.get("collection") in (3, 4, 5, 6, 7)]
     assert len(holdout) >= 30 and all(c["split"] == "test" for c in holdout)
     assert all(holdout_split(c["id"]) for c in holdout) and not any(holdout_split(c["id"]) for c in later)
     others = {c["source"] for c in evaluate.load_cases() + evaluate.load_cases(PARAPHRASES)}
