@@ -53,12 +53,12 @@ import evaluate  # noqa: E402
 
 README = CASES_DIR / "README.md"
 FIRST_SET = 66  # the first 66 entries predate the split and are all dev
-FLOORS = {False: {"top1": 0.82, "top3": 0.9}, True: {"top1": 0.77, "top3": 0.86}}
+FLOORS = {False: {"top1": 0.84, "top3": 0.92}, True: {"top1": 0.79, "top3": 0.87}}
 PARAPHRASES = CASES_DIR / "paraphrase_cases.yaml"
 HOLDOUT = CASES_DIR / "holdout_cases.yaml"
 FROZEN_TOTAL = 178  # cases.yaml before the third collection: the test split must stay a third of it
 FROZEN_TEST_DIGEST = "09ae5121a957ea04754bc8ec50985e5f5566d595f68f346a7850ce0ccfce5d08"
-HOLDOUT_FLOORS = {"top1": 0.66, "top3": 0.75}  # 81 cases: one or two cases below the measurement
+HOLDOUT_FLOORS = {"top1": 0.67, "top3": 0.8}  # 81 cases: one or two cases below the measurement
 PARAPHRASE_FLOORS = {"top1": 0.81, "top3": 0.9}
 # The held-out split, from its one measurement (never tuned on); only aggregate numbers are asserted.
 TEST_FLOORS = {False: {"top1": 0.68, "top3": 0.9}, True: {"top1": 0.65, "top3": 0.85}}
