@@ -12,7 +12,7 @@ from conftest import ROOT
 from event_driven.errors import InputError
 from event_driven.kb.loader import knowledge
 from event_driven.live.inspect import check_pattern
-from event_driven.live.reading import Redactor
+from event_driven.live.reading import Redactor, classify
 from event_driven.live.targets import TARGETS_ENV, load_targets, redact_url
 
 EXAMPLE = """
@@ -164,3 +164,11 @@ def test_readers_make_no_state_changing_call() -> None:
         text = code_only(path)
         found = [call for call in STATE_CHANGING if call in text]
         assert not found, f"{path.name} calls {found}"
+
+
+def test_a_port_that_contains_a_status_code_is_not_that_status():
+    """A refused connection to port 40312 is refused, not 'forbidden' because the URL holds '403'."""
+    refused = ConnectionError('Could not connect to the endpoint URL: "http://127.0.0.1:40312/"')
+    assert classify(refused) == "refused"
+    assert classify(RuntimeError("An error occurred (403) when calling the ListQueues operation")) == "forbidden"
+    assert classify(RuntimeError("HTTP 401 Unauthorized")) == "unauthorised"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -109,9 +110,16 @@ def classify(exc: BaseException) -> ReadProblem:
         ("not_found", ("not found", "nonexistent", "404", "does not exist")),
     )
     for problem, words in checks:
-        if any(w in text for w in words):
+        if any(_says(text, w) for w in words):
             return problem
     return "protocol"
+
+
+def _says(text: str, word: str) -> bool:
+    """A status code counts only as a number of its own: port 40312 in a refused URL is not a 403."""
+    if word.isdigit():
+        return re.search(rf"(?<![\w:.]){word}(?!\w)", text) is not None
+    return word in text
 
 
 def shown(names: list[str], ctx: ReadContext) -> tuple[list[str], int, bool]:
