@@ -133,7 +133,7 @@ def tokenize(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=4096)
 def token_set(text: str) -> frozenset[str]:
-    """The tokens of a fixed knowledge-base text (a version note, an actor word), computed once per text."""
+    """The tokens of a fixed knowledge-base text (a version note), computed once per text."""
     return frozenset(tokenize(text))
 
 
