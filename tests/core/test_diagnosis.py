@@ -115,6 +115,36 @@ def test_exception_names_match_across_client_spellings_but_not_inside_other_name
             assert not [e for e in h.evidence_for if e.kind == "error_signature"]
 
 
+# Lines as the broker or client prints them (from the format strings cited by each signature's source); each is
+# recognised by its signature alone, with no telling symptom, and names the broker.
+PRINTED_ERRORS = [
+    ("%4|1700000000.123|SESSTMOUT|rdkafka#consumer-1| [thrd:main]: Consumer group session timed out (in join-state "
+     "steady) after 45000 ms without a successful response from the group coordinator",
+     "kafka_session_timeout_rebalance_storm"),
+    ("kafka-go: [19] the number of in-sync replicas is lower than the configured minimum", "kafka_not_enough_replicas"),
+    ("[warning] <0.912.0> Consumer 'amq.ctag-x1' on channel 1 and queue 'jobs' in vhost '/' has timed out waiting for "
+     "a consumer acknowledgement of a delivery with delivery tag = 7. Timeout used: 1800000 ms.",
+     "rabbitmq_consumer_ack_timeout"),
+    ("Publishers will be blocked until this alarm clears", "rabbitmq_resource_alarm_blocked"),
+    ("nats: no response from stream", "nats_no_responders_or_stream_not_found"),
+    ("[ERR] 10.0.0.7:51234 - cid:12 - Maximum Payload Violation", "nats_max_payload_exceeded"),
+    ("WARN  org.apache.pulsar.broker.service.BacklogQuotaManager - Backlog quota type destination_storage exceeded "
+     "for topic [persistent://public/default/orders]", "pulsar_backlog_quota_exceeded"),
+    ("botocore.errorfactory.MessageNotInflight: An error occurred (AWS.SimpleQueueService.MessageNotInflight) when "
+     "calling the ChangeMessageVisibility operation", "sqs_visibility_timeout_too_short"),
+    ("Moved to FailedJobRegistry, due to AbandonedJobError", "redis_fetch_loses_inflight_job_on_crash"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), PRINTED_ERRORS, ids=[e for _, e in PRINTED_ERRORS])
+def test_a_pasted_error_names_its_mechanism_and_broker(kb, line, expected):
+    d = run(kb, symptoms="the consumer has a problem", error_lines=[line])
+    top = d.hypotheses[0]
+    assert top.failure_mode_id == expected
+    assert [e for e in top.evidence_for if e.kind == "error_signature"]
+    assert d.broker.broker is not None and d.broker.broker in top.brokers
+
+
 def test_lag_stall_boosts_stalled_consumer_hypotheses(kb):
     symptoms = "consumer group is stuck on one partition"
     without = run(kb, broker="kafka", symptoms=symptoms)
