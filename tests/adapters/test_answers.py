@@ -58,6 +58,17 @@ async def test_answer_is_markdown_with_the_verdict_first() -> None:
         assert cut["rankings"]["total"] == len(full.structured_content["rankings"])
 
 
+async def test_every_piece_of_diagnosis_evidence_shows_what_it_rests_on() -> None:
+    """Retrieval and base-rate evidence quote no line of the report: the answer names what they matched instead."""
+    args = {"broker": "kafka", "symptoms": "the consumer keeps leaving the group and records are processed again",
+            "detail": "full"}
+    async with Client(build_server()) as client:
+        text = text_of(await client.call_tool("diagnose_issue", args))
+    evidence = [ln for ln in text.splitlines() if ln.startswith(("- for: ", "- against: "))]
+    assert any("(retrieval: " in ln for ln in evidence)
+    assert not [ln for ln in evidence if ln.startswith(("- for: None", "- against: None", "- for:  (", "- against:  ("))]
+
+
 async def test_files_are_links_that_a_fresh_server_resolves() -> None:
     args = {"event_context": CONTEXT, "broker": "rabbitmq"}
     async with Client(build_server()) as client:

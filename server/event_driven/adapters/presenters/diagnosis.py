@@ -10,13 +10,19 @@ from event_driven.adapters.presenters.markdown import bullets, clip, code_and, j
 KNOWLEDGE_URI = "event-driven://knowledge/failure_modes/{}"
 
 
+def _shown(e: dict[str, Any]) -> str:
+    """What the evidence points at: the report's words it quotes or, when it quotes none (retrieval, a base rate, a
+    missing actor), what it matched."""
+    return clip(e.get("quote") or e.get("matched") or "", 160)
+
+
 def _hypothesis(h: dict[str, Any], detail: str) -> str:
     ev_for, left = top(h.get("evidence_for", []), detail, 3)
-    lines = [f"for: {clip(e.get('quote', ''), 160)} ({e.get('kind')}: {clip(e.get('why', ''), 140)})" for e in ev_for]
+    lines = [f"for: {_shown(e)} ({e.get('kind')}: {clip(e.get('why', ''), 140)})" for e in ev_for]
     if left:
         lines.append(f"... {left} more pieces of evidence")
     lines += [
-        f"against: {clip(e.get('quote', ''), 160)} ({clip(e.get('why', ''), 120)})"
+        f"against: {_shown(e)} ({clip(e.get('why', ''), 120)})"
         for e in h.get("evidence_against", [])[:2]
     ]
     fixes, _ = top(h.get("resolutions", []), detail, 2)
