@@ -466,3 +466,25 @@ def test_actor_words_are_matched_as_written_not_as_generic_tokens():
     assert names_any(stray, "it is a work-queue stream")
     assert names_any(stray, "our monitoring shows lag")  # a word start names its longer forms
     assert not names_any(["scaler"], "the service scales in")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("after upgrading pulsar-client to 3.1.0 our consumers stop", [("pulsar-client", (3, 1, 0))]),
+    ("we upgraded RabbitMQ from 3.8 to 3.12 last week", [("rabbitmq", (3, 12))]),
+    ("after upgrading to v1.3.1 the worker hangs", [("release", (1, 3, 1))]),
+    ("we went from 10 to 20 consumers", []),
+    ("we raised the threshold to 1.5", []),
+])
+def test_a_release_change_names_the_release_now_in_use(line, expected):
+    from event_driven.core.diagnosis.versions import stated_versions
+
+    assert [(v.component, v.version) for v in stated_versions([line], {})] == expected
+
+
+def test_a_likely_release_defect_without_a_version_asks_for_the_versions(kb):
+    report = "after upgrading pulsar-client our consumers stop receiving after a few hours; downgrading fixes it"
+    d = run(kb, broker="pulsar", symptoms=report)
+    assert "known_bug_fixed_by_upgrade" in ranked(d)[:3]
+    assert any(n.startswith("No version stated") for n in d.notes)
+    named = run(kb, broker="pulsar", symptoms=report.replace("pulsar-client", "pulsar-client to 3.1.0"))
+    assert not any(n.startswith("No version stated") for n in named.notes)

@@ -47,7 +47,7 @@ from event_driven.core.diagnosis.scoring import (
 )
 from event_driven.core.diagnosis.separate import separating_question
 from event_driven.core.diagnosis.text import complaint_tokens, names_any, processing_time_from_text, tokenize
-from event_driven.core.diagnosis.versions import stated_versions
+from event_driven.core.diagnosis.versions import StatedVersion, stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
     Metrics,
@@ -83,6 +83,7 @@ class _Gathered:
     flat: dict[str, Any]
     processing_ms: float | None = None
     processing_scope: ProcessingScope = "message"
+    stated: list[StatedVersion] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -138,6 +139,7 @@ def _gather(request: DiagnoseRequest, kb: KnowledgeBase) -> _Gathered:
     g = _Gathered(symptoms=symptoms, errors=errors, config_given=config_given, metrics=metrics, ctx=ctx,
                   parsed=parsed, flat=dict(parsed.flat()), notes=notes)
     _observe(g)
+    g.stated = stated_versions(symptoms + errors, g.flat)
     return g
 
 
@@ -256,6 +258,7 @@ def _score_context(sc: Scored, ctx: NormalizedContext | None) -> None:
         )
 
 
+RELEASE_DEFECT = "known_bug_fixed_by_upgrade"
 # Evidence read from the report's words; a restated symptom ranks below a mechanism only on these.
 _WORDS_ONLY = frozenset({"symptom", "retrieval", "version", "broker"})
 _EVIDENCE_GROUP = {"retrieval": "symptom", "config_finding": "config_condition"}
@@ -333,13 +336,12 @@ def _score_all(
                     for t in tokenize(f"{e.original_key} {e.value}")}
     retrieval = idx.bm25.scores(sorted({t for _, toks in sentences for t in toks} | config_words))
     best = max(retrieval.values(), default=0.0)
-    stated = stated_versions(g.symptoms + g.errors, g.flat)
     config_brokers = _config_brokers(g.flat)
     thresholds = {name: float(t.value) for name, t in kb.rules.thresholds.items()}
     for sc in scored.values():
         score_symptoms(sc, idx, user_tokens, sentences)
         score_retrieval(sc, retrieval, best)
-        score_versions(sc, stated, binf.broker, user_tokens)
+        score_versions(sc, g.stated, binf.broker, user_tokens)
         score_base_rate(sc, binf.broker)
         cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds, binf.broker) if has_config else set()
         score_metrics(sc, observed)
@@ -435,6 +437,11 @@ def _missing_evidence_notes(g: _Gathered, binf: BrokerInference) -> list[str]:
     return notes
 
 
+def _release_defect_possible(hyps: list[Hypothesis]) -> bool:
+    """A likely cause is a release defect, or rests on a version note whose range no stated version confirms."""
+    return any(h.failure_mode_id == RELEASE_DEFECT or any(e.kind == "version" for e in h.evidence_for) for h in hyps)
+
+
 def _result_notes(g: _Gathered, hyps: list[Hypothesis]) -> list[str]:
     notes: list[str] = []
     unknown = [
@@ -452,7 +459,12 @@ def _result_notes(g: _Gathered, hyps: list[Hypothesis]) -> list[str]:
             "No failure mode matched the evidence; describe what is observed (lag, loss, duplicates, "
             "ordering, errors) or paste error lines."
         )
-    elif hyps[0].confidence < 0.3:
+    elif _release_defect_possible(hyps[:3]) and not g.stated:
+        notes.append(
+            "No version stated, and a release defect is among the likely causes: give the broker and client "
+            "versions (a version inside a known bug's range is evidence; one past its fix rules that bug out)."
+        )
+    if hyps and hyps[0].confidence < 0.3:
         notes.append(
             "Evidence is weak (top confidence below 0.3): run the next_diagnostics of the top hypotheses before acting."
         )

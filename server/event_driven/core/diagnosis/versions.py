@@ -20,6 +20,13 @@ Version = tuple[int, ...]
 
 # "nats-server 2.9.18", "pulsar v2.8.0", "bunny 2.11.0": a name, then a dotted release of two or three parts.
 _NAMED = re.compile(r"\b([a-z][a-z0-9_.+-]*?)[\s:=@/-]+v?(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE)
+# "upgraded RabbitMQ from 3.8 to 3.12", "after upgrading pulsar-client to 3.1.0": the release now in use is the last.
+_CHANGED = re.compile(
+    r"\b([a-z][a-z0-9_.+-]*?)\s+((?:from\s+)?v?\d+\.\d+(?:\.\d+)?\s+)?to\s+v?(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE
+)
+# Words that put a release change before the version ("upgrading to v1.3.1"): a release is named, its component not.
+_CHANGE_VERBS = frozenset({"upgrade", "upgraded", "upgrading", "update", "updated", "updating", "downgrade",
+                           "downgraded", "downgrading", "bump", "bumped", "bumping", "moved", "migrated", "rolled"})
 _VALUE = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)(?:\s|$|[/,;(])")
 _RANGE = re.compile(r"^\s*(<=|>=|<|>|==|=)?\s*v?(\d+(?:\.\d+)*)\s*$")
 # The component names that stand for a broker the knowledge base knows.
@@ -63,6 +70,20 @@ def _parse(text: str) -> Version:
     return tuple(int(p) for p in text.split("."))
 
 
+def _changed_versions(line: str) -> list[StatedVersion]:
+    """Releases named by a change: "to V" counts after a change verb or with the version it left ("from V1 to V2"),
+    so that "raised the threshold to 1.5" names no release."""
+    out: list[StatedVersion] = []
+    for m in _CHANGED.finditer(line):
+        name = m.group(1).strip(".-").lower()
+        verb_before = any(w in _CHANGE_VERBS for w in re.findall(r"[a-z]+", line[: m.start(1)].lower()))
+        if name in _CHANGE_VERBS:
+            out.append(StatedVersion("release", _parse(m.group(3)), m.group(0).strip()))
+        elif (m.group(2) or verb_before) and name not in _NOT_COMPONENTS and name not in stop_words():
+            out.append(StatedVersion(name, _parse(m.group(3)), m.group(0).strip()))
+    return out
+
+
 def stated_versions(lines: Iterable[str], config: Mapping[str, Any]) -> list[StatedVersion]:
     """The component versions a report names, in its text and as config values."""
     out: list[StatedVersion] = []
@@ -71,6 +92,7 @@ def stated_versions(lines: Iterable[str], config: Mapping[str, Any]) -> list[Sta
             name = m.group(1).strip(".-").lower()
             if name and name not in _NOT_COMPONENTS and name not in stop_words() and not name.isdigit():
                 out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
+        out.extend(_changed_versions(line))
     for key, value in config.items():
         m = _VALUE.match(str(value)) if isinstance(value, str) else None
         if m and not key.startswith("observed."):
