@@ -65,8 +65,9 @@ async def test_every_piece_of_diagnosis_evidence_shows_what_it_rests_on() -> Non
     async with Client(build_server()) as client:
         text = text_of(await client.call_tool("diagnose_issue", args))
     evidence = [ln for ln in text.splitlines() if ln.startswith(("- for: ", "- against: "))]
-    assert any("(retrieval: " in ln for ln in evidence)
-    assert not [ln for ln in evidence if ln.startswith(("- for: None", "- against: None", "- for:  (", "- against:  ("))]
+    assert any(ln.startswith("- for: (retrieval: ") for ln in evidence)  # no quote: its reason, not a fake quote
+    empty = ("- for: None", "- against: None", "- for:  (", "- against:  (")
+    assert not [ln for ln in evidence if ln.startswith(empty)]
 
 
 async def test_files_are_links_that_a_fresh_server_resolves() -> None:

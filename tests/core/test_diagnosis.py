@@ -472,8 +472,14 @@ def test_actor_words_are_matched_as_written_not_as_generic_tokens():
     ("after upgrading pulsar-client to 3.1.0 our consumers stop", [("pulsar-client", (3, 1, 0))]),
     ("we upgraded RabbitMQ from 3.8 to 3.12 last week", [("rabbitmq", (3, 12))]),
     ("after upgrading to v1.3.1 the worker hangs", [("release", (1, 3, 1))]),
+    ("upgrading pulsar-client 2.10.1 to 2.10.2 did not help", [("pulsar-client", (2, 10, 2))]),  # not the old one
+    ("we rolled back to 3.0.0 and it works", [("release", (3, 0, 0))]),
     ("we went from 10 to 20 consumers", []),
     ("we raised the threshold to 1.5", []),
+    ("after the upgrade we moved prefetch to 2.5 and messages are redelivered", []),
+    ("after we upgraded the backoff from 1.5 to 2.5 seconds it still loops", []),
+    ("latency rose from 2.5 to 4.0 seconds", []),
+    ("we migrated the broker to 10.0.0.2", []),
 ])
 def test_a_release_change_names_the_release_now_in_use(line, expected):
     from event_driven.core.diagnosis.versions import stated_versions

@@ -10,19 +10,23 @@ from event_driven.adapters.presenters.markdown import bullets, clip, code_and, j
 KNOWLEDGE_URI = "event-driven://knowledge/failure_modes/{}"
 
 
-def _shown(e: dict[str, Any]) -> str:
-    """What the evidence points at: the report's words it quotes or, when it quotes none (retrieval, a base rate, a
-    missing actor), what it matched."""
-    return clip(e.get("quote") or e.get("matched") or "", 160)
+def _line(e: dict[str, Any], why_limit: int) -> str:
+    """The report's words the evidence quotes, then its kind and reason. Evidence that quotes none (retrieval, a
+    version note, a base rate) shows its reason and what it matched in brackets, so it never reads as a quote."""
+    why = clip(e.get("why", ""), why_limit)
+    if e.get("quote"):
+        return f"{clip(e['quote'], 160)} ({e.get('kind')}: {why})"
+    matched = "" if e.get("kind") == "retrieval" else f"; matched: {clip(e.get('matched') or '', 120)}"
+    return f"({e.get('kind')}: {why}{matched})"
 
 
 def _hypothesis(h: dict[str, Any], detail: str) -> str:
     ev_for, left = top(h.get("evidence_for", []), detail, 3)
-    lines = [f"for: {_shown(e)} ({e.get('kind')}: {clip(e.get('why', ''), 140)})" for e in ev_for]
+    lines = [f"for: {_line(e, 140)}" for e in ev_for]
     if left:
         lines.append(f"... {left} more pieces of evidence")
     lines += [
-        f"against: {_shown(e)} ({clip(e.get('why', ''), 120)})"
+        f"against: {_line(e, 120)}"
         for e in h.get("evidence_against", [])[:2]
     ]
     fixes, _ = top(h.get("resolutions", []), detail, 2)

@@ -258,6 +258,7 @@ def _score_context(sc: Scored, ctx: NormalizedContext | None) -> None:
         )
 
 
+# The catalogue's entry for a defect of the release in use (its version notes name the affected ranges).
 RELEASE_DEFECT = "known_bug_fixed_by_upgrade"
 # Evidence read from the report's words; a restated symptom ranks below a mechanism only on these.
 _WORDS_ONLY = frozenset({"symptom", "retrieval", "version", "broker"})
@@ -459,7 +460,7 @@ def _result_notes(g: _Gathered, hyps: list[Hypothesis]) -> list[str]:
             "No failure mode matched the evidence; describe what is observed (lag, loss, duplicates, "
             "ordering, errors) or paste error lines."
         )
-    elif _release_defect_possible(hyps[:3]) and not g.stated:
+    elif _release_defect_possible(hyps[:3]) and not [v for v in g.stated if v.component != "release"]:
         notes.append(
             "No version stated, and a release defect is among the likely causes: give the broker and client "
             "versions (a version inside a known bug's range is evidence; one past its fix rules that bug out)."

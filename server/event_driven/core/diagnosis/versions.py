@@ -20,13 +20,19 @@ Version = tuple[int, ...]
 
 # "nats-server 2.9.18", "pulsar v2.8.0", "bunny 2.11.0": a name, then a dotted release of two or three parts.
 _NAMED = re.compile(r"\b([a-z][a-z0-9_.+-]*?)[\s:=@/-]+v?(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE)
-# "upgraded RabbitMQ from 3.8 to 3.12", "after upgrading pulsar-client to 3.1.0": the release now in use is the last.
-_CHANGED = re.compile(
-    r"\b([a-z][a-z0-9_.+-]*?)\s+((?:from\s+)?v?\d+\.\d+(?:\.\d+)?\s+)?to\s+v?(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE
+# A release change: "upgraded RabbitMQ from 3.8 to 3.12", "after upgrading pulsar-client 2.10.1 to 2.10.2",
+# "upgrading to v1.3.1", "rolled back to 3.0.0". The change verb must come right before what changed, and the release
+# it ends on is the one in use. Not a release: an address (10.0.0.2) or an amount with a unit ("to 2.5 seconds").
+_CHANGE = re.compile(
+    r"\b(?:upgrad|updat|downgrad|bump|migrat|roll(?:ed|ing)?\s+back)\w*"
+    r"(?:\s+(?:the|our|my|a|an))?"
+    r"(?:\s+(?:from\s+)?(?P<name>[a-z][a-z0-9_.+-]*?))?"
+    r"(?:\s+(?:from\s+)?v?(?P<old>\d+\.\d+(?:\.\d+)?))?"
+    r"\s+to\s+v?(?P<new>\d+\.\d+(?:\.\d+)?)(?![.\d:])"
+    r"(?!\s*(?:%|ms|s|secs?|seconds?|mins?|minutes?|h|hours?|days?|[kmg]i?b|bytes?|pods?|replicas?|nodes?|"
+    r"brokers?|consumers?|partitions?|threads?|workers?|k|m|million|times?|x)\b)",
+    re.IGNORECASE,
 )
-# Words that put a release change before the version ("upgrading to v1.3.1"): a release is named, its component not.
-_CHANGE_VERBS = frozenset({"upgrade", "upgraded", "upgrading", "update", "updated", "updating", "downgrade",
-                           "downgraded", "downgrading", "bump", "bumped", "bumping", "moved", "migrated", "rolled"})
 _VALUE = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)(?:\s|$|[/,;(])")
 _RANGE = re.compile(r"^\s*(<=|>=|<|>|==|=)?\s*v?(\d+(?:\.\d+)*)\s*$")
 # The component names that stand for a broker the knowledge base knows.
@@ -70,29 +76,32 @@ def _parse(text: str) -> Version:
     return tuple(int(p) for p in text.split("."))
 
 
-def _changed_versions(line: str) -> list[StatedVersion]:
-    """Releases named by a change: "to V" counts after a change verb or with the version it left ("from V1 to V2"),
-    so that "raised the threshold to 1.5" names no release."""
+def _changed_versions(line: str) -> tuple[list[StatedVersion], list[tuple[int, int]]]:
+    """The releases a change ends on, and the spans of the releases it left (they are not the ones in use)."""
     out: list[StatedVersion] = []
-    for m in _CHANGED.finditer(line):
-        name = m.group(1).strip(".-").lower()
-        verb_before = any(w in _CHANGE_VERBS for w in re.findall(r"[a-z]+", line[: m.start(1)].lower()))
-        if name in _CHANGE_VERBS:
-            out.append(StatedVersion("release", _parse(m.group(3)), m.group(0).strip()))
-        elif (m.group(2) or verb_before) and name not in _NOT_COMPONENTS and name not in stop_words():
-            out.append(StatedVersion(name, _parse(m.group(3)), m.group(0).strip()))
-    return out
+    left: list[tuple[int, int]] = []
+    for m in _CHANGE.finditer(line):
+        name = (m.group("name") or "").strip(".-").lower()
+        if not name or name in _NOT_COMPONENTS or name in stop_words():
+            name = "release"  # "upgrading to v1.3.1": a release is named, its component is not
+        out.append(StatedVersion(name, _parse(m.group("new")), m.group(0).strip()))
+        if m.group("old"):
+            left.append(m.span("old"))
+    return out, left
 
 
 def stated_versions(lines: Iterable[str], config: Mapping[str, Any]) -> list[StatedVersion]:
     """The component versions a report names, in its text and as config values."""
     out: list[StatedVersion] = []
     for line in lines:
+        changed, left = _changed_versions(line)
         for m in _NAMED.finditer(line):
             name = m.group(1).strip(".-").lower()
+            if any(a <= m.start(2) < b for a, b in left):
+                continue  # the release a change left ("2.10.1 to 2.10.2"), not the one in use
             if name and name not in _NOT_COMPONENTS and name not in stop_words() and not name.isdigit():
                 out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
-        out.extend(_changed_versions(line))
+        out.extend(changed)
     for key, value in config.items():
         m = _VALUE.match(str(value)) if isinstance(value, str) else None
         if m and not key.startswith("observed."):
