@@ -47,7 +47,7 @@ from event_driven.core.diagnosis.scoring import (
 )
 from event_driven.core.diagnosis.separate import separating_question
 from event_driven.core.diagnosis.text import complaint_tokens, names_any, processing_time_from_text, tokenize
-from event_driven.core.diagnosis.versions import StatedVersion, stated_versions
+from event_driven.core.diagnosis.versions import UNNAMED_COMPONENT, StatedVersion, stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
     Metrics,
@@ -460,7 +460,7 @@ def _result_notes(g: _Gathered, hyps: list[Hypothesis]) -> list[str]:
             "No failure mode matched the evidence; describe what is observed (lag, loss, duplicates, "
             "ordering, errors) or paste error lines."
         )
-    elif _release_defect_possible(hyps[:3]) and not [v for v in g.stated if v.component != "release"]:
+    elif _release_defect_possible(hyps[:3]) and not [v for v in g.stated if v.component != UNNAMED_COMPONENT]:
         notes.append(
             "No version stated, and a release defect is among the likely causes: give the broker and client "
             "versions (a version inside a known bug's range is evidence; one past its fix rules that bug out)."

@@ -33,6 +33,8 @@ _CHANGE = re.compile(
     r"brokers?|consumers?|partitions?|threads?|workers?|k|m|million|times?|x)\b)",
     re.IGNORECASE,
 )
+# The component of a release named without one ("upgrading to v1.3.1").
+UNNAMED_COMPONENT = "release"
 _VALUE = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)(?:\s|$|[/,;(])")
 _RANGE = re.compile(r"^\s*(<=|>=|<|>|==|=)?\s*v?(\d+(?:\.\d+)*)\s*$")
 # The component names that stand for a broker the knowledge base knows.
@@ -83,7 +85,7 @@ def _changed_versions(line: str) -> tuple[list[StatedVersion], list[tuple[int, i
     for m in _CHANGE.finditer(line):
         name = (m.group("name") or "").strip(".-").lower()
         if not name or name in _NOT_COMPONENTS or name in stop_words():
-            name = "release"  # "upgrading to v1.3.1": a release is named, its component is not
+            name = UNNAMED_COMPONENT
         out.append(StatedVersion(name, _parse(m.group("new")), m.group(0).strip()))
         if m.group("old"):
             left.append(m.span("old"))
