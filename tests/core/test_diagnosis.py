@@ -9,12 +9,13 @@ from event_driven.core.diagnosis import (
     Diagnosis,
     diagnose,
     normalize_broker,
-    tokenize,
+    reader_of,
 )
 from event_driven.errors import InputError
 from event_driven.kb.loader import knowledge
 
 T0 = 1_700_000_000_000
+STOP = reader_of(knowledge().vocabulary).stop_words
 MIN = 60_000
 
 
@@ -283,6 +284,7 @@ def test_notes_name_missing_evidence(kb):
 
 
 def test_tokenizer_folds_synonyms_stems_and_negation():
+    tokenize = reader_of(knowledge().vocabulary).tokenize
     assert "dup" in tokenize("processed twice") and "dup" in tokenize("duplicate messages")
     assert "lag" in tokenize("we are falling behind") and "lag" in tokenize("the backlog")
     assert set(tokenize("rebalancing")) == set(tokenize("rebalances")) == {"rebalance"}
@@ -435,12 +437,12 @@ def test_a_client_library_version_is_compared_with_a_client_bug_range():
 
     note = VersionNote(broker="kafka", component="confluent-kafka", versions="<1.4.2",
                        note="producer flush hangs forever after a broker restart", source="https://example.org/x")
-    inside = stated_versions(["we run confluent_kafka 1.4.0"], {})
+    inside = stated_versions(["we run confluent_kafka 1.4.0"], {}, STOP)
     assert [(n.component, sv.text) for n, sv in matching_notes([note], inside, "kafka") if sv] == [
         ("confluent-kafka", "confluent_kafka 1.4.0")]
-    assert matching_notes([note], stated_versions([], {"confluent-kafka": "1.5.0"}), "kafka") == []
+    assert matching_notes([note], stated_versions([], {"confluent-kafka": "1.5.0"}, STOP), "kafka") == []
     # The broker's own release says nothing about the client's: the note stays conditional.
-    assert matching_notes([note], stated_versions(["kafka 1.4.0"], {}), "kafka") == [(note, None)]
+    assert matching_notes([note], stated_versions(["kafka 1.4.0"], {}, STOP), "kafka") == [(note, None)]
     assert matching_notes([note], inside, "rabbitmq") == []
 
 
@@ -478,13 +480,27 @@ def test_actor_words_are_matched_as_written_not_as_generic_tokens():
     ("we raised the threshold to 1.5", []),
     ("after the upgrade we moved prefetch to 2.5 and messages are redelivered", []),
     ("after we upgraded the backoff from 1.5 to 2.5 seconds it still loops", []),
+    ("we upgraded the backoff from 1.5 to 2.5 and it still loops", []),
+    ("updated the timeout to 2.5", []),
     ("latency rose from 2.5 to 4.0 seconds", []),
     ("we migrated the broker to 10.0.0.2", []),
 ])
 def test_a_release_change_names_the_release_now_in_use(line, expected):
     from event_driven.core.diagnosis.versions import stated_versions
 
-    assert [(v.component, v.version) for v in stated_versions([line], {})] == expected
+    assert [(v.component, v.version) for v in stated_versions([line], {}, STOP)] == expected
+
+
+@pytest.mark.parametrize(("component", "broker"), [
+    ("nats_server", "nats_jetstream"), ("nats-server", "nats_jetstream"), ("kafka_version", "kafka"),
+    ("redis-server-version", "redis_streams"), ("RabbitMQ", "rabbitmq"), ("confluent_kafka", None),
+])
+def test_a_stated_component_names_its_broker_however_it_is_spelled(component, broker):
+    from event_driven.core.diagnosis.versions import StatedVersion, same_component
+
+    sv = StatedVersion(component, (2, 9, 19), f"{component}: 2.9.19")
+    assert sv.broker == broker
+    assert same_component(sv, component.replace("_", "-").removesuffix("-version"))
 
 
 def test_a_likely_release_defect_without_a_version_asks_for_the_versions(kb):
@@ -494,3 +510,16 @@ def test_a_likely_release_defect_without_a_version_asks_for_the_versions(kb):
     assert any(n.startswith("No version stated") for n in d.notes)
     named = run(kb, broker="pulsar", symptoms=report.replace("pulsar-client", "pulsar-client to 3.1.0"))
     assert not any(n.startswith("No version stated") for n in named.notes)
+
+
+def test_the_diagnosis_reads_with_the_vocabulary_of_the_knowledge_base_it_is_given():
+    """A knowledge base passed in is read with its own vocabulary, not with the process-wide default one."""
+    kb = knowledge()
+    report = "the consumer group keeps rebalancing and messages are processed twice"
+    words = set(reader_of(kb.vocabulary).tokenize(report))
+    muted = kb.model_copy(update={"vocabulary": kb.vocabulary.model_copy(
+        update={"stop_words": f"{kb.vocabulary.stop_words} {report}", "concepts": {}, "multi": {}})})
+    assert words and reader_of(muted.vocabulary).tokenize(report) == []
+    assert ranked(run(kb, broker="kafka", symptoms=report))
+    assert ranked(run(muted, broker="kafka", symptoms=report)) == []
+    assert ranked(run(kb, broker="kafka", symptoms=report))  # the default knowledge base still reads its own words

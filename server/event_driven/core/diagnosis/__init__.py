@@ -64,7 +64,7 @@ from event_driven.core.diagnosis.result import (
     Hypothesis,
     LagVerdict,
 )
-from event_driven.core.diagnosis.text import tokenize
+from event_driven.core.diagnosis.text import Reader, reader_of
 
 __all__ = [
     "BrokerInference",
@@ -74,7 +74,8 @@ __all__ = [
     "Evidence",
     "Hypothesis",
     "LagVerdict",
+    "Reader",
     "diagnose",
     "normalize_broker",
-    "tokenize",
+    "reader_of",
 ]

@@ -46,7 +46,7 @@ from event_driven.core.diagnosis.scoring import (
     score_versions,
 )
 from event_driven.core.diagnosis.separate import separating_question
-from event_driven.core.diagnosis.text import complaint_tokens, names_any, processing_time_from_text, tokenize
+from event_driven.core.diagnosis.text import Reader, names_any, processing_time_from_text
 from event_driven.core.diagnosis.versions import UNNAMED_COMPONENT, StatedVersion, stated_versions
 from event_driven.core.evidence import (
     KEY_BROKERS,
@@ -85,6 +85,11 @@ class _Gathered:
     processing_scope: ProcessingScope = "message"
     stated: list[StatedVersion] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        """What the reporter wrote, symptoms then error lines."""
+        return self.symptoms + self.errors
 
 
 def _as_lines(value: str | list[str] | None) -> list[str]:
@@ -139,7 +144,7 @@ def _gather(request: DiagnoseRequest, kb: KnowledgeBase) -> _Gathered:
     g = _Gathered(symptoms=symptoms, errors=errors, config_given=config_given, metrics=metrics, ctx=ctx,
                   parsed=parsed, flat=dict(parsed.flat()), notes=notes)
     _observe(g)
-    g.stated = stated_versions(symptoms + errors, g.flat)
+    g.stated = stated_versions(g.lines, g.flat, index_of(kb).reader.stop_words)
     return g
 
 
@@ -172,7 +177,7 @@ def _observe(g: _Gathered) -> None:
 def _broker(request: DiagnoseRequest, g: _Gathered, sig_brokers: list[tuple[str, str]]) -> BrokerInference:
     given = normalize_broker(request.broker)
     if given is None:
-        return infer_broker("\n".join(g.symptoms + g.errors), g.parsed, sig_brokers)
+        return infer_broker("\n".join(g.lines), g.parsed, sig_brokers)
     if given not in PLANNABLE_BROKERS:
         g.notes.append(
             f"Broker {request.broker!r} has no broker-specific entries in the knowledge base; only "
@@ -296,10 +301,10 @@ def _fit_broker(sc: Scored, binf: BrokerInference) -> None:
     sc.score = sc.raw * factor if sc.raw > 0 else sc.raw
 
 
-def _fit_complaint(sc: Scored, user_tokens: set[str], text: str) -> None:
+def _fit_complaint(sc: Scored, user_tokens: set[str], text: str, reader: Reader) -> None:
     """An entry whose category's complaint (duplicates, loss, ordering) the report never voices ranks lower when
     only words support it; one whose mechanism cannot produce a complaint the report voices ranks far lower."""
-    need = complaint_tokens().get(sc.fm.category)
+    need = reader.complaint_tokens.get(sc.fm.category)
     if need and sc.score > 0 and not need & user_tokens and _words_only(sc):
         sc.score *= UNVOICED_COMPLAINT_FACTOR
     if sc.fm.needs_mention and sc.score > 0 and _words_only(sc):
@@ -307,7 +312,7 @@ def _fit_complaint(sc: Scored, user_tokens: set[str], text: str) -> None:
             sc.score *= UNNAMED_ACTOR_FACTOR
             _refute(sc, "symptom", None, f"the report names none of: {', '.join(sc.fm.needs_mention[:6])}",
                     f"the mechanism needs one of them; score multiplied by {UNNAMED_ACTOR_FACTOR:g}")
-    voiced = [c for c in sc.fm.cannot_explain if complaint_tokens().get(c, frozenset()) & user_tokens]
+    voiced = [c for c in sc.fm.cannot_explain if reader.complaint_tokens.get(c, frozenset()) & user_tokens]
     if voiced and sc.score > 0:
         sc.score *= CONTRADICTED_FACTOR
         _refute(sc, "symptom", None, f"the report voices {', '.join(c.replace('_', ' ') for c in voiced)}",
@@ -323,13 +328,14 @@ def _score_all(
     findings: list[ConfigFinding],
 ) -> None:
     idx = index_of(kb)
+    tokenize = idx.reader.tokenize
     user_tokens: set[str] = set()
     sentences: list[tuple[str, set[str]]] = []
-    for s in g.symptoms + g.errors:
+    for s in g.lines:
         toks = set(tokenize(s))
         user_tokens |= toks
         sentences.append((s.strip()[:300], toks))
-    report = "\n".join(g.symptoms + g.errors)
+    report = "\n".join(g.lines)
     has_config = bool(g.parsed.entries) or any(k.startswith("observed.") for k in g.flat)
     # The config's words (keys and values: "queue_type FIFO", "client bernard") join the retrieval query only; the
     # phrase matcher reads what the reporter wrote as symptoms. Sorted: a set's order would change float sums.
@@ -342,14 +348,14 @@ def _score_all(
     for sc in scored.values():
         score_symptoms(sc, idx, user_tokens, sentences)
         score_retrieval(sc, retrieval, best)
-        score_versions(sc, g.stated, binf.broker, user_tokens)
+        score_versions(sc, g.stated, binf.broker, user_tokens, idx.reader)
         score_base_rate(sc, binf.broker)
         cfg_keys = score_config(sc, g.flat, g.parsed, config_brokers, thresholds, binf.broker) if has_config else set()
         score_metrics(sc, observed)
         _score_audit(sc, findings, cfg_keys)
         _score_context(sc, g.ctx)
         _fit_broker(sc, binf)
-        _fit_complaint(sc, user_tokens, report)
+        _fit_complaint(sc, user_tokens, report, idx.reader)
 
 
 def _hypothesis(rank: int, sc: Scored, total: float, broker: str | None) -> Hypothesis:

@@ -9,7 +9,7 @@ from typing import Any
 
 from event_driven.core.diagnosis.result import Evidence
 from event_driven.core.diagnosis.retrieval import SymptomIndex
-from event_driven.core.diagnosis.text import token_set, tokenize
+from event_driven.core.diagnosis.text import Reader, reader_of
 from event_driven.core.diagnosis.versions import StatedVersion, matching_notes
 from event_driven.core.evidence import ObservedPattern, ParsedConfig
 from event_driven.kb.failure_modes import FailureMode
@@ -107,7 +107,9 @@ def _signature_hits(sig_pattern: str, kind: str, text: str, matches: bool) -> bo
 class _Index:
     """IDF over the catalogue and the tokenised phrases of every entry (computed once per knowledge base)."""
 
-    def __init__(self, fms: list[FailureMode]) -> None:
+    def __init__(self, fms: list[FailureMode], reader: Reader) -> None:
+        self.reader = reader
+        tokenize = reader.tokenize
         tokenized: dict[str, list[tuple[str, list[str]]]] = {}
         df: dict[str, int] = {}
         for fm in fms:
@@ -134,19 +136,22 @@ class _Index:
     @property
     def bm25(self) -> SymptomIndex:
         if self._bm25 is None:
-            self._bm25 = SymptomIndex(self._fms)
+            self._bm25 = SymptomIndex(self._fms, self.reader)
         return self._bm25
 
 
-_INDEX_CACHE: dict[int, _Index] = {}
+# Keyed by the ids of the parts it was built from; the entry holds them, so the ids are not reused while cached.
+_INDEX_CACHE: dict[tuple[int, int], tuple[object, object, _Index]] = {}
 
 
 def index_of(kb: KnowledgeBase) -> _Index:
-    key = id(kb.failure_modes)
-    if key not in _INDEX_CACHE:
+    key = (id(kb.failure_modes), id(kb.vocabulary))
+    held = _INDEX_CACHE.get(key)
+    if held is None or held[0] is not kb.failure_modes or held[1] is not kb.vocabulary:
         _INDEX_CACHE.clear()
-        _INDEX_CACHE[key] = _Index(kb.failure_modes.failure_modes)
-    return _INDEX_CACHE[key]
+        idx = _Index(kb.failure_modes.failure_modes, reader_of(kb.vocabulary))
+        held = _INDEX_CACHE[key] = (kb.failure_modes, kb.vocabulary, idx)
+    return held[2]
 
 
 class Scored:
@@ -359,7 +364,9 @@ def score_retrieval(sc: Scored, scores: Mapping[str, float], best: float) -> Non
     )
 
 
-def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, user: set[str]) -> None:
+def score_versions(
+    sc: Scored, stated: list[StatedVersion], broker: str | None, user: set[str], reader: Reader
+) -> None:
     """Version evidence: notes whose release range holds the version the report names and whose words it shares."""
     if sc.fm.stated_version_supports and stated:
         shown = "; ".join(dict.fromkeys(v.text for v in stated[:3]))
@@ -374,7 +381,7 @@ def score_versions(sc: Scored, stated: list[StatedVersion], broker: str | None, 
             )
         )
     for note, sv in matching_notes(sc.fm.versions, stated, broker):
-        words = token_set(note.note)
+        words = reader.token_set(note.note)
         overlap = len(words & user) / len(words) if words else 0.0
         if overlap < MIN_NOTE_OVERLAP:
             continue

@@ -1,9 +1,10 @@
 """The user's words as tokens: normalisation, stop words, stemming, synonym concepts and negation.
 
 The words themselves (stop words, multi-word phrases, concept groups) are data in
-``knowledge/diagnosis_vocabulary.yaml``, loaded with the rest of the knowledge base and compiled on the first call.
+``knowledge/diagnosis_vocabulary.yaml``, loaded with the rest of the knowledge base and compiled once per knowledge
+base (:func:`reader_of`).
 
-Both sides of a symptom match go through :func:`tokenize`: the user's symptoms and error lines, and every symptom
+Both sides of a symptom match go through :meth:`Reader.tokenize`: the user's symptoms and error lines, and every symptom
 phrase of the knowledge base, so "kicked out of the group" and "left the group" meet at the same tokens.
 """
 
@@ -12,10 +13,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from event_driven.core.evidence import parse_duration_ms
-from event_driven.kb.loader import knowledge
+from event_driven.kb.vocabulary import DiagnosisVocabulary
 
 _SIZE_RE = re.compile(r"\b(\d+(?:\.\d+)?)\s*([kmgt]i?b|bytes)\b", re.IGNORECASE)
 _UNIT_MB = {"b": 1e-6, "k": 1e-3, "m": 1.0, "g": 1e3, "t": 1e6}
@@ -50,45 +50,6 @@ def _stem(word: str) -> str:
     return w
 
 
-@dataclass(frozen=True)
-class _Reading:
-    """The vocabulary of ``knowledge/diagnosis_vocabulary.yaml``, compiled once."""
-
-    stop_words: frozenset[str]
-    phrases: list[tuple[re.Pattern[str], str]]
-    synonyms: dict[str, tuple[str, ...]]
-    stem_synonyms: dict[str, tuple[str, ...]]
-
-
-@functools.cache
-def _reading() -> _Reading:
-    vocab = knowledge().vocabulary
-    synonyms: dict[str, tuple[str, ...]] = {}
-    for concept, words in vocab.concepts.items():
-        for w in words.split():
-            synonyms[w] = (concept,)
-    synonyms.update({w: tuple(cs) for w, cs in vocab.multi.items()})
-    stems: dict[str, tuple[str, ...]] = {}
-    for w, c in synonyms.items():
-        st = _stem(w)
-        if st == w or len(st) >= 4:  # 'none' -> 'non' must not turn 'non-unique' into 'empty'
-            stems.setdefault(st, c)
-    phrases = [(re.compile(p.pattern, re.IGNORECASE), p.replace) for p in vocab.phrases]
-    return _Reading(frozenset(vocab.stop_words.split()), phrases, synonyms, stems)
-
-
-def stop_words() -> frozenset[str]:
-    return _reading().stop_words
-
-
-@functools.cache
-def complaint_tokens() -> dict[str, frozenset[str]]:
-    """Per failure-mode category, the tokens of the phrases that voice its complaint (``complaints`` in the
-    vocabulary file)."""
-    vocab = knowledge().vocabulary
-    return {cat: frozenset(t for p in phrases for t in tokenize(p)) for cat, phrases in vocab.complaints.items()}
-
-
 _NEGATIONS = frozenset({"not", "never", "no", "without", "nor"})
 
 
@@ -98,43 +59,79 @@ def _split_identifiers(text: str) -> str:
     return re.sub(r"[_./:\-]+", " ", text)
 
 
-def tokenize(text: str) -> list[str]:
-    """Normalised tokens of ``text``: stop words removed, stems, synonyms folded, and the first content word after
-    a negation (not / never / no / without) marked ``no_<token>`` so 'not reprocessed' does not count as a
-    duplicate."""
-    reading = _reading()
-    t = text.replace("’", "'")
-    t = _SIZE_RE.sub(_size_words, t)
-    for rx, rep in reading.phrases:
-        t = rx.sub(rep, t)
-    t = _split_identifiers(t).lower()
-    out: list[str] = []
-    negate = False
-    for word in re.findall(r"[a-z0-9]+", t):
-        if word in _NEGATIONS:
-            negate = True
-            continue
-        if word in reading.stop_words or len(word) < 2 or word.isdigit():
-            continue
-        if word in reading.synonyms:
-            toks: tuple[str, ...] | list[str] = reading.synonyms[word]
-        else:
-            st = _stem(word)
-            if st in reading.stem_synonyms:
-                toks = reading.stem_synonyms[st]
-            elif st in reading.stop_words:
-                continue
-            else:
-                toks = [st]
-        out.extend(f"no_{x}" for x in toks) if negate else out.extend(toks)
+class Reader:
+    """One knowledge base's vocabulary (``knowledge/diagnosis_vocabulary.yaml``), compiled once: the diagnosis reads
+    with the vocabulary of the knowledge base it was given, never with a process-wide one."""
+
+    def __init__(self, vocab: DiagnosisVocabulary) -> None:
+        synonyms: dict[str, tuple[str, ...]] = {}
+        for concept, words in vocab.concepts.items():
+            for w in words.split():
+                synonyms[w] = (concept,)
+        synonyms.update({w: tuple(cs) for w, cs in vocab.multi.items()})
+        stems: dict[str, tuple[str, ...]] = {}
+        for w, c in synonyms.items():
+            st = _stem(w)
+            if st == w or len(st) >= 4:  # 'none' -> 'non' must not turn 'non-unique' into 'empty'
+                stems.setdefault(st, c)
+        self.stop_words = frozenset(vocab.stop_words.split())
+        self._phrases = [(re.compile(p.pattern, re.IGNORECASE), p.replace) for p in vocab.phrases]
+        self._synonyms = synonyms
+        self._stem_synonyms = stems
+        self._sets: dict[str, frozenset[str]] = {}
+        # Per failure-mode category, the tokens of the phrases that voice its complaint (``complaints``).
+        self.complaint_tokens = {cat: frozenset(t for p in phrases for t in self.tokenize(p))
+                                 for cat, phrases in vocab.complaints.items()}
+
+    def tokenize(self, text: str) -> list[str]:
+        """Normalised tokens of ``text``: stop words removed, stems, synonyms folded, and the first content word
+        after a negation (not / never / no / without) marked ``no_<token>`` so 'not reprocessed' does not count as a
+        duplicate."""
+        t = text.replace("’", "'")
+        t = _SIZE_RE.sub(_size_words, t)
+        for rx, rep in self._phrases:
+            t = rx.sub(rep, t)
+        t = _split_identifiers(t).lower()
+        out: list[str] = []
         negate = False
-    return out
+        for word in re.findall(r"[a-z0-9]+", t):
+            if word in _NEGATIONS:
+                negate = True
+                continue
+            if word in self.stop_words or len(word) < 2 or word.isdigit():
+                continue
+            toks = self._word_tokens(word)
+            out.extend(f"no_{x}" for x in toks) if negate else out.extend(toks)
+            negate = False
+        return out
+
+    def _word_tokens(self, word: str) -> tuple[str, ...]:
+        if word in self._synonyms:
+            return self._synonyms[word]
+        st = _stem(word)
+        if st in self._stem_synonyms:
+            return self._stem_synonyms[st]
+        return () if st in self.stop_words else (st,)
+
+    def token_set(self, text: str) -> frozenset[str]:
+        """The tokens of a fixed knowledge-base text (a version note), computed once per text."""
+        if text not in self._sets:
+            self._sets[text] = frozenset(self.tokenize(text))
+        return self._sets[text]
 
 
-@functools.lru_cache(maxsize=4096)
-def token_set(text: str) -> frozenset[str]:
-    """The tokens of a fixed knowledge-base text (a version note), computed once per text."""
-    return frozenset(tokenize(text))
+_READERS: dict[int, tuple[DiagnosisVocabulary, Reader]] = {}
+
+
+def reader_of(vocab: DiagnosisVocabulary) -> Reader:
+    """The compiled reader of ``vocab``, built once per vocabulary object (the entry keeps the object alive, so its
+    id is not reused while cached)."""
+    held = _READERS.get(id(vocab))
+    if held is None or held[0] is not vocab:
+        if len(_READERS) >= 4:
+            _READERS.clear()
+        held = _READERS[id(vocab)] = (vocab, Reader(vocab))
+    return held[1]
 
 
 @functools.lru_cache(maxsize=256)

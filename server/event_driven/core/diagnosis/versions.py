@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from event_driven.core.diagnosis.text import stop_words
 from event_driven.kb.failure_modes import VersionNote
 
 Version = tuple[int, ...]
@@ -37,18 +36,26 @@ _CHANGE = re.compile(
 UNNAMED_COMPONENT = "release"
 _VALUE = re.compile(r"^\s*v?(\d+\.\d+(?:\.\d+)?)(?:\s|$|[/,;(])")
 _RANGE = re.compile(r"^\s*(<=|>=|<|>|==|=)?\s*v?(\d+(?:\.\d+)*)\s*$")
-# The component names that stand for a broker the knowledge base knows.
+# The component names that stand for a broker the knowledge base knows, squashed ("nats-server" -> "natsserver").
 _BROKER_OF = {
     "kafka": "kafka",
     "rabbitmq": "rabbitmq",
     "rabbit": "rabbitmq",
     "pulsar": "pulsar",
-    "nats-server": "nats_jetstream",
+    "natsserver": "nats_jetstream",
     "nats": "nats_jetstream",
     "redis": "redis_streams",
-    "redis-server": "redis_streams",
+    "redisserver": "redis_streams",
 }
-_NOT_COMPONENTS = frozenset({"timeout", "watermark", "ratio", "size", "version", "is", "was", "to", "from", "of", "on"})
+# Config keys name the component with a suffix: pulsar_version, kafka-version, celery_version.
+_VERSION_SUFFIX = re.compile(r"[_.-]?version$")
+# Words before a number that name a setting, not a component: "the backoff from 1.5 to 2.5" changes no release.
+_SETTINGS = frozenset({
+    "timeout", "watermark", "ratio", "size", "backoff", "interval", "limit", "prefetch", "threshold", "retries",
+    "retry", "delay", "ttl", "heartbeat", "concurrency", "batch", "buffer", "factor", "multiplier", "rate", "count",
+    "latency", "lag", "memory", "cpu", "load",
+})
+_NOT_COMPONENTS = _SETTINGS | {"version", "is", "was", "to", "from", "of", "on"}
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,15 @@ class StatedVersion:
     text: str
 
     @property
+    def name(self) -> str:
+        """The component squashed and without a version suffix: 'confluent-kafka' and 'confluent_kafka_version' are
+        both 'confluentkafka'."""
+        low = self.component.lower()
+        return _squash(_VERSION_SUFFIX.sub("", low) or low)
+
+    @property
     def broker(self) -> str | None:
-        # Config keys name the component with a suffix: pulsar_version, kafka-version, redis_version.
-        name = re.sub(r"[_.-]?(?:server[_.-]?)?version$", "", self.component.lower()) or self.component.lower()
-        return _BROKER_OF.get(name) or _BROKER_OF.get(self.component.lower())
+        return _BROKER_OF.get(self.name)
 
 
 def _squash(name: str) -> str:
@@ -70,21 +82,22 @@ def _squash(name: str) -> str:
 
 def same_component(sv: StatedVersion, component: str) -> bool:
     """'confluent-kafka' in a report names the note's 'confluent_kafka'; 'celery_version' names 'celery'."""
-    name = re.sub(r"[_.-]?version$", "", sv.component.lower()) or sv.component.lower()
-    return _squash(name) == _squash(component)
+    return sv.name == _squash(component)
 
 
 def _parse(text: str) -> Version:
     return tuple(int(p) for p in text.split("."))
 
 
-def _changed_versions(line: str) -> tuple[list[StatedVersion], list[tuple[int, int]]]:
+def _changed_versions(line: str, stop_words: frozenset[str]) -> tuple[list[StatedVersion], list[tuple[int, int]]]:
     """The releases a change ends on, and the spans of the releases it left (they are not the ones in use)."""
     out: list[StatedVersion] = []
     left: list[tuple[int, int]] = []
     for m in _CHANGE.finditer(line):
         name = (m.group("name") or "").strip(".-").lower()
-        if not name or name in _NOT_COMPONENTS or name in stop_words():
+        if name in _SETTINGS:
+            continue  # a setting's value changed, not a release
+        if not name or name in _NOT_COMPONENTS or name in stop_words:
             name = UNNAMED_COMPONENT
         out.append(StatedVersion(name, _parse(m.group("new")), m.group(0).strip()))
         if m.group("old"):
@@ -92,16 +105,16 @@ def _changed_versions(line: str) -> tuple[list[StatedVersion], list[tuple[int, i
     return out, left
 
 
-def stated_versions(lines: Iterable[str], config: Mapping[str, Any]) -> list[StatedVersion]:
-    """The component versions a report names, in its text and as config values."""
+def stated_versions(lines: Iterable[str], config: Mapping[str, Any], stop_words: frozenset[str]) -> list[StatedVersion]:
+    """The component versions a report names, in its text and as config values (``stop_words`` name none)."""
     out: list[StatedVersion] = []
     for line in lines:
-        changed, left = _changed_versions(line)
+        changed, left = _changed_versions(line, stop_words)
         for m in _NAMED.finditer(line):
             name = m.group(1).strip(".-").lower()
             if any(a <= m.start(2) < b for a, b in left):
                 continue  # the release a change left ("2.10.1 to 2.10.2"), not the one in use
-            if name and name not in _NOT_COMPONENTS and name not in stop_words() and not name.isdigit():
+            if name and name not in _NOT_COMPONENTS and name not in stop_words and not name.isdigit():
                 out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
         out.extend(changed)
     for key, value in config.items():
