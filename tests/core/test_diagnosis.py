@@ -376,6 +376,15 @@ def test_close_causes_come_with_the_question_that_separates_them(kb):
     assert clear.separating_question is None or clear.separating_question.between[0] == "nats_max_payload_exceeded"
 
 
+def test_a_consumer_that_leaves_its_group_is_asked_which_timeout_expired(kb):
+    d = run(kb, broker="kafka", symptoms="one consumer keeps leaving the group and the group rebalances every few "
+            "minutes; then it rejoins")
+    sq = d.separating_question
+    assert sq is not None and sq.basis == "knowledge_base", sq
+    assert set(sq.between) == {"kafka_max_poll_interval_exceeded", "kafka_session_timeout_rebalance_storm"}
+    assert "poll timeout has expired" in sq.command
+
+
 def test_a_stated_version_inside_a_known_bug_range_is_evidence(kb):
     d = run(kb, broker="nats", symptoms="on our nats-server 2.9.16 cluster, publishing to a work-queue stream past "
             "the per-subject limit with discard new returns no error and the message is dropped")

@@ -143,15 +143,18 @@ def test_metric_patterns_used_are_documented(catalog: FailureModeCatalog) -> Non
             assert mp.name in METRIC_PATTERNS
 
 
-def test_next_diagnostics_are_read_only(catalog: FailureModeCatalog) -> None:
+def test_next_diagnostics_and_separating_commands_are_read_only(catalog: FailureModeCatalog) -> None:
+    """Receiving is not reading: an SQS receive hides the message, a RabbitMQ get takes it off the queue."""
     forbidden = re.compile(
         r"--execute\b|--alter\b|--delete\b|set-queue-attributes|purge|set_policy|delete_queue|\bXDEL\b|\bXTRIM\b|"
-        r"\bXACK\b|\bXCLAIM\b|\bXAUTOCLAIM\b|\bDEL\b|clear-backlog|unsubscribe|\bedit\b|\brm\b",
+        r"\bXACK\b|\bXCLAIM\b|\bXAUTOCLAIM\b|\bDEL\b|clear-backlog|unsubscribe|\bedit\b|\brm\b|receive-message|"
+        r"rabbitmqadmin\s+get\b|\bXREADGROUP\b",
         re.IGNORECASE,
     )
     for fm in catalog.failure_modes:
-        for diag in fm.next_diagnostics:
-            assert not forbidden.search(diag.command), (fm.id, diag.command)
+        commands = [d.command for d in fm.next_diagnostics] + [d.command for d in fm.distinguish if d.command]
+        for command in commands:
+            assert not forbidden.search(command), (fm.id, command)
 
 
 def test_version_specific_facts_are_recorded(catalog: FailureModeCatalog) -> None:

@@ -48,7 +48,7 @@ Entries without supporting evidence, or with a score <= 0, are dropped. ``confid
 how much evidence there is, the second how clearly it points here rather than elsewhere (squared, so a clear leader
 stands out). It is a ranking aid, not a calibrated probability.
 
-When the runner-up scores at least 60 % of the leader, :attr:`Diagnosis.separating_question` names the one question
+When the runner-up scores at least 40 % of the leader, :attr:`Diagnosis.separating_question` names the one question
 or read-only command that separates the two (:mod:`.separate`): the catalogue's ``distinguish`` entry for the pair,
 or else one built from the two entries' first next diagnostics.
 """
