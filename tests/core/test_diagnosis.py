@@ -491,6 +491,13 @@ def test_actor_words_are_matched_as_written_not_as_generic_tokens():
     ("after we upgraded the backoff from 1.5 to 2.5 seconds it still loops", []),
     ("we upgraded the backoff from 1.5 to 2.5 and it still loops", []),
     ("updated the timeout to 2.5", []),
+    ("processing takes 2.5 seconds", []),
+    ("p99 went above 2.5 s and the load average is 3.5", []),
+    ("backoff.multiplier=1.5", []),
+    ("RabbitMQ version 3.12.1", [("rabbitmq", (3, 12, 1))]),
+    ("Kafka version: 3.6.0", [("kafka", (3, 6, 0))]),
+    ("upgraded the client library to 2.3.0", [("client library", (2, 3, 0))]),
+    ("kafka_2.13-3.6.0", [("kafka_2.13", (3, 6, 0))]),
     ("latency rose from 2.5 to 4.0 seconds", []),
     ("we migrated the broker to 10.0.0.2", []),
 ])
@@ -503,6 +510,7 @@ def test_a_release_change_names_the_release_now_in_use(line, expected):
 @pytest.mark.parametrize(("component", "broker"), [
     ("nats_server", "nats_jetstream"), ("nats-server", "nats_jetstream"), ("kafka_version", "kafka"),
     ("redis-server-version", "redis_streams"), ("RabbitMQ", "rabbitmq"), ("confluent_kafka", None),
+    ("kafka_server_version", "kafka"), ("rabbitmq-server", "rabbitmq"), ("kafka_2.13", "kafka"),
 ])
 def test_a_stated_component_names_its_broker_however_it_is_spelled(component, broker):
     from event_driven.core.diagnosis.versions import StatedVersion, same_component
@@ -510,6 +518,14 @@ def test_a_stated_component_names_its_broker_however_it_is_spelled(component, br
     sv = StatedVersion(component, (2, 9, 19), f"{component}: 2.9.19")
     assert sv.broker == broker
     assert same_component(sv, component.replace("_", "-").removesuffix("-version"))
+
+
+def test_the_cluster_named_without_its_broker_is_the_broker_in_use():
+    from event_driven.core.diagnosis.versions import StatedVersion
+
+    cluster = StatedVersion("cluster", (3, 7, 0), "upgraded the cluster to 3.7.0")
+    assert cluster.names_broker("kafka") and not cluster.names_broker(None)
+    assert not StatedVersion("celery", (5, 3), "celery 5.3").names_broker("redis_streams")
 
 
 def test_a_likely_release_defect_without_a_version_asks_for_the_versions(kb):

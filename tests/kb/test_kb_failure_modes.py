@@ -148,7 +148,9 @@ def test_next_diagnostics_and_separating_commands_are_read_only(catalog: Failure
     forbidden = re.compile(
         r"--execute\b|--alter\b|--delete\b|set-queue-attributes|purge|set_policy|delete_queue|\bXDEL\b|\bXTRIM\b|"
         r"\bXACK\b|\bXCLAIM\b|\bXAUTOCLAIM\b|\bDEL\b|clear-backlog|unsubscribe|\bedit\b|\brm\b|receive-message|"
-        r"rabbitmqadmin\s+get\b|\bXREADGROUP\b",
+        r"rabbitmqadmin\b.*\bget\b|\bXREADGROUP\b|nats\s+consumer\s+next|pulsar-client\s+consume|"
+        r"pulsar-admin\s+topics\s+(?:skip|reset-cursor|expire-messages)|kcat\b.*\s-G\b|"
+        r"kafka-console-consumer\S*\s.*--group\b|delete-message|change-message-visibility",
         re.IGNORECASE,
     )
     for fm in catalog.failure_modes:

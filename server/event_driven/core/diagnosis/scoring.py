@@ -145,6 +145,8 @@ _INDEX_CACHE: dict[tuple[int, int], tuple[object, object, _Index]] = {}
 
 
 def index_of(kb: KnowledgeBase) -> _Index:
+    """The index of ``kb``, built once. A knowledge base is read-only once loaded: one changed in place is not
+    re-read (derive a new one with ``model_copy``)."""
     key = (id(kb.failure_modes), id(kb.vocabulary))
     held = _INDEX_CACHE.get(key)
     if held is None or held[0] is not kb.failure_modes or held[1] is not kb.vocabulary:

@@ -17,19 +17,26 @@ from event_driven.kb.failure_modes import VersionNote
 
 Version = tuple[int, ...]
 
-# "nats-server 2.9.18", "pulsar v2.8.0", "bunny 2.11.0": a name, then a dotted release of two or three parts.
-_NAMED = re.compile(r"\b([a-z][a-z0-9_.+-]*?)[\s:=@/-]+v?(\d+\.\d+(?:\.\d+)?)\b", re.IGNORECASE)
+# An amount, not a release: "2.5 seconds", "1.5 GB", "3.5 replicas".
+_NOT_A_RELEASE = (
+    r"(?![.\d:])(?!\s*(?:%|ms|s|secs?|seconds?|mins?|minutes?|h|hours?|days?|[kmg]i?b|bytes?|pods?|replicas?|nodes?|"
+    r"brokers?|consumers?|partitions?|threads?|workers?|k|m|million|times?|x)\b)"
+)
+# "nats-server 2.9.18", "pulsar v2.8.0", "RabbitMQ version 3.12.1", "bunny 2.11.0": a name, then a dotted release of
+# two or three parts.
+_NAMED = re.compile(
+    r"\b([a-z][a-z0-9_.+-]*?)(?:[\s_-]+version)?[\s:=@/-]+v?(\d+\.\d+(?:\.\d+)?)\b" + _NOT_A_RELEASE, re.IGNORECASE
+)
 # A release change: "upgraded RabbitMQ from 3.8 to 3.12", "after upgrading pulsar-client 2.10.1 to 2.10.2",
-# "upgrading to v1.3.1", "rolled back to 3.0.0". The change verb must come right before what changed, and the release
-# it ends on is the one in use. Not a release: an address (10.0.0.2) or an amount with a unit ("to 2.5 seconds").
+# "upgraded the client library to 2.3.0", "upgrading to v1.3.1", "rolled back to 3.0.0". The change verb must come
+# right before what changed, and the release it ends on is the one in use. Not a release: an address (10.0.0.2) or
+# an amount with a unit ("to 2.5 seconds").
 _CHANGE = re.compile(
     r"\b(?:upgrad|updat|downgrad|bump|migrat|roll(?:ed|ing)?\s+back)\w*"
     r"(?:\s+(?:the|our|my|a|an))?"
-    r"(?:\s+(?:from\s+)?(?P<name>[a-z][a-z0-9_.+-]*?))?"
+    r"(?:\s+(?:from\s+)?(?P<name>[a-z][a-z0-9_.+-]*?(?:\s+(?:client|library|server|sdk|package|driver|gem))?))?"
     r"(?:\s+(?:from\s+)?v?(?P<old>\d+\.\d+(?:\.\d+)?))?"
-    r"\s+to\s+v?(?P<new>\d+\.\d+(?:\.\d+)?)(?![.\d:])"
-    r"(?!\s*(?:%|ms|s|secs?|seconds?|mins?|minutes?|h|hours?|days?|[kmg]i?b|bytes?|pods?|replicas?|nodes?|"
-    r"brokers?|consumers?|partitions?|threads?|workers?|k|m|million|times?|x)\b)",
+    r"\s+to\s+v?(?P<new>\d+\.\d+(?:\.\d+)?)" + _NOT_A_RELEASE,
     re.IGNORECASE,
 )
 # The component of a release named without one ("upgrading to v1.3.1").
@@ -49,13 +56,21 @@ _BROKER_OF = {
 }
 # Config keys name the component with a suffix: pulsar_version, kafka-version, celery_version.
 _VERSION_SUFFIX = re.compile(r"[_.-]?version$")
+# What a component name may add to a broker's: "kafka_server", "rabbitmq-server", "kafka_2.13" (the Scala build).
+_BROKER_DECORATION = re.compile(r"(?:server|2\d{2,3})$")
+# Words that name the broker in use without naming which ("upgraded the cluster to 3.7.0").
+_THE_BROKER = frozenset({"broker", "brokers", "cluster", "server", "servers"})
 # Words before a number that name a setting, not a component: "the backoff from 1.5 to 2.5" changes no release.
 _SETTINGS = frozenset({
     "timeout", "watermark", "ratio", "size", "backoff", "interval", "limit", "prefetch", "threshold", "retries",
     "retry", "delay", "ttl", "heartbeat", "concurrency", "batch", "buffer", "factor", "multiplier", "rate", "count",
     "latency", "lag", "memory", "cpu", "load",
 })
-_NOT_COMPONENTS = _SETTINGS | {"version", "is", "was", "to", "from", "of", "on"}
+# Words a figure follows in prose ("takes 2.5", "above 2.5", "load average 3.5") that name no component.
+_NOT_COMPONENTS = _SETTINGS | {
+    "version", "is", "was", "to", "from", "of", "on", "takes", "took", "above", "below", "over", "under", "about",
+    "around", "average", "approximately", "roughly", "by", "at", "than", "p99", "p95", "p50", "score", "weight",
+}
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,12 @@ class StatedVersion:
 
     @property
     def broker(self) -> str | None:
-        return _BROKER_OF.get(self.name)
+        return _BROKER_OF.get(self.name) or _BROKER_OF.get(_BROKER_DECORATION.sub("", self.name))
+
+    def names_broker(self, broker: str | None) -> bool:
+        """Whether this is a release of ``broker``: named ("kafka_server_version") or as the broker in use ("the
+        cluster")."""
+        return broker is not None and (self.broker == broker or self.name in _THE_BROKER)
 
 
 def _squash(name: str) -> str:
@@ -87,6 +107,12 @@ def same_component(sv: StatedVersion, component: str) -> bool:
 
 def _parse(text: str) -> Version:
     return tuple(int(p) for p in text.split("."))
+
+
+def _names_component(name: str, stop_words: frozenset[str]) -> bool:
+    """A name before a figure that may be a component: not a setting ("backoff.multiplier=1.5"), nor prose."""
+    last = re.split(r"[._-]", name)[-1]
+    return bool(name) and not name.isdigit() and not ({name, last} & _NOT_COMPONENTS) and name not in stop_words
 
 
 def _changed_versions(line: str, stop_words: frozenset[str]) -> tuple[list[StatedVersion], list[tuple[int, int]]]:
@@ -114,7 +140,7 @@ def stated_versions(lines: Iterable[str], config: Mapping[str, Any], stop_words:
             name = m.group(1).strip(".-").lower()
             if any(a <= m.start(2) < b for a, b in left):
                 continue  # the release a change left ("2.10.1 to 2.10.2"), not the one in use
-            if name and name not in _NOT_COMPONENTS and name not in stop_words and not name.isdigit():
+            if _names_component(name, stop_words):
                 out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
         out.extend(changed)
     for key, value in config.items():
@@ -147,7 +173,7 @@ def matching_notes(
     """Version notes of the broker in use that may apply: with the stated version inside their range, or with no
     version of that broker stated (then the answer is conditional on the version). A stated version outside the
     range rules the note out."""
-    of_broker = [sv for sv in stated if sv.broker is not None and sv.broker == broker]
+    of_broker = [sv for sv in stated if sv.names_broker(broker)]
     found: list[tuple[VersionNote, StatedVersion | None]] = []
     for note in notes:
         if note.broker != broker:
