@@ -15,7 +15,7 @@ from event_driven.errors import InputError
 from event_driven.kb.loader import knowledge
 
 T0 = 1_700_000_000_000
-STOP = reader_of(knowledge().vocabulary).stop_words
+READER = reader_of(knowledge().vocabulary)
 MIN = 60_000
 
 
@@ -446,12 +446,12 @@ def test_a_client_library_version_is_compared_with_a_client_bug_range():
 
     note = VersionNote(broker="kafka", component="confluent-kafka", versions="<1.4.2",
                        note="producer flush hangs forever after a broker restart", source="https://example.org/x")
-    inside = stated_versions(["we run confluent_kafka 1.4.0"], {}, STOP)
+    inside = stated_versions(["we run confluent_kafka 1.4.0"], {}, READER)
     assert [(n.component, sv.text) for n, sv in matching_notes([note], inside, "kafka") if sv] == [
         ("confluent-kafka", "confluent_kafka 1.4.0")]
-    assert matching_notes([note], stated_versions([], {"confluent-kafka": "1.5.0"}, STOP), "kafka") == []
+    assert matching_notes([note], stated_versions([], {"confluent-kafka": "1.5.0"}, READER), "kafka") == []
     # The broker's own release says nothing about the client's: the note stays conditional.
-    assert matching_notes([note], stated_versions(["kafka 1.4.0"], {}, STOP), "kafka") == [(note, None)]
+    assert matching_notes([note], stated_versions(["kafka 1.4.0"], {}, READER), "kafka") == [(note, None)]
     assert matching_notes([note], inside, "rabbitmq") == []
 
 
@@ -504,7 +504,7 @@ def test_actor_words_are_matched_as_written_not_as_generic_tokens():
 def test_a_release_change_names_the_release_now_in_use(line, expected):
     from event_driven.core.diagnosis.versions import stated_versions
 
-    assert [(v.component, v.version) for v in stated_versions([line], {}, STOP)] == expected
+    assert [(v.component, v.version) for v in stated_versions([line], {}, READER)] == expected
 
 
 @pytest.mark.parametrize(("component", "broker"), [

@@ -39,3 +39,10 @@ class DiagnosisVocabulary(KnowledgeModel):
     complaints: dict[str, list[str]] = Field(
         default_factory=dict, description="failure-mode category -> phrases that voice its complaint"
     )
+    negations: str = Field(description="Space-separated words that negate the next content word ('not reprocessed')")
+    setting_words: str = Field(
+        description="Space-separated words that name a setting before a figure: a change of its value names no release"
+    )
+    figure_words: str = Field(
+        description="Space-separated words a figure follows in prose ('takes 2.5', 'above 2.5') that name no component"
+    )

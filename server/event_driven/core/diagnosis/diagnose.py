@@ -144,7 +144,7 @@ def _gather(request: DiagnoseRequest, kb: KnowledgeBase) -> _Gathered:
     g = _Gathered(symptoms=symptoms, errors=errors, config_given=config_given, metrics=metrics, ctx=ctx,
                   parsed=parsed, flat=dict(parsed.flat()), notes=notes)
     _observe(g)
-    g.stated = stated_versions(g.lines, g.flat, index_of(kb).reader.stop_words)
+    g.stated = stated_versions(g.lines, g.flat, index_of(kb).reader)
     return g
 
 

@@ -50,9 +50,6 @@ def _stem(word: str) -> str:
     return w
 
 
-_NEGATIONS = frozenset({"not", "never", "no", "without", "nor"})
-
-
 def _split_identifiers(text: str) -> str:
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
     text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
@@ -75,6 +72,10 @@ class Reader:
             if st == w or len(st) >= 4:  # 'none' -> 'non' must not turn 'non-unique' into 'empty'
                 stems.setdefault(st, c)
         self.stop_words = frozenset(vocab.stop_words.split())
+        self.negations = frozenset(vocab.negations.split())
+        # Version reading: words before a figure that name a setting, and every word that names no component.
+        self.setting_words = frozenset(vocab.setting_words.split())
+        self.not_components = self.setting_words | frozenset(vocab.figure_words.split())
         self._phrases = [(re.compile(p.pattern, re.IGNORECASE), p.replace) for p in vocab.phrases]
         self._synonyms = synonyms
         self._stem_synonyms = stems
@@ -95,7 +96,7 @@ class Reader:
         out: list[str] = []
         negate = False
         for word in re.findall(r"[a-z0-9]+", t):
-            if word in _NEGATIONS:
+            if word in self.negations:
                 negate = True
                 continue
             if word in self.stop_words or len(word) < 2 or word.isdigit():

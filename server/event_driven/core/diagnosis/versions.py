@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from event_driven.core.diagnosis.text import Reader
 from event_driven.kb.failure_modes import VersionNote
 
 Version = tuple[int, ...]
@@ -60,18 +61,6 @@ _VERSION_SUFFIX = re.compile(r"[_.-]?version$")
 _BROKER_DECORATION = re.compile(r"(?:server|2\d{2,3})$")
 # Words that name the broker in use without naming which ("upgraded the cluster to 3.7.0").
 _THE_BROKER = frozenset({"broker", "brokers", "cluster", "server", "servers"})
-# Words before a number that name a setting, not a component: "the backoff from 1.5 to 2.5" changes no release.
-_SETTINGS = frozenset({
-    "timeout", "watermark", "ratio", "size", "backoff", "interval", "limit", "prefetch", "threshold", "retries",
-    "retry", "delay", "ttl", "heartbeat", "concurrency", "batch", "buffer", "factor", "multiplier", "rate", "count",
-    "latency", "lag", "memory", "cpu", "load",
-})
-# Words a figure follows in prose ("takes 2.5", "above 2.5", "load average 3.5") that name no component.
-_NOT_COMPONENTS = _SETTINGS | {
-    "version", "is", "was", "to", "from", "of", "on", "takes", "took", "above", "below", "over", "under", "about",
-    "around", "average", "approximately", "roughly", "by", "at", "than", "p99", "p95", "p50", "score", "weight",
-}
-
 
 @dataclass(frozen=True)
 class StatedVersion:
@@ -109,21 +98,22 @@ def _parse(text: str) -> Version:
     return tuple(int(p) for p in text.split("."))
 
 
-def _names_component(name: str, stop_words: frozenset[str]) -> bool:
+def _names_component(name: str, reader: Reader) -> bool:
     """A name before a figure that may be a component: not a setting ("backoff.multiplier=1.5"), nor prose."""
     last = re.split(r"[._-]", name)[-1]
-    return bool(name) and not name.isdigit() and not ({name, last} & _NOT_COMPONENTS) and name not in stop_words
+    return (bool(name) and not name.isdigit() and not ({name, last} & reader.not_components)
+            and name not in reader.stop_words)
 
 
-def _changed_versions(line: str, stop_words: frozenset[str]) -> tuple[list[StatedVersion], list[tuple[int, int]]]:
+def _changed_versions(line: str, reader: Reader) -> tuple[list[StatedVersion], list[tuple[int, int]]]:
     """The releases a change ends on, and the spans of the releases it left (they are not the ones in use)."""
     out: list[StatedVersion] = []
     left: list[tuple[int, int]] = []
     for m in _CHANGE.finditer(line):
         name = (m.group("name") or "").strip(".-").lower()
-        if name in _SETTINGS:
+        if name in reader.setting_words:
             continue  # a setting's value changed, not a release
-        if not name or name in _NOT_COMPONENTS or name in stop_words:
+        if not name or name in reader.not_components or name in reader.stop_words:
             name = UNNAMED_COMPONENT
         out.append(StatedVersion(name, _parse(m.group("new")), m.group(0).strip()))
         if m.group("old"):
@@ -131,16 +121,17 @@ def _changed_versions(line: str, stop_words: frozenset[str]) -> tuple[list[State
     return out, left
 
 
-def stated_versions(lines: Iterable[str], config: Mapping[str, Any], stop_words: frozenset[str]) -> list[StatedVersion]:
-    """The component versions a report names, in its text and as config values (``stop_words`` name none)."""
+def stated_versions(lines: Iterable[str], config: Mapping[str, Any], reader: Reader) -> list[StatedVersion]:
+    """The component versions a report names, in its text and as config values (the vocabulary's stop, setting and
+    figure words name none)."""
     out: list[StatedVersion] = []
     for line in lines:
-        changed, left = _changed_versions(line, stop_words)
+        changed, left = _changed_versions(line, reader)
         for m in _NAMED.finditer(line):
             name = m.group(1).strip(".-").lower()
             if any(a <= m.start(2) < b for a, b in left):
                 continue  # the release a change left ("2.10.1 to 2.10.2"), not the one in use
-            if _names_component(name, stop_words):
+            if _names_component(name, reader):
                 out.append(StatedVersion(name, _parse(m.group(2)), m.group(0).strip()))
         out.extend(changed)
     for key, value in config.items():
