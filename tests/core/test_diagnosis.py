@@ -7,15 +7,15 @@ import pytest
 from event_driven.core.diagnosis import (
     DiagnoseRequest,
     Diagnosis,
+    Reader,
     diagnose,
     normalize_broker,
-    reader_of,
 )
 from event_driven.errors import InputError
 from event_driven.kb.loader import knowledge
 
 T0 = 1_700_000_000_000
-READER = reader_of(knowledge().vocabulary)
+READER = Reader(knowledge().vocabulary)
 MIN = 60_000
 
 
@@ -284,7 +284,7 @@ def test_notes_name_missing_evidence(kb):
 
 
 def test_tokenizer_folds_synonyms_stems_and_negation():
-    tokenize = reader_of(knowledge().vocabulary).tokenize
+    tokenize = READER.tokenize
     assert "dup" in tokenize("processed twice") and "dup" in tokenize("duplicate messages")
     assert "lag" in tokenize("we are falling behind") and "lag" in tokenize("the backlog")
     assert set(tokenize("rebalancing")) == set(tokenize("rebalances")) == {"rebalance"}
@@ -541,10 +541,10 @@ def test_the_diagnosis_reads_with_the_vocabulary_of_the_knowledge_base_it_is_giv
     """A knowledge base passed in is read with its own vocabulary, not with the process-wide default one."""
     kb = knowledge()
     report = "the consumer group keeps rebalancing and messages are processed twice"
-    words = set(reader_of(kb.vocabulary).tokenize(report))
+    words = set(Reader(kb.vocabulary).tokenize(report))
     muted = kb.model_copy(update={"vocabulary": kb.vocabulary.model_copy(
         update={"stop_words": f"{kb.vocabulary.stop_words} {report}", "concepts": {}, "multi": {}})})
-    assert words and reader_of(muted.vocabulary).tokenize(report) == []
+    assert words and Reader(muted.vocabulary).tokenize(report) == []
     assert ranked(run(kb, broker="kafka", symptoms=report))
     assert ranked(run(muted, broker="kafka", symptoms=report)) == []
     assert ranked(run(kb, broker="kafka", symptoms=report))  # the default knowledge base still reads its own words

@@ -64,7 +64,7 @@ from event_driven.core.diagnosis.result import (
     Hypothesis,
     LagVerdict,
 )
-from event_driven.core.diagnosis.text import Reader, reader_of
+from event_driven.core.diagnosis.text import Reader
 
 __all__ = [
     "BrokerInference",
@@ -77,5 +77,4 @@ __all__ = [
     "Reader",
     "diagnose",
     "normalize_broker",
-    "reader_of",
 ]

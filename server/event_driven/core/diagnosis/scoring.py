@@ -9,7 +9,7 @@ from typing import Any
 
 from event_driven.core.diagnosis.result import Evidence
 from event_driven.core.diagnosis.retrieval import SymptomIndex
-from event_driven.core.diagnosis.text import Reader, reader_of
+from event_driven.core.diagnosis.text import Reader
 from event_driven.core.diagnosis.versions import StatedVersion, matching_notes
 from event_driven.core.evidence import ObservedPattern, ParsedConfig
 from event_driven.kb.failure_modes import FailureMode
@@ -140,19 +140,19 @@ class _Index:
         return self._bm25
 
 
-# Keyed by the ids of the parts it was built from; the entry holds them, so the ids are not reused while cached.
-_INDEX_CACHE: dict[tuple[int, int], tuple[object, object, _Index]] = {}
+# The last knowledge base's parts and their index: one is in use at a time, and holding the parts keeps the identity
+# check sound.
+_LAST_INDEX: tuple[object, object, _Index] | None = None
 
 
 def index_of(kb: KnowledgeBase) -> _Index:
     """The index of ``kb``, built once. A knowledge base is read-only once loaded: one changed in place is not
     re-read (derive a new one with ``model_copy``)."""
-    key = (id(kb.failure_modes), id(kb.vocabulary))
-    held = _INDEX_CACHE.get(key)
+    global _LAST_INDEX
+    held = _LAST_INDEX
     if held is None or held[0] is not kb.failure_modes or held[1] is not kb.vocabulary:
-        _INDEX_CACHE.clear()
-        idx = _Index(kb.failure_modes.failure_modes, reader_of(kb.vocabulary))
-        held = _INDEX_CACHE[key] = (kb.failure_modes, kb.vocabulary, idx)
+        held = _LAST_INDEX = (kb.failure_modes, kb.vocabulary, _Index(kb.failure_modes.failure_modes,
+                                                                      Reader(kb.vocabulary)))
     return held[2]
 
 

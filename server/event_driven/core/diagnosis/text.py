@@ -2,7 +2,7 @@
 
 The words themselves (stop words, multi-word phrases, concept groups) are data in
 ``knowledge/diagnosis_vocabulary.yaml``, loaded with the rest of the knowledge base and compiled once per knowledge
-base (:func:`reader_of`).
+base (the scoring index holds its :class:`Reader`).
 
 Both sides of a symptom match go through :meth:`Reader.tokenize`: the user's symptoms and error lines, and every symptom
 phrase of the knowledge base, so "kicked out of the group" and "left the group" meet at the same tokens.
@@ -119,20 +119,6 @@ class Reader:
         if text not in self._sets:
             self._sets[text] = frozenset(self.tokenize(text))
         return self._sets[text]
-
-
-_READERS: dict[int, tuple[DiagnosisVocabulary, Reader]] = {}
-
-
-def reader_of(vocab: DiagnosisVocabulary) -> Reader:
-    """The compiled reader of ``vocab``, built once per vocabulary object (the entry keeps the object alive, so its
-    id is not reused while cached)."""
-    held = _READERS.get(id(vocab))
-    if held is None or held[0] is not vocab:
-        if len(_READERS) >= 4:
-            _READERS.clear()
-        held = _READERS[id(vocab)] = (vocab, Reader(vocab))
-    return held[1]
 
 
 @functools.lru_cache(maxsize=256)
