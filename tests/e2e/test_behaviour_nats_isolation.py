@@ -40,11 +40,13 @@ def fan_out(plan: Any, republish: bool) -> tuple[int, int, list[str]]:
             healthy = await js.pull_subscribe_bind(healthy_cfg["durable_name"], stream=stream.name)
             counts = [0, 0]
             loop = asyncio.get_running_loop()
-            end = loop.time() + sum(delays) + 5
+            end = loop.time() + sum(delays) + 10
 
             async def pull(sub: Any, index: int) -> None:
+                # The failing consumer's pull waits past the longest tier delay, so a pull request is open when each
+                # redelivery falls due (see test_behaviour_nats: a pull expiring just then can hold it until ack_wait).
                 try:
-                    msgs = await sub.fetch(1, timeout=0.3)
+                    msgs = await sub.fetch(1, timeout=max(delays) + 1 if index == 0 and not republish else 0.3)
                 except NatsTimeout:
                     return
                 for m in msgs:
