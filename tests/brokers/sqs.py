@@ -36,5 +36,10 @@ class CfnLoader(yaml.SafeLoader):
     """YAML loader that keeps CloudFormation short-form tags as {'!Tag': value}."""
 
 
+# Registered here, beside the loader, so every test module that loads a template reads the tags whichever runs first.
+for _tag in ("!Ref", "!GetAtt", "!Sub"):
+    CfnLoader.add_constructor(_tag, lambda loader, node, t=_tag: {t: loader.construct_scalar(node)})
+
+
 def load(text: str) -> dict[str, Any]:
     return yaml.load(text, Loader=CfnLoader)  # noqa: S506 - SafeLoader subclass

@@ -17,16 +17,12 @@ from typing import Any
 import pytest
 from test_artifacts_common import ArtifactContract
 
-from brokers.sqs import CfnLoader, load, plan, template
+from brokers.sqs import load, plan, template
 from conftest import require
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 USE_CASES = ("pub_sub", "work_queue", "event_sourcing", "cqrs", "saga")
 LOGICAL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,254}$")
-
-
-for _tag in ("!Ref", "!GetAtt", "!Sub"):
-    CfnLoader.add_constructor(_tag, lambda loader, node, t=_tag: {t: loader.construct_scalar(node)})
 
 
 def cfn_lint(*paths: Path) -> subprocess.CompletedProcess[str]:
