@@ -72,6 +72,13 @@ def fresh_plan() -> Iterator[Any]:
         asyncio.run(delete_streams(names))
 
 
+def nak_long_poll_s(delays: list[float]) -> float:
+    """How long a pull waits when retries are timed by nak(delay): past the longest tier delay, so a pull request is
+    open when each redelivery falls due. A pull that expires just then can hold it: on nats-server 2.9.10 a delayed nak
+    that fell due as a 1 s pull expired was redelivered only at ack_wait (30 s), in 3 of 12 runs."""
+    return max(delays) + 1
+
+
 async def apply(js: Any, plan: Any) -> None:
     """Create every rendered stream, then every rendered consumer, straight from the JSON files."""
     from nats.js.api import ConsumerConfig, StreamConfig

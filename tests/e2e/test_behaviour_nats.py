@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from brokers.nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
+from brokers.nats import URL, apply, fresh_plan, nak_long_poll_s  # noqa: F401  (fresh_plan is a fixture)
 from event_driven.render.nats import consumers as planned_consumers
 from lanes import lane_of
 
@@ -92,10 +92,7 @@ def deliveries_with_naks(plan: Any, with_delay: bool) -> tuple[list[float], list
             loop = asyncio.get_running_loop()
             times: list[float] = []
             end = loop.time() + 20
-            # A worker's pull waits past the longest tier delay, so a pull request is open when each redelivery falls
-            # due. Short pulls that expire just then can hold it: on nats-server 2.9.10 a delayed nak that fell due
-            # as a 1 s pull expired was redelivered only at ack_wait (30 s), in 3 of 12 runs.
-            long_poll = max(delays) + 1
+            long_poll = nak_long_poll_s(delays)
             while loop.time() < end and len(times) < consumer["max_deliver"]:
                 try:
                     msgs = await sub.fetch(1, timeout=long_poll)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from brokers.nats import URL, apply, fresh_plan  # noqa: F401  (fresh_plan is a fixture)
+from brokers.nats import URL, apply, fresh_plan, nak_long_poll_s  # noqa: F401  (fresh_plan is a fixture)
 from event_driven.render.nats import consumers as planned_consumers
 
 
@@ -43,10 +43,9 @@ def fan_out(plan: Any, republish: bool) -> tuple[int, int, list[str]]:
             end = loop.time() + sum(delays) + 10
 
             async def pull(sub: Any, index: int) -> None:
-                # The failing consumer's pull waits past the longest tier delay, so a pull request is open when each
-                # redelivery falls due (see test_behaviour_nats: a pull expiring just then can hold it until ack_wait).
+                naks = index == 0 and not republish  # the failing consumer's retries are timed by nak(delay)
                 try:
-                    msgs = await sub.fetch(1, timeout=max(delays) + 1 if index == 0 and not republish else 0.3)
+                    msgs = await sub.fetch(1, timeout=nak_long_poll_s(delays) if naks else 0.3)
                 except NatsTimeout:
                     return
                 for m in msgs:
