@@ -32,7 +32,8 @@ async def test_identity_and_instructions(server, mode, version):
         assert client.protocol_version == version
         assert client.server_info.name == "event-driven"
         assert client.server_info.version == package_version() != ""
-        assert "validate_context" in (client.instructions or "")
+        listed = {t.name for t in (await client.list_tools()).tools}
+        assert listed and all(name in (client.instructions or "") for name in listed)  # the workflow names every tool
 
 
 @pytest.mark.parametrize(("mode", "version"), MODES)

@@ -31,11 +31,13 @@ log = logging.getLogger("event_driven.mcp")
 SERVER_NAME = "event-driven"
 
 INSTRUCTIONS = """\
-event-driven advises on event-driven architecture (Kafka, RabbitMQ, SQS, Pulsar, NATS JetStream, Redis Streams).
-It computes and explains; it never connects to a broker. Workflow: validate_context -> select_broker ->
-plan_topology -> generate_tests; diagnose_issue for incidents. Answers are Markdown, verdict first; pass
-detail='full' for every list; files come as resource links (read them with resources/read). Knowledge items:
-event-driven://knowledge/{file}/{id}. Prompts: design_system, diagnose_incident, review_config.
+event-driven advises on event-driven architecture (Kafka, RabbitMQ, SQS, Pulsar, NATS JetStream, Redis Streams). It
+computes and explains; it reads a broker, read-only, only when the operator lists it in a targets file (then
+inspect_broker is offered and diagnose_issue's target reads it). Workflow: validate_context -> select_broker ->
+plan_topology -> generate_tests; diagnose_issue for incidents; check_schema_change before changing an event schema.
+Answers are Markdown, verdict first; pass detail='full' for every list; files come as resource links (read them with
+resources/read). Knowledge items: event-driven://knowledge/{file}/{id}. Prompts: design_system, diagnose_incident,
+review_config.
 """
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
